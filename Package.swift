@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+// Fieldproof: signed sensor readings from small Linux boards, verified and
+// tallied by an aggregator. See README.md for the layout.
+import PackageDescription
+
+let package = Package(
+    name: "Fieldproof",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fieldproof", targets: ["fieldproof"]),
+        .executable(name: "fieldproof-bench", targets: ["fieldproof-bench"]),
+        .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "Identity", targets: ["Identity"]),
+        .library(name: "Hardware", targets: ["Hardware"]),
+        .library(name: "Sensors", targets: ["Sensors"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries enter only here, each wrapped once by one Swift module.
+        .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+
+        // The one MQTT client (the only code that calls libmosquitto).
+        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+
+        // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
+        .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Identity", dependencies: [
+            "Wire",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
+
+        // Bus protocols with their Linux back-ends; drivers; simulated chips.
+        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD"]),
+        .target(name: "Sensors", dependencies: ["Hardware"]),
+        .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
+
+        // Device binary: daemon and the technician's commands.
+        .executableTarget(name: "fieldproof", dependencies: [
+            "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
+        // Used only by tests and benchmarks: a real mosquitto started per test.
+        .target(name: "TestSupport", dependencies: ["MQTT"]),
+        .executableTarget(name: "fieldproof-bench", dependencies: [
+            "MQTT", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+    ]
+)
