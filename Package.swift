@@ -56,6 +56,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        // Depends on fieldproof-bench so the child-process helper it carries is built.
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
 )

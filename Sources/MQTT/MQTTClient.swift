@@ -1,0 +1,77 @@
+/// One MQTT connection over libmosquitto.
+///
+/// ```swift
+/// var config = MQTTConfiguration(host: "127.0.0.1", port: 1883, clientID: "dev-1")
+/// let client = try MQTTClient(configuration: config)
+/// try await client.connect()
+/// try await client.publish(topic: "a/b", payload: [1, 2, 3], qos: .atLeastOnce)
+/// client.close()
+/// ```
+///
+/// After the first connection the client reconnects by itself (capped
+/// exponential backoff with jitter) and reports each change on
+/// `connectionStates`. Received messages arrive on `messages` (one consumer).
+/// `close()` (or `deinit`) disconnects cleanly and joins the network thread.
+public final class MQTTClient: Sendable {
+    private let connection: MosquittoConnection
+    /// Messages from every subscription, in the order the broker sent them.
+    public let messages: AsyncStream<MQTTMessage>
+    /// Connected / disconnected (with the reason) as they happen.
+    public let connectionStates: AsyncStream<MQTTConnectionState>
+
+    public var configuration: MQTTConfiguration { connection.configuration }
+
+    public init(configuration: MQTTConfiguration) throws(MQTTError) {
+        let (messages, messageContinuation) = AsyncStream<MQTTMessage>.makeStream(bufferingPolicy: .unbounded)
+        let (states, stateContinuation) = AsyncStream<MQTTConnectionState>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        self.messages = messages
+        self.connectionStates = states
+        self.connection = try MosquittoConnection(configuration: configuration, messages: messageContinuation, states: stateContinuation)
+    }
+
+    deinit {
+        connection.close()
+    }
+
+    /// Connects and waits for the broker's CONNACK. Throws when the broker
+    /// cannot be reached (naming host:port and the OS reason) or refuses us.
+    public func connect() async throws(MQTTError) {
+        try await connection.connect()
+    }
+
+    /// Starts connecting in the background and keeps retrying until it
+    /// succeeds; for a daemon that must run while the broker is away.
+    public func start() {
+        connection.start()
+    }
+
+    /// Whether the connection is up right now.
+    public var isConnected: Bool {
+        connection.state.withLock { $0.connected }
+    }
+
+    /// Publishes one message. With QoS 1 (2) returns when the broker's PUBACK
+    /// (PUBCOMP) for it arrives; with QoS 0 once it was written to the socket.
+    /// A QoS 1 publish made while disconnected waits for the reconnect.
+    public func publish(topic: String, payload: [UInt8], qos: QoS = .atLeastOnce, retain: Bool = false) async throws {
+        try await connection.publish(topic: topic, payload: payload, qos: qos, retain: retain)
+    }
+
+    /// Subscribes and waits for SUBACK. Accepts MQTT 5 shared subscriptions
+    /// (`$share/<group>/<filter>`). Renewed automatically after a reconnect
+    /// that lost the session.
+    public func subscribe(_ filter: String, qos: QoS = .atLeastOnce) async throws {
+        try await connection.subscribe(filter: filter, qos: qos)
+    }
+
+    public func unsubscribe(_ filter: String) async throws {
+        try await connection.unsubscribe(filter: filter)
+    }
+
+    /// Disconnects cleanly (the broker publishes no last will), stops the
+    /// network thread and frees the handle. Waiting operations fail with
+    /// `MQTTError.closed`. Safe to call more than once.
+    public func close() {
+        connection.close()
+    }
+}

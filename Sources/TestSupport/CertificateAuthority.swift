@@ -1,0 +1,49 @@
+import Foundation
+
+/// A throwaway certificate authority made with the openssl CLI, for TLS tests.
+public struct CertificateAuthority: Sendable {
+    public static let openssl = "/usr/bin/openssl"
+
+    public let directory: URL
+    public let name: String
+    public var certificateFile: URL { directory.appendingPathComponent("\(name)-ca.crt") }
+    public var keyFile: URL { directory.appendingPathComponent("\(name)-ca.key") }
+
+    /// Creates a self-signed CA (EC P-256, valid for a day) named `name`.
+    public init(name: String, in directory: URL) throws {
+        self.directory = directory
+        self.name = name
+        try ProcessRunner.check(Self.openssl, [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", keyFile.path, "-out", certificateFile.path, "-days", "1",
+            "-subj", "/CN=Fieldproof test CA \(name)",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
+    }
+
+    /// Issues a server certificate for 127.0.0.1 and localhost; returns
+    /// (certificate, key) paths.
+    public func issueServerCertificate(commonName: String = "localhost") throws -> (certificate: URL, key: URL) {
+        let base = directory.appendingPathComponent("\(name)-server")
+        let key = base.appendingPathExtension("key")
+        let request = base.appendingPathExtension("csr")
+        let certificate = base.appendingPathExtension("crt")
+        let extensions = base.appendingPathExtension("ext")
+        try """
+            basicConstraints=CA:FALSE
+            keyUsage=critical,digitalSignature,keyAgreement
+            extendedKeyUsage=serverAuth
+            subjectAltName=IP:127.0.0.1,DNS:localhost
+            """.write(to: extensions, atomically: true, encoding: .utf8)
+        try ProcessRunner.check(Self.openssl, [
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key.path, "-out", request.path, "-subj", "/CN=\(commonName)",
+        ])
+        try ProcessRunner.check(Self.openssl, [
+            "x509", "-req", "-in", request.path, "-CA", certificateFile.path, "-CAkey", keyFile.path,
+            "-CAcreateserial", "-out", certificate.path, "-days", "1", "-extfile", extensions.path,
+        ])
+        return (certificate, key)
+    }
+}

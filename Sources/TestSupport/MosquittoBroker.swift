@@ -1,0 +1,123 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `mosquitto` (Debian's /usr/sbin/mosquitto) for one test: its own
+/// config in a temporary directory, on 127.0.0.1 and a free port, stopped by
+/// its PID. It can be stopped and started again on the same port.
+public final class MosquittoBroker: @unchecked Sendable {
+    public static let executable = "/usr/sbin/mosquitto"
+
+    public let host = "127.0.0.1"
+    public let port: Int
+    /// The temporary directory holding config, persistence and log.
+    public let directory: URL
+    public let configFile: URL
+    public var logFile: URL { directory.appendingPathComponent("mosquitto.log") }
+
+    private let lock = NSLock()
+    private var process: ChildProcess?
+
+    /// Writes `configuration` (with `{PORT}` and `{DIR}` replaced) and starts
+    /// the broker. Without a configuration a plain anonymous listener is used.
+    public init(configuration: String? = nil, port: Int? = nil) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw TestSupportError.missingTool("\(Self.executable) not found: install Debian's mosquitto package (scripts/test does)")
+        }
+        self.port = try port ?? LoopbackNetwork.freePort()
+        self.directory = try TemporaryDirectory.make(prefix: "mosquitto")
+        self.configFile = directory.appendingPathComponent("mosquitto.conf")
+        var text = configuration ?? Self.plainConfiguration
+        text = text.replacingOccurrences(of: "{PORT}", with: String(self.port))
+        text = text.replacingOccurrences(of: "{DIR}", with: directory.path)
+        text += "\nlog_dest file \(logFile.path)\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
+        if geteuid() == 0 {
+            // As root, mosquitto would switch to the "mosquitto" user, which
+            // cannot write our temporary directory.
+            text += "user root\n"
+        }
+        try text.write(to: configFile, atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    /// Listener on the chosen port, anonymous clients, no persistence.
+    public static let plainConfiguration = """
+        listener {PORT} 127.0.0.1
+        allow_anonymous true
+        """
+
+    /// The same with persistence in the temporary directory.
+    public static let persistentConfiguration = """
+        listener {PORT} 127.0.0.1
+        allow_anonymous true
+        persistence true
+        persistence_location {DIR}/
+        autosave_interval 1
+        max_queued_messages 100000
+        """
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var pid: Int32? {
+        lock.withLock { process?.isRunning == true ? process?.pid : nil }
+    }
+
+    public var isRunning: Bool { pid != nil }
+
+    /// Starts the broker (again, on the same port) and waits until it accepts.
+    public func start() throws {
+        let process = try ChildProcess(Self.executable, ["-c", configFile.path])
+        lock.withLock { self.process = process }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if !process.isRunning {
+                throw TestSupportError.brokerDidNotStart("exited with status \(process.exitCode ?? -1); log: \(log())")
+            }
+            if LoopbackNetwork.accepts(port: port) { return }
+            usleep(10_000)
+        }
+        stop()
+        throw TestSupportError.brokerDidNotStart("port \(port) not accepting after 15 s; log: \(log())")
+    }
+
+    /// Stops the broker by its PID: SIGTERM (mosquitto saves its persistence
+    /// file), then SIGKILL if it has not exited within 5 s.
+    public func stop() {
+        signal(SIGTERM, escalateAfter: 5)
+    }
+
+    /// Kills the broker with SIGKILL: no persistence save, like a power cut.
+    public func kill() {
+        signal(SIGKILL, escalateAfter: 5)
+    }
+
+    public func restart() throws {
+        stop()
+        try start()
+    }
+
+    private func signal(_ signal: Int32, escalateAfter seconds: Double) {
+        guard let process = lock.withLock({ self.process }) else { return }
+        process.terminate(signal: signal, timeout: seconds)
+        lock.withLock { self.process = nil }
+    }
+
+    /// The broker's log so far (for failure messages).
+    public func log() -> String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+    }
+}
+
+/// A fresh directory under the system temporary directory.
+public enum TemporaryDirectory {
+    public static func make(prefix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fieldproof-\(prefix)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

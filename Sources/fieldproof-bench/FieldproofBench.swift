@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// Benchmarks (release builds): each prints its figure next to a baseline
+/// measured in the same run, and the ratio. `scripts/bench` runs them all.
+@main
+struct FieldproofBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fieldproof-bench",
+        abstract: "Fieldproof benchmarks: each figure beside a baseline from the same run.",
+        subcommands: [MQTTBench.self, HoldConnection.self]
+    )
+}

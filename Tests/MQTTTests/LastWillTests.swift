@@ -1,0 +1,58 @@
+import Foundation
+import MQTT
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension MQTTSuite {
+    @Suite struct LastWill {
+        /// Starts `fieldproof-bench hold-connection` (our wrapper in a child
+        /// process, connected with a last will) and waits for "connected".
+        private func startHolder(_ broker: MosquittoBroker, willTopic: String) throws -> Process {
+            let binary = try #require(ProjectPaths.product("fieldproof-bench"),
+                                      "fieldproof-bench must be built next to the tests (swift build --build-tests)")
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["hold-connection", "--port", String(broker.port), "--will-topic", willTopic,
+                                 "--will-payload", "offline", "--client-id", "holder-\(UUID().uuidString.prefix(6))"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let line = output.fileHandleForReading.availableData
+            #expect(String(decoding: line, as: UTF8.self).contains("connected"))
+            return process
+        }
+
+        @Test func willIsPublishedWhenTheClientDiesWithoutDisconnect() async throws {
+            let broker = try MosquittoBroker()
+            let watcher = try await connectedClient(broker, "watcher")
+            let inbox = Collector(watcher)
+            try await watcher.subscribe("fieldproof/v1/+/status")
+
+            let holder = try startHolder(broker, willTopic: "fieldproof/v1/dev-9/status")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(inbox.count == 0, "no will while the holder lives")
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+
+            #expect(await inbox.wait(for: 1, seconds: 10))
+            #expect(inbox.messages.first?.topic == "fieldproof/v1/dev-9/status")
+            #expect(inbox.messages.first?.payload == Array("offline".utf8))
+        }
+
+        @Test func noWillAfterACleanClose() async throws {
+            let broker = try MosquittoBroker()
+            let watcher = try await connectedClient(broker, "watcher")
+            let inbox = Collector(watcher)
+            try await watcher.subscribe("wills/#")
+            let leaver = try await connectedClient(broker, "leaver") {
+                $0.will = MQTTWill(topic: "wills/leaver", payload: Array("offline".utf8))
+            }
+            leaver.close()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(inbox.count == 0)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import MQTT
+import Testing
+import TestSupport
+
+/// The MQTT tests share one parent suite that runs serially: they count the
+/// process's MQTT threads and sockets, which parallel tests would disturb.
+@Suite(.serialized) struct MQTTSuite {}
+
+func client(_ broker: MosquittoBroker, _ id: String, configure: (inout MQTTConfiguration) -> Void = { _ in }) throws -> MQTTClient {
+    var config = MQTTConfiguration(host: broker.host, port: broker.port, clientID: id)
+    configure(&config)
+    return try MQTTClient(configuration: config)
+}
+
+func connectedClient(_ broker: MosquittoBroker, _ id: String, configure: (inout MQTTConfiguration) -> Void = { _ in }) async throws -> MQTTClient {
+    let c = try client(broker, id, configure: configure)
+    try await c.connect()
+    return c
+}
+
+/// Collects messages from a client's stream in the background.
+final class Collector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: [MQTTMessage] = []
+    private var task: Task<Void, Never>?
+
+    init(_ client: MQTTClient) {
+        task = Task.detached { [weak self] in
+            for await message in client.messages {
+                self?.append(message)
+            }
+        }
+    }
+
+    private func append(_ message: MQTTMessage) {
+        lock.withLock { received.append(message) }
+    }
+
+    var messages: [MQTTMessage] { lock.withLock { received } }
+    var count: Int { lock.withLock { received.count } }
+
+    /// Waits until `count` messages arrived or `seconds` passed.
+    @discardableResult
+    func wait(for expected: Int, seconds: Double = 10) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if count >= expected { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return count >= expected
+    }
+}
+
+/// Waits for a state on a client's connection-state stream.
+func waitForState(_ client: MQTTClient, seconds: Double = 15, _ matches: @escaping @Sendable (MQTTConnectionState) -> Bool) async -> MQTTConnectionState? {
+    await withTaskGroup(of: MQTTConnectionState?.self) { group in
+        group.addTask {
+            for await state in client.connectionStates where matches(state) { return state }
+            return nil
+        }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
+/// A flag a background task raises when it is done.
+final class DoneFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    func raise() { lock.withLock { raised = true } }
+    var isRaised: Bool { lock.withLock { raised } }
+}

@@ -1,0 +1,108 @@
+import Foundation
+@testable import MQTT
+import Testing
+import TestSupport
+
+extension MQTTSuite {
+    @Suite struct Reconnect {
+        /// The broker (with persistence) stops and comes back on the same
+        /// port. Both clients reconnect by themselves; QoS 1 publishes made
+        /// during the outage complete after it; a persistent-session
+        /// subscriber that was away gets what was published meanwhile.
+        @Test func clientsReconnectAndPersistentSessionGetsWhatWasMissed() async throws {
+            let broker = try MosquittoBroker(configuration: MosquittoBroker.persistentConfiguration)
+            let fastRetry = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(400), jitter: 0.2)
+            let publisher = try await connectedClient(broker, "pub") { $0.reconnect = fastRetry }
+            var subscriber: MQTTClient? = try await connectedClient(broker, "persistent-sub") {
+                $0.cleanSession = false
+                $0.reconnect = fastRetry
+            }
+            try await subscriber?.subscribe("away/#", qos: .atLeastOnce)
+
+            broker.stop()
+            let down = await waitForState(publisher) { if case .disconnected = $0 { return true } else { return false } }
+            #expect(down != nil, "the publisher reports the outage")
+            let duringOutage = Task { try await publisher.publish(topic: "away/during-outage", payload: [42], qos: .atLeastOnce) }
+
+            try broker.start()
+            #expect(await waitForState(publisher) { $0 == .connected } != nil, "publisher reconnects by itself")
+            try await duringOutage.value
+
+            // The subscriber goes away cleanly; its session stays on the broker.
+            subscriber?.close()
+            subscriber = nil
+            for index in 0..<50 {
+                try await publisher.publish(topic: "away/\(index)", payload: [UInt8(index)], qos: .atLeastOnce)
+            }
+
+            let returning = try await connectedClient(broker, "persistent-sub") { $0.cleanSession = false }
+            let inbox = Collector(returning)
+            #expect(await inbox.wait(for: 50, seconds: 10))
+            let topics = Set(inbox.messages.map(\.topic))
+            #expect(topics.isSuperset(of: Set((0..<50).map { "away/\($0)" })))
+        }
+
+        /// Without a session (clean session on), the client renews its
+        /// subscriptions itself after reconnecting.
+        @Test func subscriptionsAreRenewedAfterReconnectWithoutSession() async throws {
+            let broker = try MosquittoBroker()
+            let fastRetry = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300))
+            let subscriber = try await connectedClient(broker, "sub") { $0.reconnect = fastRetry }
+            let inbox = Collector(subscriber)
+            try await subscriber.subscribe("renew/t")
+            try broker.restart()
+            #expect(await waitForState(subscriber) { $0 == .connected } != nil)
+            let publisher = try await connectedClient(broker, "pub")
+            try await Task.sleep(for: .milliseconds(200))
+            try await publisher.publish(topic: "renew/t", payload: [7])
+            #expect(await inbox.wait(for: 1))
+        }
+
+        @Test func startKeepsTryingUntilTheBrokerAppears() async throws {
+            let port = try LoopbackNetwork.freePort()
+            var config = MQTTConfiguration(host: "127.0.0.1", port: port, clientID: "patient")
+            config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(200))
+            let patient = try MQTTClient(configuration: config)
+            patient.start()
+            let failure = await waitForState(patient) { if case .disconnected = $0 { return true } else { return false } }
+            guard case let .disconnected(reason) = failure else {
+                Issue.record("expected a disconnected state while no broker listens")
+                return
+            }
+            #expect(reason.contains("127.0.0.1:\(port)"))
+            let broker = try MosquittoBroker(port: port)
+            #expect(await waitForState(patient) { $0 == .connected } != nil)
+            #expect(patient.isConnected)
+            _ = broker
+        }
+    }
+
+    @Suite struct ReconnectBackoff {
+        struct FixedRandom: RandomNumberGenerator {
+            var value: UInt64
+            mutating func next() -> UInt64 { value }
+        }
+
+        @Test func delaysGrowExponentiallyAndStopAtTheCap() {
+            var backoff = Backoff(policy: MQTTReconnectPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(2), multiplier: 2, jitter: 0))
+            var random = SystemRandomNumberGenerator()
+            let delays = (0..<8).map { _ in backoff.nextDelayMilliseconds(using: &random) }
+            #expect(delays == [100, 200, 400, 800, 1600, 2000, 2000, 2000])
+            backoff.reset()
+            #expect(backoff.nextDelayMilliseconds(using: &random) == 100)
+        }
+
+        @Test func jitterSpreadsDelaysWithinTheBand() {
+            let policy = MQTTReconnectPolicy(initialDelay: .milliseconds(1000), maximumDelay: .seconds(60), multiplier: 2, jitter: 0.25)
+            var random = SystemRandomNumberGenerator()
+            var seen = Set<Int>()
+            for _ in 0..<200 {
+                var backoff = Backoff(policy: policy)
+                let delay = backoff.nextDelayMilliseconds(using: &random)
+                #expect((750...1250).contains(delay))
+                seen.insert(delay)
+            }
+            #expect(seen.count > 20, "jitter must actually vary the delay")
+        }
+    }
+}
