@@ -42,9 +42,12 @@ let package = Package(
         .target(name: "Sensors", dependencies: ["Hardware"]),
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
 
+        // The device daemon's machinery: spool, sequence numbers, systemd.
+        .target(name: "Agent"),
+
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
-            "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware",
+            "Agent", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -57,6 +60,7 @@ let package = Package(
         ]),
 
         // Depends on fieldproof-bench so the child-process helper it carries is built.
+        .testTarget(name: "AgentTests", dependencies: ["Agent"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
 )

@@ -46,4 +46,28 @@ public struct CertificateAuthority: Sendable {
         ])
         return (certificate, key)
     }
+
+    /// Issues a client certificate (for brokers that require one); returns
+    /// (certificate, key) paths.
+    public func issueClientCertificate(commonName: String) throws -> (certificate: URL, key: URL) {
+        let base = directory.appendingPathComponent("\(name)-client-\(commonName)")
+        let key = base.appendingPathExtension("key")
+        let request = base.appendingPathExtension("csr")
+        let certificate = base.appendingPathExtension("crt")
+        let extensions = base.appendingPathExtension("ext")
+        try """
+            basicConstraints=CA:FALSE
+            keyUsage=critical,digitalSignature,keyAgreement
+            extendedKeyUsage=clientAuth
+            """.write(to: extensions, atomically: true, encoding: .utf8)
+        try ProcessRunner.check(Self.openssl, [
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key.path, "-out", request.path, "-subj", "/CN=\(commonName)",
+        ])
+        try ProcessRunner.check(Self.openssl, [
+            "x509", "-req", "-in", request.path, "-CA", certificateFile.path, "-CAkey", keyFile.path,
+            "-CAcreateserial", "-out", certificate.path, "-days", "1", "-extfile", extensions.path,
+        ])
+        return (certificate, key)
+    }
 }

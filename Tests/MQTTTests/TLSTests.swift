@@ -46,6 +46,28 @@ extension MQTTSuite {
             }
         }
 
+        @Test func mutualTLSNeedsAClientCertificateFromTheAuthority() async throws {
+            let directory = try TemporaryDirectory.make(prefix: "mtls")
+            let authority = try CertificateAuthority(name: "mtls", in: directory)
+            let (serverCertificate, serverKey) = try authority.issueServerCertificate()
+            let (clientCertificate, clientKey) = try authority.issueClientCertificate(commonName: "dev-1")
+            let broker = try MosquittoBroker(configuration: """
+                listener {PORT} 127.0.0.1
+                allow_anonymous true
+                cafile \(authority.certificateFile.path)
+                certfile \(serverCertificate.path)
+                keyfile \(serverKey.path)
+                require_certificate true
+                """)
+            let withCertificate = try await connectedClient(broker, "mtls-ok") {
+                $0.tls = MQTTTLSConfiguration(caFile: authority.certificateFile.path,
+                                              certificateFile: clientCertificate.path, keyFile: clientKey.path)
+            }
+            #expect(withCertificate.isConnected)
+            let without = try client(broker, "mtls-none") { $0.tls = MQTTTLSConfiguration(caFile: authority.certificateFile.path) }
+            await #expect(throws: MQTTError.self) { try await without.connect() }
+        }
+
         @Test func aMissingTLSFileNamesThePath() throws {
             var config = MQTTConfiguration(host: "127.0.0.1", port: 8883, clientID: "x")
             config.tls = MQTTTLSConfiguration(caFile: "/nonexistent/ca.crt")

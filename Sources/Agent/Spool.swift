@@ -1,0 +1,296 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// When appended records reach the disk.
+public enum SpoolDurability: Equatable, Sendable {
+    /// fsync after every record: nothing appended is lost to a power cut.
+    case everyRecord
+    /// fsync at most every `milliseconds` (and on `sync()`): far cheaper on
+    /// SD cards; a power cut can lose the records of the last interval.
+    case groupCommit(milliseconds: Int)
+}
+
+public struct SpoolConfiguration: Equatable, Sendable {
+    public var directory: String
+    /// Upper bound of all segment files together; when a new record would
+    /// pass it, the oldest segment is dropped (and its records counted).
+    public var maximumBytes: Int
+    /// Size at which a segment is closed and a new one started.
+    public var segmentBytes: Int
+    public var durability: SpoolDurability
+
+    public init(directory: String, maximumBytes: Int = 64 << 20, segmentBytes: Int = 1 << 20,
+                durability: SpoolDurability = .groupCommit(milliseconds: 200)) {
+        self.directory = directory
+        self.maximumBytes = maximumBytes
+        self.segmentBytes = segmentBytes
+        self.durability = durability
+    }
+}
+
+/// What the spool holds and what it had to give up.
+public struct SpoolStatistics: Equatable, Sendable {
+    /// Records appended and not yet acknowledged.
+    public var records: Int
+    public var bytes: Int
+    /// When the oldest unacknowledged record was appended (Unix ms).
+    public var oldestAppendedAt: UInt64?
+    /// Highest sequence the aggregator acknowledged (0: none yet).
+    public var acknowledgedUpTo: UInt64
+    /// Unacknowledged records dropped because the spool was full.
+    public var droppedRecords: UInt64
+    /// Torn or corrupt tails cut off during recovery, and their bytes.
+    public var truncatedTails: UInt64
+    public var truncatedBytes: UInt64
+}
+
+/// The durable on-disk spool of signed messages: append-only segment files
+/// with a CRC-32C per record. A record leaves only when the aggregator's
+/// acknowledgement covers its sequence, or when the spool is full (oldest
+/// first, counted). Opening the spool recovers it: a torn or corrupt tail is
+/// truncated and counted, never fatal.
+public final class Spool {
+    struct Segment {
+        var path: String
+        var firstSequence: UInt64
+        var lastSequence: UInt64
+        var count: Int
+        var size: Int
+    }
+
+    public let configuration: SpoolConfiguration
+    private let now: () -> UInt64
+    private var segments: [Segment] = []
+    private var activeFD: Int32 = -1
+    private var lastSync: UInt64 = 0
+    private var unsynced = false
+    private var meta = SpoolMeta()
+    /// Records of the first segment at or below the acknowledgement.
+    private var acknowledgedInFirst = 0
+    private var oldestUnacknowledged: UInt64?
+
+    public init(configuration: SpoolConfiguration, now: @escaping () -> UInt64 = WallClock.milliseconds) throws {
+        guard configuration.segmentBytes >= 4096, configuration.maximumBytes >= 2 * configuration.segmentBytes else {
+            throw AgentError.corruptState(path: configuration.directory,
+                                          reason: "spool limits: maximum bytes must be at least twice the segment bytes (at least 4096)")
+        }
+        self.configuration = configuration
+        self.now = now
+        try FileIO.makeDirectory(configuration.directory)
+        meta = try SpoolMeta.load(from: metaPath)
+        try recover()
+    }
+
+    deinit {
+        if activeFD >= 0 {
+            if unsynced { try? FileIO.fsync(activeFD, path: activePath) }
+            FileIO.close(activeFD)
+        }
+    }
+
+    private var metaPath: String { configuration.directory + "/spool.meta" }
+    private var activePath: String { segments.last?.path ?? configuration.directory }
+
+    // MARK: Recovery
+
+    private func recover() throws {
+        let names = try FileIO.list(configuration.directory)
+            .filter { $0.hasPrefix("seg-") && $0.hasSuffix(".spool") }
+            .sorted()
+        for name in names {
+            let path = configuration.directory + "/" + name
+            let bytes = try FileIO.readFile(path) ?? []
+            var offset = 0
+            var segment = Segment(path: path, firstSequence: 0, lastSequence: 0, count: 0, size: 0)
+            scan: while true {
+                switch SpoolRecordFormat.decode(bytes, at: offset) {
+                case .end:
+                    break scan
+                case .invalid:
+                    meta.truncatedTails += 1
+                    meta.truncatedBytes += UInt64(bytes.count - offset)
+                    break scan
+                case let .record(record, size):
+                    let previous = segment.count > 0 ? segment.lastSequence : (segments.last?.lastSequence ?? 0)
+                    if record.sequence <= previous && !(segment.count == 0 && segments.isEmpty) {
+                        // Out of order can only be corruption that passed the CRC.
+                        meta.truncatedTails += 1
+                        meta.truncatedBytes += UInt64(bytes.count - offset)
+                        break scan
+                    }
+                    if segment.count == 0 { segment.firstSequence = record.sequence }
+                    segment.lastSequence = record.sequence
+                    segment.count += 1
+                    offset += size
+                }
+            }
+            if offset < bytes.count {
+                let fd = try FileIO.open(path, O_WRONLY)
+                try FileIO.truncate(fd, to: offset, path: path)
+                try FileIO.fsync(fd, path: path)
+                FileIO.close(fd)
+            }
+            segment.size = offset
+            if segment.count == 0 {
+                try FileIO.remove(path)
+            } else {
+                segments.append(segment)
+            }
+        }
+        try dropAcknowledgedSegments()
+        try recountFirstSegment()
+        if meta.isDirty { try meta.save(to: metaPath) }
+    }
+
+    // MARK: Appending
+
+    /// Appends one record. Sequences must increase.
+    public func append(sequence: UInt64, payload: [UInt8]) throws {
+        if let last = segments.last, sequence <= last.lastSequence {
+            throw AgentError.corruptState(path: last.path, reason: "sequence \(sequence) is not above the last spooled \(last.lastSequence)")
+        }
+        let record = SpoolRecord(sequence: sequence, appendedAt: now(), payload: payload)
+        let bytes = SpoolRecordFormat.encode(record)
+        guard bytes.count <= configuration.segmentBytes else {
+            throw AgentError.recordTooLarge(size: bytes.count, limit: configuration.segmentBytes)
+        }
+        try makeRoom(for: bytes.count)
+        if activeFD < 0 || (segments.last.map { $0.size + bytes.count > configuration.segmentBytes } ?? true) {
+            try startSegment(firstSequence: sequence)
+        }
+        try FileIO.writeAll(activeFD, bytes, path: activePath)
+        segments[segments.count - 1].lastSequence = sequence
+        segments[segments.count - 1].count += 1
+        segments[segments.count - 1].size += bytes.count
+        if oldestUnacknowledged == nil { oldestUnacknowledged = record.appendedAt }
+        unsynced = true
+        switch configuration.durability {
+        case .everyRecord:
+            try sync()
+        case let .groupCommit(milliseconds):
+            if record.appendedAt >= lastSync + UInt64(max(0, milliseconds)) { try sync() }
+        }
+    }
+
+    /// Forces appended records to the disk.
+    public func sync() throws {
+        guard unsynced, activeFD >= 0 else { return }
+        try FileIO.fsync(activeFD, path: activePath)
+        unsynced = false
+        lastSync = now()
+    }
+
+    private func startSegment(firstSequence: UInt64) throws {
+        if activeFD >= 0 {
+            if unsynced { try FileIO.fsync(activeFD, path: activePath); unsynced = false }
+            FileIO.close(activeFD)
+            activeFD = -1
+        }
+        let digits = String(firstSequence)
+        let name = "seg-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".spool"
+        let path = configuration.directory + "/" + name
+        activeFD = try FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND)
+        try FileIO.syncDirectory(of: path)
+        segments.append(Segment(path: path, firstSequence: firstSequence, lastSequence: firstSequence, count: 0, size: 0))
+    }
+
+    /// Drops the oldest segments until `size` more bytes fit.
+    private func makeRoom(for size: Int) throws {
+        var dropped = false
+        while totalBytes + size > configuration.maximumBytes, segments.count > 1 {
+            let oldest = segments.removeFirst()
+            meta.droppedRecords += UInt64(oldest.count - acknowledgedInFirst)
+            acknowledgedInFirst = 0
+            try FileIO.remove(oldest.path)
+            dropped = true
+        }
+        if dropped {
+            try recountFirstSegment()
+            try meta.save(to: metaPath)
+        }
+    }
+
+    private var totalBytes: Int { segments.reduce(0) { $0 + $1.size } }
+
+    // MARK: Acknowledging
+
+    /// The aggregator has committed every sequence up to `sequence`: those
+    /// records may go.
+    public func acknowledge(upTo sequence: UInt64) throws {
+        guard sequence > meta.acknowledgedUpTo else { return }
+        meta.acknowledgedUpTo = sequence
+        meta.isDirty = true
+        try dropAcknowledgedSegments()
+        try recountFirstSegment()
+        try meta.save(to: metaPath)
+    }
+
+    private func dropAcknowledgedSegments() throws {
+        while let first = segments.first, first.lastSequence <= meta.acknowledgedUpTo {
+            if segments.count == 1 && activeFD >= 0 {
+                FileIO.close(activeFD)
+                activeFD = -1
+                unsynced = false
+            }
+            try FileIO.remove(first.path)
+            segments.removeFirst()
+        }
+    }
+
+    /// Counts the first segment's acknowledged records and finds the oldest
+    /// unacknowledged one (reads at most one segment).
+    private func recountFirstSegment() throws {
+        acknowledgedInFirst = 0
+        oldestUnacknowledged = nil
+        guard let first = segments.first else { return }
+        let records = try readSegment(first)
+        acknowledgedInFirst = records.prefix { $0.sequence <= meta.acknowledgedUpTo }.count
+        oldestUnacknowledged = records.first { $0.sequence > meta.acknowledgedUpTo }?.appendedAt
+    }
+
+    private func readSegment(_ segment: Segment) throws -> [SpoolRecord] {
+        if unsynced && segment.path == activePath { try sync() }
+        let bytes = try FileIO.readFile(segment.path) ?? []
+        var records: [SpoolRecord] = []
+        var offset = 0
+        while offset < segment.size, case let .record(record, size) = SpoolRecordFormat.decode(bytes, at: offset) {
+            records.append(record)
+            offset += size
+        }
+        return records
+    }
+
+    // MARK: Reading
+
+    /// Unacknowledged records with a sequence above `sequence`, oldest
+    /// first, at most `limit` of them.
+    public func records(after sequence: UInt64 = 0, limit: Int = .max) throws -> [SpoolRecord] {
+        let floor = max(sequence, meta.acknowledgedUpTo)
+        var result: [SpoolRecord] = []
+        for segment in segments where segment.lastSequence > floor {
+            for record in try readSegment(segment) where record.sequence > floor {
+                result.append(record)
+                if result.count >= limit { return result }
+            }
+        }
+        return result
+    }
+
+    public var statistics: SpoolStatistics {
+        SpoolStatistics(
+            records: segments.reduce(0) { $0 + $1.count } - acknowledgedInFirst,
+            bytes: totalBytes,
+            oldestAppendedAt: oldestUnacknowledged,
+            acknowledgedUpTo: meta.acknowledgedUpTo,
+            droppedRecords: meta.droppedRecords,
+            truncatedTails: meta.truncatedTails,
+            truncatedBytes: meta.truncatedBytes
+        )
+    }
+
+    /// The highest sequence ever appended (0 when empty).
+    public var lastSequence: UInt64 { segments.last?.lastSequence ?? 0 }
+}
