@@ -25,6 +25,10 @@ let package = Package(
         .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // Configuration files (YAML through libyaml) with file:line:column errors.
+        .target(name: "ConfigFile", dependencies: ["CYAML"]),
 
         // The one MQTT client (the only code that calls libmosquitto).
         .target(name: "MQTT", dependencies: ["CMosquitto"]),
@@ -61,6 +65,7 @@ let package = Package(
 
         // Depends on fieldproof-bench so the child-process helper it carries is built.
         .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
 )

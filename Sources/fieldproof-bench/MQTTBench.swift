@@ -36,7 +36,8 @@ struct MQTTBench: AsyncParsableCommand {
 
         func line(_ name: String, _ result: Result) -> String {
             let ratio = result.rate / raw.rate
-            return String(format: "%-46@ %9d/%d  %10.0f msg/s  ratio %.2f", name as NSString, result.delivered, count, result.rate, ratio)
+            let padded = name.padding(toLength: 46, withPad: " ", startingAt: 0)
+            return padded + String(format: " %7d/%d delivered  %8.0f msg/s  ratio %.2f", result.delivered, count, result.rate, ratio)
         }
         print("MQTT QoS 1, \(count) messages of \(size) bytes, broker \(MosquittoBroker.executable) on 127.0.0.1:\(broker.port)")
         print(line("baseline: mosquitto_pub -l -> mosquitto_sub", raw))

@@ -1,0 +1,4 @@
+#ifndef FIELDPROOF_CYAML_SHIM_H
+#define FIELDPROOF_CYAML_SHIM_H
+#include <yaml.h>
+#endif
