@@ -23,7 +23,10 @@ extension MQTTSuite {
                       target.hasPrefix("socket:[") else { return nil }
                 return String(target.dropFirst(8).dropLast())
             })
-            let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+            // procfs files report size 0: read to the end, not by the stat size.
+            let table = FileHandle(forReadingAtPath: "/proc/net/tcp").map {
+                String(decoding: $0.readDataToEndOfFile(), as: UTF8.self)
+            } ?? ""
             let hex = String(port, radix: 16, uppercase: true)
             let hexPort = ":" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
             return table.split(separator: "\n").dropFirst().filter { line in
