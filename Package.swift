@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
 
         // The device daemon's machinery: spool, sequence numbers, systemd.
-        .target(name: "Agent"),
+        .target(name: "Agent", dependencies: ["MQTT"]),
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
@@ -64,7 +64,7 @@ let package = Package(
         ]),
 
         // Depends on fieldproof-bench so the child-process helper it carries is built.
-        .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]

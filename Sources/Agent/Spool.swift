@@ -148,7 +148,8 @@ public final class Spool {
     // MARK: Appending
 
     /// Appends one record. Sequences must increase.
-    public func append(sequence: UInt64, payload: [UInt8]) throws {
+    @discardableResult
+    public func append(sequence: UInt64, payload: [UInt8]) throws -> SpoolRecord {
         if let last = segments.last, sequence <= last.lastSequence {
             throw AgentError.corruptState(path: last.path, reason: "sequence \(sequence) is not above the last spooled \(last.lastSequence)")
         }
@@ -173,6 +174,7 @@ public final class Spool {
         case let .groupCommit(milliseconds):
             if record.appendedAt >= lastSync + UInt64(max(0, milliseconds)) { try sync() }
         }
+        return record
     }
 
     /// Forces appended records to the disk.

@@ -23,6 +23,8 @@ struct ConnectionBook: ~Copyable {
     typealias Outcome = Int32
 
     var thread: pthread_t?
+    /// The kernel's id of the network thread (for /proc/self/task checks).
+    var threadID: pid_t?
     var threadNeedsConnect = false
     var hasConnectedOnce = false
     var connected = false

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One MQTT connection over libmosquitto.
 ///
 /// ```swift
@@ -43,6 +47,11 @@ public final class MQTTClient: Sendable {
     /// succeeds; for a daemon that must run while the broker is away.
     public func start() {
         connection.start()
+    }
+
+    /// The kernel thread id of the network thread, while it runs.
+    var networkThreadID: pid_t? {
+        connection.state.withLock { $0.thread != nil ? $0.threadID : nil }
     }
 
     /// Whether the connection is up right now.

@@ -167,6 +167,8 @@ final class MosquittoConnection: Sendable {
     private func runNetworkLoop() {
         // Named so tests (and `top -H`) can find it; at most 15 characters.
         _ = fieldproof_name_current_thread("fp-mqtt")
+        let threadID = pid_t(fieldproof_current_thread_id())
+        state.withLock { $0.threadID = threadID }
         var backoff = Backoff(policy: configuration.reconnect)
         var random = SystemRandomNumberGenerator()
         var needsConnect = state.withLock { $0.threadNeedsConnect }

@@ -1,15 +1,18 @@
 import Foundation
-import MQTT
+@testable import MQTT
 import Testing
 import TestSupport
 
 extension MQTTSuite {
     @Suite struct Lifecycle {
-        /// Threads named like our network thread, in this process.
-        private func networkThreads() -> Int {
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-            return tasks.filter { task in
-                let name = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+        /// Which of these kernel thread ids still run in this process as
+        /// our network thread (other tests may run clients meanwhile, so
+        /// count only the threads of this test's clients).
+        private func running(_ threads: [pid_t]) -> Int {
+            threads.filter { thread in
+                let name = FileHandle(forReadingAtPath: "/proc/self/task/\(thread)/comm").map {
+                    String(decoding: $0.readDataToEndOfFile(), as: UTF8.self)
+                } ?? ""
                 return name.hasPrefix("fp-mqtt")
             }.count
         }
@@ -38,30 +41,51 @@ extension MQTTSuite {
 
         @Test func closeAndDeinitLeaveNoThreadOrSocketBehind() async throws {
             let broker = try MosquittoBroker()
-            let before = networkThreads()
+            var threads: [pid_t] = []
             do {
                 var clients: [MQTTClient] = []
                 for index in 0..<10 {
                     clients.append(try await connectedClient(broker, "life-\(index)"))
                 }
-                #expect(networkThreads() == before + 10)
+                threads = clients.compactMap(\.networkThreadID)
+                #expect(threads.count == 10)
+                #expect(running(threads) == 10)
                 #expect(socketsConnected(to: broker.port) == 10)
                 clients[0].close()
-                #expect(networkThreads() == before + 9)
+                #expect(running(threads) == 9)
+                #expect(clients[0].networkThreadID == nil)
                 clients.removeAll() // the rest go through deinit
             }
-            #expect(networkThreads() == before)
+            #expect(running(threads) == 0)
             #expect(socketsConnected(to: broker.port) == 0)
         }
 
         @Test func aFailedConnectLeavesNoThreadBehind() async throws {
-            let before = networkThreads()
             let port = try LoopbackNetwork.freePort()
             for _ in 0..<5 {
                 let client = try MQTTClient(configuration: MQTTConfiguration(host: "127.0.0.1", port: port, clientID: "fail"))
                 await #expect(throws: MQTTError.self) { try await client.connect() }
+                #expect(client.networkThreadID == nil)
             }
-            #expect(networkThreads() == before)
+        }
+
+        @Test func aRefusedTLSConnectLeavesNoThreadBehind() async throws {
+            // The TCP connect succeeds and the failure comes later, on the
+            // network thread: that thread must end too.
+            let directory = try TemporaryDirectory.make(prefix: "tls-thread")
+            let authority = try CertificateAuthority(name: "a", in: directory)
+            let stranger = try CertificateAuthority(name: "b", in: directory)
+            let (certificate, key) = try authority.issueServerCertificate()
+            let broker = try MosquittoBroker(configuration: """
+                listener {PORT} 127.0.0.1
+                allow_anonymous true
+                cafile \(authority.certificateFile.path)
+                certfile \(certificate.path)
+                keyfile \(key.path)
+                """)
+            let client = try client(broker, "tls-thread") { $0.tls = MQTTTLSConfiguration(caFile: stranger.certificateFile.path) }
+            await #expect(throws: MQTTError.self) { try await client.connect() }
+            #expect(client.networkThreadID == nil)
         }
     }
 }

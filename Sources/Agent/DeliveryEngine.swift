@@ -1,0 +1,151 @@
+import MQTT
+
+/// Sends spooled records to the broker and lets them go only when the
+/// aggregator's acknowledgement covers them.
+///
+/// - At most `window` publishes wait for their PUBACK at once.
+/// - A PUBACK is not delivery (the aggregator may not have stored it, a
+///   broker without persistence forgets its queue when it restarts), so
+///   records stay in the spool until `acknowledged(upTo:)`.
+/// - When the record after the acknowledged one was published more than
+///   `resendAfter` ago, or the connection came back, delivery goes back to
+///   the acknowledgement and sends everything again (go-back-N); the
+///   aggregator de-duplicates by sequence.
+public actor DeliveryEngine {
+    public struct Statistics: Sendable, Equatable {
+        public var published: UInt64 = 0
+        public var resent: UInt64 = 0
+        public var publishFailures: UInt64 = 0
+        public var acknowledgedUpTo: UInt64 = 0
+        public var inFlight = 0
+    }
+
+    private let spool: SharedSpool
+    private let client: MQTTClient
+    private let topic: String
+    private let window: Int
+    private let resendAfter: Duration
+    private var cursor: UInt64
+    private var inFlight = 0
+    /// When each record above the acknowledgement was (last) published.
+    private var sentAt: [(sequence: UInt64, at: ContinuousClock.Instant)] = []
+    private var statistics = Statistics()
+    private var everSent: Set<UInt64> = []
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10)) {
+        self.spool = spool
+        self.client = client
+        self.topic = topic
+        self.window = max(1, window)
+        self.resendAfter = resendAfter
+        self.cursor = spool.statistics.acknowledgedUpTo
+        (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Something was appended, acknowledged or reconnected: look again.
+    public nonisolated func kick() {
+        wake.yield()
+    }
+
+    /// Runs until the task is cancelled: pumps on every kick and on a timer
+    /// that notices overdue acknowledgements.
+    public func run() async {
+        let ticker = Task { [wake] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        pump()
+        for await _ in wakeups {
+            if Task.isCancelled { break }
+            pump()
+        }
+    }
+
+    /// The aggregator's verified acknowledgement: every sequence up to
+    /// `sequence` is committed.
+    public func acknowledged(upTo sequence: UInt64) {
+        guard sequence > statistics.acknowledgedUpTo else { return }
+        do {
+            try spool.acknowledge(upTo: sequence)
+        } catch {
+            return // the spool keeps them; the next acknowledgement retries
+        }
+        statistics.acknowledgedUpTo = sequence
+        sentAt.removeAll { $0.sequence <= sequence }
+        everSent = everSent.filter { $0 > sequence }
+        if cursor < sequence { cursor = sequence }
+        pump()
+    }
+
+    /// Waits until the spool is empty (everything acknowledged) or
+    /// `timeout` passes; returns whether it emptied.
+    public func drain(timeout: Duration) async -> Bool {
+        if spool.statistics.records == 0 { return true }
+        let deadline = ContinuousClock.now + timeout
+        kick()
+        while ContinuousClock.now < deadline {
+            if spool.statistics.records == 0 { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return spool.statistics.records == 0
+    }
+
+    public var currentStatistics: Statistics {
+        var copy = statistics
+        copy.inFlight = inFlight
+        return copy
+    }
+
+    /// The connection came back: whatever was in flight may be lost with
+    /// a broker that restarted, so send again from the acknowledgement.
+    public func connectionRestored() {
+        let acknowledged = spool.statistics.acknowledgedUpTo
+        if cursor > acknowledged {
+            cursor = acknowledged
+            sentAt.removeAll()
+        }
+        pump()
+    }
+
+    private func pump() {
+        let acknowledged = spool.statistics.acknowledgedUpTo
+        if cursor < acknowledged { cursor = acknowledged }
+        if let oldest = sentAt.first, ContinuousClock.now - oldest.at > resendAfter {
+            cursor = acknowledged
+            sentAt.removeAll()
+        }
+        guard inFlight < window else { return }
+        let records: [SpoolRecord]
+        do {
+            records = try spool.records(after: cursor, limit: window - inFlight)
+        } catch {
+            return
+        }
+        for record in records {
+            cursor = record.sequence
+            inFlight += 1
+            sentAt.append((record.sequence, ContinuousClock.now))
+            if everSent.insert(record.sequence).inserted { statistics.published += 1 } else { statistics.resent += 1 }
+            let payload = record.payload
+            Task { [client, topic] in
+                do {
+                    try await client.publish(topic: topic, payload: payload, qos: .atLeastOnce)
+                    self.publishFinished(failed: false)
+                } catch {
+                    self.publishFinished(failed: true)
+                }
+            }
+        }
+    }
+
+    private func publishFinished(failed: Bool) {
+        inFlight -= 1
+        if failed { statistics.publishFailures += 1 }
+        pump()
+    }
+}
