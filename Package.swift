@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
 
         // The device daemon's machinery: spool, sequence numbers, systemd.
-        .target(name: "Agent", dependencies: ["MQTT"]),
+        .target(name: "Agent", dependencies: ["MQTT", "ConfigFile"]),
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [

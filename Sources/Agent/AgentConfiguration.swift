@@ -1,0 +1,166 @@
+import ConfigFile
+
+/// The daemon's configuration (`/etc/fieldproof/agent.yaml`; the commented
+/// example is `config/agent.yaml`). Loading validates everything and throws
+/// a `ConfigError` naming file, line, column and an example of a right line.
+public struct AgentConfiguration: Equatable, Sendable {
+    public struct Broker: Equatable, Sendable {
+        public var host = "127.0.0.1"
+        public var port = 1883
+        public var username: String?
+        public var password: String?
+        public var caFile: String?
+        public var certificateFile: String?
+        public var keyFile: String?
+        public var keepAlive: Duration = .seconds(30)
+    }
+
+    public struct Sensor: Equatable, Sendable {
+        public var name: String
+        public var driver: String
+        public var bus: Int?
+        public var address: Int?
+        /// GPIO: a chip (name, label or path) and a line offset or header pin.
+        public var chip: String?
+        public var line: Int?
+        public var pin: Int?
+        public var interval: Duration
+        public var options: [String: String]
+        /// Where the entry starts, for errors found later (driver options).
+        public var file: String
+        public var lineNumber: Int
+    }
+
+    public struct Publishing: Equatable, Sendable {
+        public var window = 32
+        public var resendAfter: Duration = .seconds(10)
+        /// Readings of one tick go into one message; at most this many.
+        public var maximumReadingsPerMessage = 64
+    }
+
+    public var file: String
+    public var serial: String
+    public var stateDirectory = "/var/lib/fieldproof"
+    public var board = "auto"
+    public var simulate = false
+    public var logLevel = "info"
+    public var broker = Broker()
+    public var publishing = Publishing()
+    public var sensors: [Sensor] = []
+    public var spool: SpoolConfiguration
+
+    /// Reads and validates `text` (the contents of `file`). `knownDrivers`
+    /// lists the driver names the sensor registry offers.
+    public static func parse(_ text: String, file: String, knownDrivers: [String]) throws(ConfigError) -> AgentConfiguration {
+        let root = try ConfigSection.root(text: text, file: file)
+        let serial = try root.string("serial", default: nil, example: "serial: fp-0001")
+        guard Self.isValidSerial(serial) else {
+            throw root.error("serial", "\"\(serial)\" must be 1–64 letters, digits, '-' or '_' (it becomes part of MQTT topics)",
+                             example: "serial: fp-0001")
+        }
+        let stateDirectory = try root.string("state_directory", default: "/var/lib/fieldproof", example: "state_directory: /var/lib/fieldproof")
+        var config = AgentConfiguration(file: file, serial: serial, stateDirectory: stateDirectory,
+                                        spool: SpoolConfiguration(directory: stateDirectory + "/spool"))
+        config.board = try root.string("board", default: "auto", example: "board: raspberry-pi-4-b")
+        config.simulate = try root.bool("simulate", default: false, example: "simulate: false")
+        config.logLevel = try root.choice("log_level", from: ["error", "warning", "info", "debug"], default: "info")
+
+        if let broker = try root.section("broker") {
+            config.broker.host = try broker.string("host", default: "127.0.0.1", example: "host: mqtt.example.net")
+            config.broker.port = try broker.int("port", default: 1883, in: 1...65_535, example: "port: 8883")
+            config.broker.username = try broker.string("username", example: "username: \(serial)")
+            config.broker.password = try broker.string("password", example: "password: s3cret")
+            if let passwordFile = try broker.string("password_file", example: "password_file: /etc/fieldproof/mqtt-password") {
+                guard config.broker.password == nil else {
+                    throw broker.error("password_file", "set either password or password_file, not both")
+                }
+                config.broker.password = try Self.readSecret(passwordFile, section: broker, key: "password_file")
+            }
+            config.broker.keepAlive = try broker.duration("keep_alive", default: .seconds(30), minimum: .seconds(5))
+            if let tls = try broker.section("tls") {
+                config.broker.caFile = try tls.string("ca_file", default: nil, example: "ca_file: /etc/fieldproof/ca.crt")
+                config.broker.certificateFile = try tls.string("cert_file", example: "cert_file: /etc/fieldproof/device.crt")
+                config.broker.keyFile = try tls.string("key_file", example: "key_file: /etc/fieldproof/device.key")
+                if (config.broker.certificateFile == nil) != (config.broker.keyFile == nil) {
+                    throw tls.error(config.broker.keyFile == nil ? "cert_file" : "key_file",
+                                    "a client certificate needs both cert_file and key_file")
+                }
+                try tls.finish()
+            }
+            try broker.finish()
+        }
+        if config.broker.username == nil { config.broker.username = serial }
+
+        if let publishing = try root.section("publishing") {
+            config.publishing.window = try publishing.int("window", default: 32, in: 1...1000, example: "window: 32")
+            config.publishing.resendAfter = try publishing.duration("resend_after", default: .seconds(10), minimum: .milliseconds(100))
+            config.publishing.maximumReadingsPerMessage = try publishing.int("max_readings_per_message", default: 64, in: 1...1000)
+            try publishing.finish()
+        }
+
+        if let spool = try root.section("spool") {
+            config.spool.maximumBytes = try spool.byteSize("max_bytes", default: 64 << 20, minimum: 8192, example: "max_bytes: 64MiB")
+            config.spool.segmentBytes = try spool.byteSize("segment_bytes", default: 1 << 20, minimum: 4096, example: "segment_bytes: 1MiB")
+            if config.spool.maximumBytes < 2 * config.spool.segmentBytes {
+                throw spool.error("max_bytes", "must be at least twice segment_bytes", example: "max_bytes: 64MiB")
+            }
+            switch try spool.choice("fsync", from: ["group", "record"], default: "group") {
+            case "record":
+                config.spool.durability = .everyRecord
+            default:
+                let interval = try spool.duration("group_commit", default: .milliseconds(200), minimum: .milliseconds(1))
+                config.spool.durability = .groupCommit(milliseconds: Int(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000))
+            }
+            try spool.finish()
+        }
+
+        var names: [String: Int] = [:]
+        for entry in try root.sections("sensors") {
+            let name = try entry.string("name", default: nil, example: "name: air")
+            guard Self.isValidSerial(name) else {
+                throw entry.error("name", "\"\(name)\" must be letters, digits, '-' or '_'", example: "name: air")
+            }
+            if let first = names[name] {
+                throw entry.error("name", "sensor name \"\(name)\" is already used on line \(first); names must be unique")
+            }
+            names[name] = entry.node.line
+            let driver = try entry.string("driver", default: nil, example: "driver: \(knownDrivers.first ?? "bme280")")
+            guard knownDrivers.contains(driver) else {
+                throw entry.error("driver", "unknown driver \"\(driver)\"; known drivers: \(knownDrivers.joined(separator: ", "))")
+            }
+            let sensor = Sensor(
+                name: name, driver: driver,
+                bus: try entry.int("bus", in: 0...255, example: "bus: 1"),
+                address: try entry.int("address", in: 0x03...0x77, example: "address: 0x76"),
+                chip: try entry.string("chip", example: "chip: gpiochip0"),
+                line: try entry.int("line", in: 0...1023, example: "line: 17"),
+                pin: try entry.int("pin", in: 1...40, example: "pin: 11"),
+                interval: try entry.duration("interval", default: .seconds(10), minimum: .milliseconds(10)),
+                options: try entry.scalars("options"),
+                file: file, lineNumber: entry.node.line)
+            if sensor.line != nil && sensor.pin != nil {
+                throw entry.error("pin", "set either line (chip line offset) or pin (header pin), not both")
+            }
+            try entry.finish()
+            config.sensors.append(sensor)
+        }
+        try root.finish()
+        return config
+    }
+
+    static func isValidSerial(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "_" }
+    }
+
+    private static func readSecret(_ path: String, section: ConfigSection, key: String) throws(ConfigError) -> String {
+        let bytes: [UInt8]?
+        do {
+            bytes = try FileIO.readFile(path)
+        } catch {
+            throw section.error(key, "cannot read \(path): \(error)")
+        }
+        guard let bytes else { throw section.error(key, "\(path) does not exist") }
+        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

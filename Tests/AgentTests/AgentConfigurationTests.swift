@@ -1,0 +1,69 @@
+import Foundation
+import Agent
+import ConfigFile
+import Testing
+import TestSupport
+
+@Suite struct AgentConfigurationTests {
+    static let drivers = ["bme280", "bmp280", "sht3x", "sht4x", "bh1750", "ads1115", "scd4x",
+                          "rain-gauge", "anemometer", "digital-input", "board-temperature"]
+
+    func parse(_ text: String) throws(ConfigError) -> AgentConfiguration {
+        try AgentConfiguration.parse(text, file: "agent.yaml", knownDrivers: Self.drivers)
+    }
+
+    @Test func theCommentedExampleLoads() throws {
+        let path = ProjectPaths.root.appendingPathComponent("config/agent.yaml").path
+        let config = try AgentConfiguration.parse(try String(contentsOfFile: path, encoding: .utf8), file: path, knownDrivers: Self.drivers)
+        #expect(config.serial == "fp-0001")
+        #expect(config.broker.username == "fp-0001")
+        #expect(config.sensors.map(\.name) == ["air", "light", "rain", "board"])
+        #expect(config.sensors[0].address == 0x76)
+        #expect(config.sensors[2].pin == 11)
+        #expect(config.sensors[2].options == ["mm_per_tip": "0.2794"])
+        #expect(config.spool.maximumBytes == 64 << 20)
+        #expect(config.spool.durability == .groupCommit(milliseconds: 200))
+        #expect(config.spool.directory == "/var/lib/fieldproof/spool")
+    }
+
+    @Test func minimalConfigUsesDefaults() throws {
+        let config = try parse("serial: dev-7\n")
+        #expect(config.broker.host == "127.0.0.1" && config.broker.port == 1883)
+        #expect(config.publishing.window == 32)
+        #expect(config.sensors.isEmpty)
+    }
+
+    @Test func errorsPointAtTheLineAndShowAnExample() {
+        let cases: [(String, String)] = [
+            ("serial: dev\nbroker:\n  port: 99999\n", "agent.yaml:3:9: broker.port: 99999 is out of range 1…65535; for example: port: 8883"),
+            ("serial: dev\nsensors:\n  - name: air\n    driver: bme281\n",
+             "agent.yaml:4:13: sensors[0].driver: unknown driver \"bme281\"; known drivers: \(Self.drivers.joined(separator: ", "))"),
+            ("serial: dev\nsensors:\n  - name: air\n    driver: bme280\n    interval: soon\n",
+             "agent.yaml:5:15: sensors[0].interval: \"soon\" is not a duration (a number with ms, s, m or h); for example: interval: 10s"),
+            ("serial: dev\nbrokr:\n  host: x\n", "agent.yaml:2:1: brokr: unknown setting; did you mean `broker`?"),
+            ("broker:\n  host: x\n", "agent.yaml:1:1: serial: is required but missing; for example: serial: fp-0001"),
+            ("serial: a/b\n", "agent.yaml:1:9: serial: \"a/b\" must be 1–64 letters, digits, '-' or '_' (it becomes part of MQTT topics); for example: serial: fp-0001"),
+        ]
+        for (text, expected) in cases {
+            #expect(throws: ConfigError.self) { try parse(text) }
+            do {
+                _ = try parse(text)
+            } catch {
+                #expect(error.description == expected)
+            }
+        }
+    }
+
+    @Test func duplicateSensorNamesAreRefused() {
+        let text = "serial: d\nsensors:\n  - name: air\n    driver: bme280\n  - name: air\n    driver: sht4x\n"
+        #expect { try parse(text) } throws: { error in
+            String(describing: error).contains("sensor name \"air\" is already used on line 3")
+        }
+    }
+
+    @Test func spoolLimitsMustFitTogether() {
+        #expect { try parse("serial: d\nspool:\n  max_bytes: 1MiB\n  segment_bytes: 1MiB\n") } throws: { error in
+            String(describing: error).contains("must be at least twice segment_bytes")
+        }
+    }
+}
