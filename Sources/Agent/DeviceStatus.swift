@@ -1,0 +1,113 @@
+import FoundationEssentials
+
+/// What `fieldproof status` shows: the daemon rewrites it (atomically) in
+/// its state directory, so the command works without talking to the daemon.
+public struct DeviceStatus: Codable, Equatable, Sendable {
+    public struct Broker: Codable, Equatable, Sendable {
+        public var address: String
+        public var connected: Bool
+        public var lastError: String?
+        public var since: UInt64?
+
+        public init(address: String, connected: Bool, lastError: String? = nil, since: UInt64? = nil) {
+            self.address = address
+            self.connected = connected
+            self.lastError = lastError
+            self.since = since
+        }
+    }
+
+    public struct Sensor: Codable, Equatable, Sendable {
+        public struct Reading: Codable, Equatable, Sendable {
+            public var quantity: String
+            public var value: Double
+            public var unit: String
+
+            public init(quantity: String, value: Double, unit: String) {
+                self.quantity = quantity
+                self.value = value
+                self.unit = unit
+            }
+        }
+
+        public var name: String
+        public var driver: String
+        public var lastReadAt: UInt64?
+        public var readings: [Reading]
+        public var lastError: String?
+        public var lastErrorAt: UInt64?
+
+        public init(name: String, driver: String, lastReadAt: UInt64? = nil, readings: [Reading] = [],
+                    lastError: String? = nil, lastErrorAt: UInt64? = nil) {
+            self.name = name
+            self.driver = driver
+            self.lastReadAt = lastReadAt
+            self.readings = readings
+            self.lastError = lastError
+            self.lastErrorAt = lastErrorAt
+        }
+    }
+
+    public struct Spool: Codable, Equatable, Sendable {
+        public var records: Int
+        public var bytes: Int
+        public var oldestAgeSeconds: Double?
+        public var droppedRecords: UInt64
+        public var truncatedTails: UInt64
+        public var lastAcknowledged: UInt64
+
+        public init(_ statistics: SpoolStatistics, now: UInt64) {
+            records = statistics.records
+            bytes = statistics.bytes
+            oldestAgeSeconds = statistics.oldestAppendedAt.map { Double(now > $0 ? now - $0 : 0) / 1000 }
+            droppedRecords = statistics.droppedRecords
+            truncatedTails = statistics.truncatedTails
+            lastAcknowledged = statistics.acknowledgedUpTo
+        }
+    }
+
+    public var version: String
+    public var serial: String
+    public var pid: Int32
+    public var updatedAt: UInt64
+    public var paired: Bool
+    public var keyID: String?
+    public var board: String?
+    public var clockSynchronised: Bool
+    public var lastSequence: UInt64
+    public var broker: Broker
+    public var sensors: [Sensor]
+    public var spool: Spool
+
+    public init(version: String, serial: String, pid: Int32, updatedAt: UInt64, paired: Bool, keyID: String?, board: String?,
+                clockSynchronised: Bool, lastSequence: UInt64, broker: Broker, sensors: [Sensor], spool: Spool) {
+        self.version = version
+        self.serial = serial
+        self.pid = pid
+        self.updatedAt = updatedAt
+        self.paired = paired
+        self.keyID = keyID
+        self.board = board
+        self.clockSynchronised = clockSynchronised
+        self.lastSequence = lastSequence
+        self.broker = broker
+        self.sensors = sensors
+        self.spool = spool
+    }
+
+    public static func path(inStateDirectory directory: String) -> String { directory + "/status.json" }
+
+    /// Writes the status atomically (readers never see half a file).
+    public func write(toStateDirectory directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        try FileIO.writeAtomically(Self.path(inStateDirectory: directory), Array(data), mode: 0o644)
+    }
+
+    /// Reads the status the daemon wrote; nil when there is none yet.
+    public static func read(fromStateDirectory directory: String) throws -> DeviceStatus? {
+        guard let bytes = try FileIO.readFile(path(inStateDirectory: directory)) else { return nil }
+        return try JSONDecoder().decode(DeviceStatus.self, from: Data(bytes))
+    }
+}
