@@ -25,13 +25,14 @@ let package = Package(
         .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CLinuxSupport"),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // Configuration files (YAML through libyaml) with file:line:column errors.
         .target(name: "ConfigFile", dependencies: ["CYAML"]),
 
         // The one MQTT client (the only code that calls libmosquitto).
-        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport"]),
 
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
         .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -47,7 +48,7 @@ let package = Package(
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
 
         // The device daemon's machinery: spool, sequence numbers, systemd.
-        .target(name: "Agent", dependencies: ["MQTT", "ConfigFile"]),
+        .target(name: "Agent", dependencies: ["MQTT", "ConfigFile", "CLinuxSupport"]),
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [

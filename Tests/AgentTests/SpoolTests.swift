@@ -160,5 +160,6 @@ final class ManualClock: @unchecked Sendable {
     private var value: UInt64
     init(start: UInt64) { value = start }
     func advance(by milliseconds: UInt64) { lock.withLock { value += milliseconds } }
+    func rewind(by milliseconds: UInt64) { lock.withLock { value -= milliseconds } }
     func read() -> UInt64 { lock.withLock { value } }
 }
