@@ -65,7 +65,8 @@ let package = Package(
         ]),
 
         // Depends on fieldproof-bench so the child-process helper it carries is built.
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport"]),
+        // Depends on fieldproof so the binary is built for the unit-file checks.
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
