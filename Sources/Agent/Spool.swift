@@ -38,6 +38,8 @@ public struct SpoolStatistics: Equatable, Sendable {
     public var bytes: Int
     /// When the oldest unacknowledged record was appended (Unix ms).
     public var oldestAppendedAt: UInt64?
+    /// The sequence of the oldest unacknowledged record.
+    public var oldestSequence: UInt64?
     /// Highest sequence the aggregator acknowledged (0: none yet).
     public var acknowledgedUpTo: UInt64
     /// Unacknowledged records dropped because the spool was full.
@@ -71,6 +73,7 @@ public final class Spool {
     /// Records of the first segment at or below the acknowledgement.
     private var acknowledgedInFirst = 0
     private var oldestUnacknowledged: UInt64?
+    private var oldestUnacknowledgedSequence: UInt64?
 
     public init(configuration: SpoolConfiguration, now: @escaping () -> UInt64 = WallClock.milliseconds) throws {
         guard configuration.segmentBytes >= 4096, configuration.maximumBytes >= 2 * configuration.segmentBytes else {
@@ -166,7 +169,10 @@ public final class Spool {
         segments[segments.count - 1].lastSequence = sequence
         segments[segments.count - 1].count += 1
         segments[segments.count - 1].size += bytes.count
-        if oldestUnacknowledged == nil { oldestUnacknowledged = record.appendedAt }
+        if oldestUnacknowledged == nil {
+            oldestUnacknowledged = record.appendedAt
+            oldestUnacknowledgedSequence = record.sequence
+        }
         unsynced = true
         switch configuration.durability {
         case .everyRecord:
@@ -247,10 +253,13 @@ public final class Spool {
     private func recountFirstSegment() throws {
         acknowledgedInFirst = 0
         oldestUnacknowledged = nil
+        oldestUnacknowledgedSequence = nil
         guard let first = segments.first else { return }
         let records = try readSegment(first)
         acknowledgedInFirst = records.prefix { $0.sequence <= meta.acknowledgedUpTo }.count
-        oldestUnacknowledged = records.first { $0.sequence > meta.acknowledgedUpTo }?.appendedAt
+        let oldest = records.first { $0.sequence > meta.acknowledgedUpTo }
+        oldestUnacknowledged = oldest?.appendedAt
+        oldestUnacknowledgedSequence = oldest?.sequence
     }
 
     private func readSegment(_ segment: Segment) throws -> [SpoolRecord] {
@@ -286,6 +295,7 @@ public final class Spool {
             records: segments.reduce(0) { $0 + $1.count } - acknowledgedInFirst,
             bytes: totalBytes,
             oldestAppendedAt: oldestUnacknowledged,
+            oldestSequence: oldestUnacknowledgedSequence,
             acknowledgedUpTo: meta.acknowledgedUpTo,
             droppedRecords: meta.droppedRecords,
             truncatedTails: meta.truncatedTails,

@@ -7,7 +7,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         #expect(try DeviceStatus.read(fromStateDirectory: directory) == nil)
-        let statistics = SpoolStatistics(records: 3, bytes: 384, oldestAppendedAt: 1_000, acknowledgedUpTo: 41,
+        let statistics = SpoolStatistics(records: 3, bytes: 384, oldestAppendedAt: 1_000, oldestSequence: 42, acknowledgedUpTo: 41,
                                          droppedRecords: 2, truncatedTails: 1, truncatedBytes: 50)
         let status = DeviceStatus(
             version: "0.1.0", serial: "fp-1", pid: 42, updatedAt: 3_500, paired: true, keyID: "00112233", board: "raspberry-pi-4-b",

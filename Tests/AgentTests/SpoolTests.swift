@@ -127,8 +127,12 @@ import Testing
         clock.advance(by: 500)
         try spool.append(sequence: 2, payload: [2])
         #expect(spool.statistics.oldestAppendedAt == 1000)
+        #expect(spool.statistics.oldestSequence == 1)
         try spool.acknowledge(upTo: 1)
         #expect(spool.statistics.oldestAppendedAt == 1500)
+        #expect(spool.statistics.oldestSequence == 2)
+        try spool.acknowledge(upTo: 2)
+        #expect(spool.statistics.oldestSequence == nil)
     }
 
     @Test func groupCommitSyncsOnlyWhenTheIntervalPassed() throws {
