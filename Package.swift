@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         // C libraries enter only here, each wrapped once by one Swift module.
@@ -48,7 +49,9 @@ let package = Package(
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
 
         // The device daemon's machinery: spool, sequence numbers, systemd.
-        .target(name: "Agent", dependencies: ["MQTT", "ConfigFile", "CLinuxSupport"]),
+        .target(name: "Agent", dependencies: [
+            "MQTT", "ConfigFile", "CLinuxSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [

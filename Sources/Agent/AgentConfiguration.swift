@@ -13,6 +13,8 @@ public struct AgentConfiguration: Equatable, Sendable {
         public var certificateFile: String?
         public var keyFile: String?
         public var keepAlive: Duration = .seconds(30)
+        /// Reconnect attempts back off exponentially (with jitter) up to this.
+        public var reconnectMaximumDelay: Duration = .seconds(30)
     }
 
     public struct Sensor: Equatable, Sendable {
@@ -77,6 +79,7 @@ public struct AgentConfiguration: Equatable, Sendable {
                 config.broker.password = try Self.readSecret(passwordFile, section: broker, key: "password_file")
             }
             config.broker.keepAlive = try broker.duration("keep_alive", default: .seconds(30), minimum: .seconds(5))
+            config.broker.reconnectMaximumDelay = try broker.duration("reconnect_max_delay", default: .seconds(30), minimum: .milliseconds(100))
             if let tls = try broker.section("tls") {
                 config.broker.caFile = try tls.string("ca_file", default: nil, example: "ca_file: /etc/fieldproof/ca.crt")
                 config.broker.certificateFile = try tls.string("cert_file", example: "cert_file: /etc/fieldproof/device.crt")

@@ -27,10 +27,16 @@ public final class Sampler {
     public var nextDue: ContinuousClock.Instant? { slots.map(\.due).min() }
 
     /// Sleeps until the next tick, reads every sensor due in it, and
-    /// returns their outcomes. Throws when the task is cancelled.
-    public func nextTick() async throws -> [Result] {
+    /// returns their outcomes; returns no results when `wakeBy` comes first
+    /// (the daemon's loop wakes regularly to prove it is alive). Throws when
+    /// the task is cancelled.
+    public func nextTick(wakeBy: ContinuousClock.Instant? = nil) async throws -> [Result] {
         guard let earliest = nextDue else {
-            try await Task.sleep(for: .seconds(3600))
+            try await Task.sleep(until: wakeBy ?? .now + .seconds(3600), clock: .continuous)
+            return []
+        }
+        if let wakeBy, wakeBy < earliest {
+            try await Task.sleep(until: wakeBy, clock: .continuous)
             return []
         }
         try await Task.sleep(until: earliest, clock: .continuous)

@@ -1,0 +1,300 @@
+import Logging
+import MQTT
+import Synchronization
+
+/// The daemon: samples the sensors, signs each tick's readings into one
+/// Telemetry message, spools it durably, and delivers it until the
+/// aggregator acknowledges it. Also keeps the status file, the retained
+/// availability message and systemd's notify/watchdog protocol.
+public final class AgentRuntime: Sendable {
+    public struct Dependencies: Sendable {
+        public var sensors: [any SampledSensor]
+        /// nil while the device is not paired: nothing is published then.
+        public var signer: (any TelemetrySigner)?
+        public var ackVerifier: (any AckVerifier)?
+        public var board: String?
+        public var version: String
+        public var clock: DeviceClock
+        public var notifier: SystemdNotifier
+        public var logger: Logger
+
+        public init(sensors: [any SampledSensor], signer: (any TelemetrySigner)?, ackVerifier: (any AckVerifier)?, board: String?,
+                    version: String, clock: DeviceClock = DeviceClock(), notifier: SystemdNotifier = SystemdNotifier(), logger: Logger) {
+            self.sensors = sensors
+            self.signer = signer
+            self.ackVerifier = ackVerifier
+            self.board = board
+            self.version = version
+            self.clock = clock
+            self.notifier = notifier
+            self.logger = logger
+        }
+    }
+
+    struct Live: ~Copyable {
+        var sensors: [String: DeviceStatus.Sensor] = [:]
+        var brokerConnected = false
+        var brokerError: String?
+        var brokerSince: UInt64?
+        var lastSequence: UInt64 = 0
+        var ready = false
+        var tasks: [Task<Void, Never>] = []
+        var stopping = false
+    }
+
+    public let configuration: AgentConfiguration
+    let dependencies: Dependencies
+    let spool: SharedSpool
+    let client: MQTTClient
+    let engine: DeliveryEngine
+    private let counter: Mutex<SequenceCounter>
+    let live = Mutex(Live())
+
+    public var telemetryTopic: String { "fieldproof/v1/\(configuration.serial)/telemetry" }
+    public var statusTopic: String { "fieldproof/v1/\(configuration.serial)/status" }
+    public var ackTopic: String { "fieldproof/v1/\(configuration.serial)/ack" }
+
+    public init(configuration: AgentConfiguration, dependencies: Dependencies) throws {
+        self.configuration = configuration
+        self.dependencies = dependencies
+        try FileIO.makeDirectory(configuration.stateDirectory)
+        spool = SharedSpool(try Spool(configuration: configuration.spool))
+        counter = Mutex(try SequenceCounter(path: configuration.stateDirectory + "/sequence"))
+
+        var mqtt = MQTTConfiguration(host: configuration.broker.host, port: configuration.broker.port, clientID: configuration.serial)
+        mqtt.username = configuration.broker.username
+        mqtt.password = configuration.broker.password
+        mqtt.keepAlive = Int(configuration.broker.keepAlive.components.seconds)
+        mqtt.maximumInflight = configuration.publishing.window
+        mqtt.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(250), maximumDelay: configuration.broker.reconnectMaximumDelay)
+        if let ca = configuration.broker.caFile {
+            mqtt.tls = MQTTTLSConfiguration(caFile: ca, certificateFile: configuration.broker.certificateFile, keyFile: configuration.broker.keyFile)
+        }
+        mqtt.will = MQTTWill(topic: "fieldproof/v1/\(configuration.serial)/status", payload: AvailabilityMessage.offline, qos: .atLeastOnce, retain: true)
+        client = try MQTTClient(configuration: mqtt)
+        engine = DeliveryEngine(spool: spool, client: client, topic: "fieldproof/v1/\(configuration.serial)/telemetry",
+                                window: configuration.publishing.window, resendAfter: configuration.publishing.resendAfter)
+        live.withLock { state in
+            for sensor in dependencies.sensors {
+                state.sensors[sensor.name] = DeviceStatus.Sensor(name: sensor.name, driver: sensor.driver)
+            }
+        }
+    }
+
+    var logger: Logger { dependencies.logger }
+
+    /// Starts connecting, delivering, acknowledging and sampling.
+    public func start() {
+        if dependencies.signer == nil {
+            logger.warning("this device is not paired: readings are taken but not published; pair it with `fieldproof pair` (the daemon picks up the new identity on restart or SIGHUP)")
+        }
+        client.start()
+        let tasks = [
+            Task { await self.watchConnection() },
+            Task { await self.listenForAcknowledgements() },
+            Task { await self.engine.run() },
+            Task { await self.sampleUntilStopped() },
+        ]
+        live.withLock { $0.tasks = tasks }
+        if dependencies.sensors.isEmpty { markReady() }
+    }
+
+    /// Stops sampling, gives delivery up to `drainTimeout` to empty the
+    /// spool, says "offline", and disconnects. What is unsent stays spooled.
+    /// Returns whether the spool was empty at the end.
+    @discardableResult
+    public func stop(drainTimeout: Duration) async -> Bool {
+        dependencies.notifier.stopping()
+        let tasks = live.withLock { state -> [Task<Void, Never>] in
+            state.stopping = true
+            return state.tasks
+        }
+        // The sampler stops first; delivery keeps going while draining.
+        tasks.last?.cancel()
+        _ = await tasks.last?.value
+        let drained = dependencies.signer == nil ? true : await engine.drain(timeout: drainTimeout)
+        if client.isConnected {
+            try? await withTimeout(.seconds(2)) {
+                try await self.client.publish(topic: self.statusTopic, payload: AvailabilityMessage.offline, qos: .atLeastOnce, retain: true)
+            }
+        }
+        for task in tasks { task.cancel() }
+        try? spool.sync()
+        writeStatus()
+        client.close()
+        logger.info("stopped", metadata: ["spooled": "\(spool.statistics.records)", "drained": "\(drained)"])
+        return drained
+    }
+
+    // MARK: Sampling
+
+    private func sampleUntilStopped() async {
+        let sampler = Sampler(sensors: dependencies.sensors)
+        let watchdogEvery = dependencies.notifier.watchdogMicroseconds.map { Duration.microseconds(Int64($0 / 2)) }
+        var lastStatusWrite = ContinuousClock.now - .seconds(10)
+        while !Task.isCancelled {
+            let results: [Sampler.Result]
+            do {
+                results = try await sampler.nextTick(wakeBy: .now + (watchdogEvery ?? .seconds(5)))
+            } catch {
+                break
+            }
+            if !results.isEmpty { handle(results) }
+            // Only a live sampling loop gets here: that is what the watchdog checks.
+            if watchdogEvery != nil { dependencies.notifier.watchdog() }
+            if ContinuousClock.now - lastStatusWrite >= .seconds(1) {
+                writeStatus()
+                lastStatusWrite = .now
+            }
+        }
+    }
+
+    func handle(_ results: [Sampler.Result]) {
+        let clock = dependencies.clock.now()
+        var readings: [SampledReading] = []
+        var statuses: [SensorStatusEntry] = []
+        var anySuccess = false
+        live.withLock { state in
+            for result in results {
+                var entry = state.sensors[result.sensor.name] ?? DeviceStatus.Sensor(name: result.sensor.name, driver: result.sensor.driver)
+                switch result.outcome {
+                case let .readings(values):
+                    anySuccess = true
+                    readings += values
+                    statuses.append(SensorStatusEntry(sensor: result.sensor.name, errorCode: nil))
+                    entry.lastReadAt = clock.unixMilliseconds
+                    entry.readings = values.map { .init(quantity: $0.quantity, value: $0.value, unit: $0.unit) }
+                case let .failure(code, message):
+                    statuses.append(SensorStatusEntry(sensor: result.sensor.name, errorCode: code))
+                    entry.lastError = message
+                    entry.lastErrorAt = clock.unixMilliseconds
+                }
+                state.sensors[result.sensor.name] = entry
+            }
+        }
+        for result in results {
+            if case let .failure(code, message) = result.outcome {
+                logger.warning("sensor failed", metadata: ["sensor": "\(result.sensor.name)", "code": "\(code)", "reason": "\(message)"])
+            }
+        }
+        if anySuccess { markReady() }
+        guard let signer = dependencies.signer else { return }
+
+        // One message per tick, split only when it would carry too many readings.
+        let limit = configuration.publishing.maximumReadingsPerMessage
+        var chunks: [[SampledReading]] = stride(from: 0, to: readings.count, by: limit).map { Array(readings[$0..<min($0 + limit, readings.count)]) }
+        if chunks.isEmpty { chunks = [[]] }
+        for (index, chunk) in chunks.enumerated() {
+            do {
+                let sequence = try counter.withLock { try $0.take() }
+                let oldest = spool.statistics.oldestSequence ?? sequence
+                let draft = TelemetryDraft(serial: configuration.serial, sequence: sequence, floor: min(oldest, sequence) - 1,
+                                           clock: clock, readings: chunk, statuses: index == 0 ? statuses : [])
+                let message = try signer.sign(draft)
+                try spool.append(sequence: sequence, payload: message)
+                live.withLock { $0.lastSequence = sequence }
+                engine.kick()
+            } catch {
+                logger.error("could not spool a reading", metadata: ["reason": "\(error)"])
+            }
+        }
+    }
+
+    private func markReady() {
+        let first = live.withLock { state -> Bool in
+            defer { state.ready = true }
+            return !state.ready
+        }
+        if first {
+            dependencies.notifier.ready(status: "sampling \(dependencies.sensors.count) sensor(s)")
+            logger.info("ready", metadata: ["sensors": "\(dependencies.sensors.count)", "paired": "\(dependencies.signer != nil)"])
+        }
+    }
+
+    // MARK: Broker
+
+    private func watchConnection() async {
+        for await state in client.connectionStates {
+            switch state {
+            case .connected:
+                live.withLock { $0.brokerConnected = true; $0.brokerError = nil; $0.brokerSince = WallClock.milliseconds() }
+                logger.info("connected to broker", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)"])
+                dependencies.notifier.status("connected to \(configuration.broker.host):\(configuration.broker.port)")
+                Task { await self.announceOnline() }
+                await engine.connectionRestored()
+            case let .disconnected(reason):
+                live.withLock { $0.brokerConnected = false; $0.brokerError = reason; $0.brokerSince = WallClock.milliseconds() }
+                logger.warning("broker unavailable; readings stay in the spool", metadata: ["reason": "\(reason)"])
+                dependencies.notifier.status("broker unavailable: \(reason)")
+            }
+            writeStatus()
+        }
+    }
+
+    private func announceOnline() async {
+        let statistics = spool.statistics
+        let payload = AvailabilityMessage.online(version: dependencies.version, board: dependencies.board,
+                                                 sensors: dependencies.sensors.map(\.name), spoolDepth: statistics.records,
+                                                 dropped: statistics.droppedRecords)
+        do {
+            try await client.publish(topic: statusTopic, payload: payload, qos: .atLeastOnce, retain: true)
+            if dependencies.signer != nil, dependencies.ackVerifier != nil {
+                try await client.subscribe(ackTopic, qos: .atLeastOnce)
+            }
+        } catch {
+            logger.warning("could not announce availability", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    private func listenForAcknowledgements() async {
+        guard let verifier = dependencies.ackVerifier else { return }
+        for await message in client.messages where message.topic == ackTopic {
+            guard let sequence = verifier.acknowledgedSequence(in: message.payload, serial: configuration.serial) else {
+                logger.warning("ignored an acknowledgement that does not verify", metadata: ["topic": "\(message.topic)"])
+                continue
+            }
+            await engine.acknowledged(upTo: sequence)
+        }
+    }
+
+    // MARK: Status
+
+    public func currentStatus() -> DeviceStatus {
+        let now = WallClock.milliseconds()
+        let synchronised = dependencies.clock.now().synchronised
+        return live.withLock { state in
+            DeviceStatus(
+                version: dependencies.version, serial: configuration.serial, pid: getpidValue(), updatedAt: now,
+                paired: dependencies.signer != nil, keyID: dependencies.signer?.keyID, board: dependencies.board,
+                clockSynchronised: synchronised, lastSequence: state.lastSequence,
+                broker: .init(address: "\(configuration.broker.host):\(configuration.broker.port)", connected: state.brokerConnected,
+                              lastError: state.brokerError, since: state.brokerSince),
+                sensors: dependencies.sensors.compactMap { state.sensors[$0.name] },
+                spool: .init(spool.statistics, now: now))
+        }
+    }
+
+    func writeStatus() {
+        do {
+            try currentStatus().write(toStateDirectory: configuration.stateDirectory)
+        } catch {
+            logger.warning("could not write the status file", metadata: ["reason": "\(error)"])
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func getpidValue() -> Int32 { getpid() }
+
+/// Runs `body`, giving up after `timeout`.
+func withTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask { try await body(); return true }
+        group.addTask { try await Task.sleep(for: timeout); return false }
+        _ = try await group.next()
+        group.cancelAll()
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+@testable import Agent
+import Logging
+import MQTT
+import Testing
+import TestSupport
+
+/// Stand-ins for the Wire module: a "signed" message is `serial|sequence|floor|readings`,
+/// an acknowledgement is the sequence in ASCII.
+struct PlainSigner: TelemetrySigner {
+    let keyID = "test-key"
+    func sign(_ draft: TelemetryDraft) throws -> [UInt8] {
+        Array("\(draft.serial)|\(draft.sequence)|\(draft.floor)|\(draft.readings.count)|\(draft.statuses.filter { $0.errorCode != nil }.count)".utf8)
+    }
+}
+
+struct PlainAckVerifier: AckVerifier {
+    func acknowledgedSequence(in payload: [UInt8], serial: String) -> UInt64? {
+        UInt64(String(decoding: payload, as: UTF8.self))
+    }
+}
+
+/// Plays the aggregator: acknowledges the highest contiguous sequence,
+/// moving past gaps the device declared settled (`floor`).
+final class PlainAggregator: @unchecked Sendable {
+    let client: MQTTClient
+    private let lock = NSLock()
+    private var seen: [UInt64: Int] = [:]
+    private var highest: UInt64 = 0
+    private(set) var order: [UInt64] = []
+    private var task: Task<Void, Never>?
+
+    init(broker: MosquittoBroker, serial: String) async throws {
+        var config = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "aggregator-\(UUID().uuidString.prefix(5))")
+        config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300))
+        client = try MQTTClient(configuration: config)
+        try await client.connect()
+        try await client.subscribe("fieldproof/v1/\(serial)/telemetry", qos: .atLeastOnce)
+        task = Task { [weak self, client] in
+            for await message in client.messages {
+                let fields = String(decoding: message.payload, as: UTF8.self).split(separator: "|")
+                guard fields.count == 5, let sequence = UInt64(fields[1]), let floor = UInt64(fields[2]), let self else { continue }
+                if let ack = self.receive(sequence, floor: floor) {
+                    try? await client.publish(topic: "fieldproof/v1/\(serial)/ack", payload: Array(String(ack).utf8), qos: .atLeastOnce, retain: true)
+                }
+            }
+        }
+    }
+
+    private func receive(_ sequence: UInt64, floor: UInt64) -> UInt64? {
+        lock.withLock {
+            seen[sequence, default: 0] += 1
+            order.append(sequence)
+            highest = max(highest, floor)
+            while seen[highest + 1] != nil { highest += 1 }
+            return highest
+        }
+    }
+
+    var received: Set<UInt64> { lock.withLock { Set(seen.keys) } }
+    var arrivalOrder: [UInt64] { lock.withLock { order } }
+
+    func close() {
+        task?.cancel()
+        client.close()
+    }
+}
+
+@Suite(.serialized) struct AgentRuntimeTests {
+    let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString.prefix(8))").path
+
+    func configuration(port: Int) throws -> AgentConfiguration {
+        try AgentConfiguration.parse("""
+            serial: dev-1
+            state_directory: \(stateDirectory)
+            broker:
+              port: \(port)
+              reconnect_max_delay: 300ms
+            publishing:
+              resend_after: 1s
+            spool:
+              fsync: record
+            """, file: "test.yaml", knownDrivers: ["test"])
+    }
+
+    func runtime(port: Int, sensors: [any SampledSensor], paired: Bool = true, notifier: SystemdNotifier = SystemdNotifier(environment: [:])) throws -> AgentRuntime {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return try AgentRuntime(configuration: try configuration(port: port), dependencies: .init(
+            sensors: sensors, signer: paired ? PlainSigner() : nil, ackVerifier: PlainAckVerifier(), board: "test-board",
+            version: "test", notifier: notifier, logger: logger))
+    }
+
+    func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    @Test func readingsArriveInOrderAndLeaveTheSpoolWhenAcknowledged() async throws {
+        let broker = try MosquittoBroker()
+        let aggregator = try await PlainAggregator(broker: broker, serial: "dev-1")
+        defer { aggregator.close() }
+        let socket = try NotifySocket(abstract: false)
+        let agent = try runtime(port: broker.port, sensors: [
+            CountingSensor(name: "a", interval: .milliseconds(20)),
+            CountingSensor(name: "b", interval: .milliseconds(40)),
+            CountingSensor(name: "c", interval: .milliseconds(40), fails: true),
+        ], notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path]))
+        agent.start()
+        var datagrams: [String] = []
+        while datagrams.count < 5, !datagrams.contains(where: { $0.hasPrefix("READY=1") }), let datagram = socket.receive() {
+            datagrams.append(datagram)
+        }
+        #expect(datagrams.contains { $0.hasPrefix("READY=1\nSTATUS=sampling 3 sensor(s)") }, "\(datagrams)")
+        #expect(await waitUntil(seconds: 20) { aggregator.received.count >= 50 })
+        let drained = await agent.stop(drainTimeout: .seconds(5))
+        #expect(drained)
+        let last = agent.currentStatus().lastSequence
+        #expect(aggregator.received == Set(1...last))
+        #expect(aggregator.arrivalOrder.prefix(40) == ArraySlice((1...40).map { UInt64($0) }), "first deliveries in order")
+        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory))
+        #expect(status.paired && status.spool.records == 0 && status.spool.lastAcknowledged == last)
+        #expect(status.sensors.first { $0.name == "c" }?.lastError == "no acknowledge from 0x76 on /dev/i2c-1")
+    }
+
+    @Test func anUnpairedDeviceSamplesButPublishesNothing() async throws {
+        let broker = try MosquittoBroker()
+        let aggregator = try await PlainAggregator(broker: broker, serial: "dev-1")
+        defer { aggregator.close() }
+        let agent = try runtime(port: broker.port, sensors: [CountingSensor(name: "a", interval: .milliseconds(20))], paired: false)
+        agent.start()
+        try await Task.sleep(for: .milliseconds(400))
+        let status = agent.currentStatus()
+        await agent.stop(drainTimeout: .seconds(1))
+        #expect(aggregator.received.isEmpty)
+        #expect(!status.paired)
+        #expect(status.sensors.first?.lastReadAt != nil, "it still reads, for `fieldproof status`")
+        #expect(status.spool.records == 0)
+    }
+
+    @Test func withoutABrokerItKeepsSamplingIntoTheSpoolAndCatchesUpLater() async throws {
+        let port = try LoopbackNetwork.freePort()
+        let agent = try runtime(port: port, sensors: [CountingSensor(name: "a", interval: .milliseconds(20))])
+        agent.start()
+        #expect(await waitUntil(seconds: 10) { agent.currentStatus().spool.records >= 20 })
+        #expect(!agent.currentStatus().broker.connected)
+        #expect(agent.currentStatus().broker.lastError?.contains("127.0.0.1:\(port)") == true)
+
+        let broker = try MosquittoBroker(port: port)
+        let aggregator = try await PlainAggregator(broker: broker, serial: "dev-1")
+        defer { aggregator.close() }
+        let backlog = agent.currentStatus().lastSequence
+        #expect(await waitUntil(seconds: 20) { agent.currentStatus().spool.lastAcknowledged >= backlog })
+        #expect(agent.currentStatus().broker.connected)
+        #expect(await agent.stop(drainTimeout: .seconds(5)))
+        let last = agent.currentStatus().lastSequence
+        #expect(aggregator.received == Set(1...last))
+    }
+}
