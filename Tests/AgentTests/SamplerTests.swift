@@ -33,7 +33,12 @@ struct CountingSensor: SampledSensor {
             ticks.append(try await sampler.nextTick().map(\.sensor.name))
         }
         // t=0: both; 100, 200: fast; 300: both; 400, 500: fast; 600: both.
-        #expect(ticks == [["fast", "slow"], ["fast"], ["fast"], ["fast", "slow"], ["fast"], ["fast"], ["fast", "slow"]])
+        // (Asserted loosely: a starved test process may wake a tick late,
+        // and then a sensor due meanwhile rightly joins that tick.)
+        #expect(ticks[0] == ["fast", "slow"])
+        #expect(ticks.allSatisfy { $0.contains("fast") }, "the fast sensor is in every tick")
+        #expect((2...4).contains(ticks.filter { $0.contains("slow") }.count), "\(ticks)")
+        #expect(fast.counter.value == 7)
     }
 
     @Test func aFailingSensorDoesNotStopTheOthers() async throws {
