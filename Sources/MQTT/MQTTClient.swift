@@ -18,19 +18,20 @@ import Glibc
 /// `close()` (or `deinit`) disconnects cleanly and joins the network thread.
 public final class MQTTClient: Sendable {
     private let connection: MosquittoConnection
-    /// Messages from every subscription, in the order the broker sent them.
-    public let messages: AsyncStream<MQTTMessage>
+    /// Messages from every subscription, in the order the broker sent them
+    /// (one consumer). Bounded by `MQTTConfiguration.incomingQueueLimit`.
+    public let messages: MQTTMessageStream
     /// Connected / disconnected (with the reason) as they happen.
     public let connectionStates: AsyncStream<MQTTConnectionState>
 
     public var configuration: MQTTConfiguration { connection.configuration }
 
     public init(configuration: MQTTConfiguration) throws(MQTTError) {
-        let (messages, messageContinuation) = AsyncStream<MQTTMessage>.makeStream(bufferingPolicy: .unbounded)
+        let queue = MessageQueue(limit: configuration.incomingQueueLimit)
         let (states, stateContinuation) = AsyncStream<MQTTConnectionState>.makeStream(bufferingPolicy: .bufferingNewest(64))
-        self.messages = messages
+        self.messages = MQTTMessageStream(queue: queue)
         self.connectionStates = states
-        self.connection = try MosquittoConnection(configuration: configuration, messages: messageContinuation, states: stateContinuation)
+        self.connection = try MosquittoConnection(configuration: configuration, messages: queue, states: stateContinuation)
     }
 
     deinit {

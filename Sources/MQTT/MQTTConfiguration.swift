@@ -96,6 +96,9 @@ public struct MQTTConfiguration: Sendable {
     /// drops a message over its `message_size_limit` without telling the
     /// sender, so the limit must be known here; set it to the broker's.
     public var maximumPayloadSize: Int?
+    /// Received messages held for a slow consumer before the network thread
+    /// stops reading (back-pressure through TCP to the broker). nil: no limit.
+    public var incomingQueueLimit: Int?
 
     public init(host: String, port: Int, clientID: String) {
         self.host = host

@@ -62,7 +62,7 @@ enum MosquittoCallbacks {
         } else {
             payload = []
         }
-        connection.messageContinuation.yield(MQTTMessage(
+        connection.messageQueue.push(MQTTMessage(
             topic: String(cString: topic),
             payload: payload,
             qos: QoS(rawValue: message.qos) ?? .atMostOnce,

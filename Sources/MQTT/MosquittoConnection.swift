@@ -22,13 +22,13 @@ final class MosquittoConnection: Sendable {
     let configuration: MQTTConfiguration
     let state: Mutex<ConnectionBook>
     let closing = Atomic<Bool>(false)
-    let messageContinuation: AsyncStream<MQTTMessage>.Continuation
+    let messageQueue: MessageQueue
     let stateContinuation: AsyncStream<MQTTConnectionState>.Continuation
     nonisolated(unsafe) private let connectProperties: OpaquePointer?
 
     init(
         configuration: MQTTConfiguration,
-        messages: AsyncStream<MQTTMessage>.Continuation,
+        messages: MessageQueue,
         states: AsyncStream<MQTTConnectionState>.Continuation
     ) throws(MQTTError) {
         MosquittoLibrary.initialiseOnce()
@@ -39,7 +39,7 @@ final class MosquittoConnection: Sendable {
         self.handle = handle
         self.configuration = configuration
         self.state = Mutex(ConnectionBook())
-        self.messageContinuation = messages
+        self.messageQueue = messages
         self.stateContinuation = states
 
         var properties: OpaquePointer? = nil
@@ -287,6 +287,8 @@ final class MosquittoConnection: Sendable {
     /// Sends DISCONNECT (so no last will is published), joins the network
     /// thread, fails whatever still waits, and frees the handle. Idempotent.
     func close() {
+        // Release a network thread blocked on a full message queue first.
+        messageQueue.finish()
         let alreadyClosed = state.withLock { book -> Bool in
             defer { book.closed = true }
             return book.closed
@@ -298,7 +300,6 @@ final class MosquittoConnection: Sendable {
         stopThread()
         let waiting = state.withLock { $0.takeAllWaiters() }
         for waiter in waiting { waiter.fail(MQTTError.closed) }
-        messageContinuation.finish()
         stateContinuation.finish()
         var properties = connectProperties
         mosquitto_property_free_all(&properties)

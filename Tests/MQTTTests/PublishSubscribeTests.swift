@@ -135,3 +135,35 @@ extension MQTTSuite {
         }
     }
 }
+
+extension MQTTSuite {
+    @Suite struct BackPressure {
+        /// A consumer slower than the stream: the client holds at most its
+        /// limit in memory, the rest waits at the broker, and nothing is lost.
+        @Test func aBoundedQueueHoldsBackInsteadOfGrowingOrDropping() async throws {
+            let broker = try MosquittoBroker(configuration: MosquittoBroker.plainConfiguration + "\nmax_queued_messages 100000\n")
+            let slow = try await connectedClient(broker, "slow") { $0.incomingQueueLimit = 50 }
+            try await slow.subscribe("flood", qos: .atLeastOnce)
+            let publisher = try await connectedClient(broker, "flood-pub") { $0.maximumInflight = 200 }
+            let total = 3000
+            let publishing = Task {
+                for index in 0..<total {
+                    try await publisher.publish(topic: "flood", payload: Array(String(index).utf8), qos: .atLeastOnce)
+                }
+            }
+            var received: [Int] = []
+            var deepest = 0
+            for await message in slow.messages {
+                deepest = max(deepest, slow.messages.depth)
+                received.append(Int(String(decoding: message.payload, as: UTF8.self)) ?? -1)
+                if received.count % 100 == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                if received.count == total { break }
+            }
+            try await publishing.value
+            #expect(received.count == total)
+            let outOfOrder = zip(received, received.dropFirst()).filter { $0.0 + 1 != $0.1 }.prefix(3)
+            #expect(outOfOrder.isEmpty, "in order, no loss: first breaks at \(Array(outOfOrder))")
+            #expect(deepest <= 50)
+        }
+    }
+}
