@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     ],
     targets: [
         // C libraries enter only here, each wrapped once by one Swift module.
@@ -60,6 +63,14 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // The aggregator: verification pipeline, tallies, HTTP API and dashboard.
+        .target(name: "Aggregator", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // Used only by tests and benchmarks: a real mosquitto started per test.
         .target(name: "TestSupport", dependencies: ["MQTT"]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
@@ -71,6 +82,11 @@ let package = Package(
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
+        .testTarget(name: "AggregatorTests", dependencies: [
+            "Aggregator", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
 )

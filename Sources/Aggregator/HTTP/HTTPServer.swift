@@ -1,0 +1,183 @@
+import FoundationEssentials
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The aggregator's HTTP API and dashboard (Hummingbird).
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /` | dashboard page (server-rendered HTML and SVG, no scripts from elsewhere) |
+/// | `GET /healthz` | `ok` while the service runs |
+/// | `GET /metrics` | Prometheus text |
+/// | `GET /api/v1/devices`, `/api/v1/devices/{serial}` | device summaries (JSON) |
+/// | `GET /api/v1/tallies?device=&from=&to=&format=csv` | tallies (JSON, or CSV by `format=csv` or `Accept: text/csv`) |
+/// | `GET /api/v1/epochs`, `/api/v1/epochs/{id}` | signed epochs |
+/// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR) |
+/// | `POST /api/v1/enrollments?serial=&expires=24h` | operator: one-time PIN (bearer token) |
+/// | `POST /api/v1/devices/{serial}/revoke` | operator: revoke a device (bearer token) |
+public struct AggregatorHTTPServer: Sendable {
+    public let host: String
+    public let port: Int
+    public let readModel: any AggregatorReadModel
+    public let operations: (any AggregatorOperations)?
+    public let operatorToken: String?
+    public let metrics: AggregatorMetrics
+    public let logger: Logger
+
+    public init(host: String, port: Int, readModel: any AggregatorReadModel, operations: (any AggregatorOperations)?,
+                operatorToken: String?, metrics: AggregatorMetrics, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.readModel = readModel
+        self.operations = operations
+        self.operatorToken = operatorToken
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Builds the application; `onRunning` receives the bound port (useful with port 0).
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "fieldproof-aggregator"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        let readModel = self.readModel
+        let metrics = self.metrics
+
+        router.get("/healthz") { _, _ in Self.text("ok\n") }
+        router.get("/metrics") { _, _ in
+            Self.text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/") { _, _ in
+            let now = Int64(WallClockMilliseconds.now())
+            let page = DashboardPage(
+                devices: try await readModel.devices(),
+                activity: try await readModel.activity(buckets: 24, bucketMilliseconds: 3_600_000, now: now),
+                latest: try await readModel.latestReadings(limit: 24),
+                epochs: Array(try await readModel.epochs().suffix(5)),
+                now: now)
+            return Self.text(page.render(), contentType: "text/html; charset=utf-8")
+        }
+        router.get("/api/v1/devices") { _, _ in try Self.json(try await readModel.devices()) }
+        router.get("/api/v1/devices/:serial") { _, context in
+            let serial = try context.parameters.require("serial")
+            guard let device = try await readModel.device(serial: serial) else {
+                throw HTTPError(.notFound, message: "no device \(serial)")
+            }
+            return try Self.json(device)
+        }
+        router.get("/api/v1/tallies") { request, _ in
+            let query = try Self.tallyQuery(request.uri.queryParameters)
+            let rows = try await readModel.tallies(query)
+            let wantsCSV = request.uri.queryParameters["format"] == "csv"
+                || (request.headers[.accept]?.contains("text/csv") ?? false)
+            return wantsCSV ? Self.text(TallyCSV.render(rows), contentType: "text/csv; charset=utf-8") : try Self.json(rows)
+        }
+        router.get("/api/v1/epochs") { _, _ in try Self.json(try await readModel.epochs()) }
+        router.get("/api/v1/epochs/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let epoch = try await readModel.epoch(id: id) else { throw HTTPError(.notFound, message: "no epoch \(id)") }
+            return try Self.json(epoch)
+        }
+        router.get("/api/v1/epochs/:id/proofs/:serial/:sequence") { _, context in
+            let id = try context.parameters.require("id")
+            let serial = try context.parameters.require("serial")
+            guard let sequence = UInt64(try context.parameters.require("sequence")) else {
+                throw HTTPError(.badRequest, message: "sequence must be a whole number")
+            }
+            guard let proof = try await readModel.proof(epoch: id, serial: serial, sequence: sequence) else {
+                throw HTTPError(.notFound, message: "message \(serial)/\(sequence) is not in epoch \(id)")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/cbor"], body: .init(byteBuffer: ByteBuffer(bytes: proof)))
+        }
+        addOperatorRoutes(to: router)
+        return router
+    }
+
+    private func addOperatorRoutes(to router: Router<BasicRequestContext>) {
+        let operations = self.operations
+        let token = self.operatorToken
+        @Sendable func authorise(_ request: Request) throws -> any AggregatorOperations {
+            guard let operations, let token, !token.isEmpty else {
+                throw HTTPError(.forbidden, message: "operator endpoints are disabled: set http.operator_token in the config")
+            }
+            guard let header = request.headers[.authorization], header == "Bearer \(token)" else {
+                throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a valid bearer token is required")
+            }
+            return operations
+        }
+        router.post("/api/v1/enrollments") { request, _ in
+            let operations = try authorise(request)
+            guard let serial = request.uri.queryParameters["serial"].map(String.init), !serial.isEmpty else {
+                throw HTTPError(.badRequest, message: "serial is required: POST /api/v1/enrollments?serial=fp-0001&expires=24h")
+            }
+            let expires = try request.uri.queryParameters["expires"].map { text -> Duration in
+                guard let duration = DurationText.parse(String(text)) else {
+                    throw HTTPError(.badRequest, message: "expires \"\(text)\" is not a duration such as 30m, 24h or 7d")
+                }
+                return duration
+            } ?? .seconds(24 * 3600)
+            let ticket = try await operations.enroll(serial: serial, expiresIn: expires)
+            return try Self.json(["serial": serial, "pin": ticket.pin, "expiresAt": String(ticket.expiresAt)], status: .created)
+        }
+        router.post("/api/v1/devices/:serial/revoke") { request, context in
+            let operations = try authorise(request)
+            let serial = try context.parameters.require("serial")
+            guard try await operations.revoke(serial: serial) else { throw HTTPError(.notFound, message: "no device \(serial)") }
+            return try Self.json(["serial": serial, "revoked": "true"])
+        }
+    }
+
+    static func tallyQuery(_ parameters: Parameters) throws -> TallyQuery {
+        func time(_ name: Substring) throws -> Int64? {
+            guard let text = parameters[name] else { return nil }
+            guard let value = Int64(text) else {
+                throw HTTPError(.badRequest, message: "\(name) must be Unix time in milliseconds")
+            }
+            return value
+        }
+        return TallyQuery(serial: parameters["device"].map(String.init), from: try time("from"), to: try time("to"))
+    }
+
+    static func text(_ body: String, contentType: String = "text/plain; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Durations for operator input: `90s`, `30m`, `24h`, `7d`.
+enum DurationText {
+    static func parse(_ text: String) -> Duration? {
+        let units: [(String, Int64)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, seconds) in units where text.hasSuffix(suffix) {
+            guard let value = Int64(text.dropLast()), value > 0 else { return nil }
+            return .seconds(value * seconds)
+        }
+        return nil
+    }
+}
+
+enum WallClockMilliseconds {
+    static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

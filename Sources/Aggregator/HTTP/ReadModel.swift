@@ -1,0 +1,177 @@
+/// What the HTTP API and the dashboard show, as plain values. The store
+/// answers these queries; the HTTP layer only formats them.
+public struct DeviceSummary: Codable, Equatable, Sendable {
+    public var serial: String
+    public var keyID: String?
+    public var pairedAt: Int64?
+    public var revoked: Bool
+    public var accepted: UInt64
+    public var rejected: [String: UInt64]
+    public var firstSeen: Int64?
+    public var lastSeen: Int64?
+    public var highestContiguous: UInt64
+    /// Received ÷ expected samples, from the device's declared intervals.
+    public var coverage: Double?
+    /// Data-quality score in [0, 1] of the latest closed epoch.
+    public var quality: Double?
+
+    public init(serial: String, keyID: String? = nil, pairedAt: Int64? = nil, revoked: Bool = false, accepted: UInt64 = 0,
+                rejected: [String: UInt64] = [:], firstSeen: Int64? = nil, lastSeen: Int64? = nil, highestContiguous: UInt64 = 0,
+                coverage: Double? = nil, quality: Double? = nil) {
+        self.serial = serial
+        self.keyID = keyID
+        self.pairedAt = pairedAt
+        self.revoked = revoked
+        self.accepted = accepted
+        self.rejected = rejected
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.highestContiguous = highestContiguous
+        self.coverage = coverage
+        self.quality = quality
+    }
+}
+
+public struct TallyRow: Codable, Equatable, Sendable {
+    public var serial: String
+    /// `<sensor>/<quantity>`, e.g. `air/temperature`.
+    public var metric: String
+    public var unit: String
+    public var epochStart: Int64
+    public var epochEnd: Int64
+    public var count: UInt64
+    public var minimum: Double
+    public var maximum: Double
+    public var sum: Double
+    public var mean: Double { count == 0 ? 0 : sum / Double(count) }
+
+    public init(serial: String, metric: String, unit: String, epochStart: Int64, epochEnd: Int64, count: UInt64,
+                minimum: Double, maximum: Double, sum: Double) {
+        self.serial = serial
+        self.metric = metric
+        self.unit = unit
+        self.epochStart = epochStart
+        self.epochEnd = epochEnd
+        self.count = count
+        self.minimum = minimum
+        self.maximum = maximum
+        self.sum = sum
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case serial, metric, unit, epochStart, epochEnd, count, minimum, maximum, sum, mean
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(metric, forKey: .metric)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(epochStart, forKey: .epochStart)
+        try container.encode(epochEnd, forKey: .epochEnd)
+        try container.encode(count, forKey: .count)
+        try container.encode(minimum, forKey: .minimum)
+        try container.encode(maximum, forKey: .maximum)
+        try container.encode(sum, forKey: .sum)
+        try container.encode(mean, forKey: .mean)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        serial = try container.decode(String.self, forKey: .serial)
+        metric = try container.decode(String.self, forKey: .metric)
+        unit = try container.decode(String.self, forKey: .unit)
+        epochStart = try container.decode(Int64.self, forKey: .epochStart)
+        epochEnd = try container.decode(Int64.self, forKey: .epochEnd)
+        count = try container.decode(UInt64.self, forKey: .count)
+        minimum = try container.decode(Double.self, forKey: .minimum)
+        maximum = try container.decode(Double.self, forKey: .maximum)
+        sum = try container.decode(Double.self, forKey: .sum)
+    }
+}
+
+/// Accepted and rejected messages in one time bucket (dashboard chart).
+public struct ActivityBucket: Codable, Equatable, Sendable {
+    public var start: Int64
+    public var accepted: UInt64
+    public var rejected: UInt64
+
+    public init(start: Int64, accepted: UInt64, rejected: UInt64) {
+        self.start = start
+        self.accepted = accepted
+        self.rejected = rejected
+    }
+}
+
+public struct LatestReading: Codable, Equatable, Sendable {
+    public var serial: String
+    public var metric: String
+    public var value: Double
+    public var unit: String
+    public var at: Int64
+    /// Recent values, oldest first, for the dashboard's sparkline.
+    public var recent: [Double]
+
+    public init(serial: String, metric: String, value: Double, unit: String, at: Int64, recent: [Double] = []) {
+        self.serial = serial
+        self.metric = metric
+        self.value = value
+        self.unit = unit
+        self.at = at
+        self.recent = recent
+    }
+}
+
+public struct EpochSummary: Codable, Equatable, Sendable {
+    public var id: String
+    public var start: Int64
+    public var end: Int64
+    public var messageCount: UInt64
+    /// Hex of the Merkle root and of the aggregator's signature over it.
+    public var root: String
+    public var signature: String
+    public var aggregatorKey: String
+
+    public init(id: String, start: Int64, end: Int64, messageCount: UInt64, root: String, signature: String, aggregatorKey: String) {
+        self.id = id
+        self.start = start
+        self.end = end
+        self.messageCount = messageCount
+        self.root = root
+        self.signature = signature
+        self.aggregatorKey = aggregatorKey
+    }
+}
+
+public struct TallyQuery: Equatable, Sendable {
+    public var serial: String?
+    public var from: Int64?
+    public var to: Int64?
+
+    public init(serial: String? = nil, from: Int64? = nil, to: Int64? = nil) {
+        self.serial = serial
+        self.from = from
+        self.to = to
+    }
+}
+
+/// The queries behind the API and dashboard.
+public protocol AggregatorReadModel: Sendable {
+    func devices() async throws -> [DeviceSummary]
+    func device(serial: String) async throws -> DeviceSummary?
+    func tallies(_ query: TallyQuery) async throws -> [TallyRow]
+    func activity(buckets: Int, bucketMilliseconds: Int64, now: Int64) async throws -> [ActivityBucket]
+    func latestReadings(limit: Int) async throws -> [LatestReading]
+    func epochs() async throws -> [EpochSummary]
+    func epoch(id: String) async throws -> EpochSummary?
+    /// An inclusion proof for one message of an epoch, CBOR-encoded for
+    /// `fieldproof decode --proof`, or nil when the message is not in it.
+    func proof(epoch: String, serial: String, sequence: UInt64) async throws -> [UInt8]?
+}
+
+/// What an operator can change over the API (bearer token required).
+public protocol AggregatorOperations: Sendable {
+    /// Creates a one-time PIN for `serial`; only its verifier is stored.
+    func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64)
+    func revoke(serial: String) async throws -> Bool
+}

@@ -1,0 +1,52 @@
+import CoreMetrics
+import Prometheus
+
+/// The aggregator's Prometheus metrics, through swift-metrics with a
+/// factory of our own (no process-wide bootstrap, so several aggregators —
+/// tests, benchmarks — can live in one process).
+public final class AggregatorMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    public let accepted: CoreMetrics.Counter
+    public let queueDepth: CoreMetrics.Gauge
+    public let verifyLatency: CoreMetrics.Timer
+    public let commitLatency: CoreMetrics.Timer
+    public let duplicates: CoreMetrics.Counter
+
+    /// The closed set of rejection reasons, so each series exists from the start.
+    public static let rejectionReasons = ["malformed", "oversized", "unknown_device", "revoked_key", "bad_signature",
+                                          "topic_serial_mismatch", "duplicate_sequence", "timestamp_in_future"]
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        ]
+        self.factory = factory
+        accepted = CoreMetrics.Counter(label: "fieldproof_messages_accepted_total", factory: factory)
+        duplicates = CoreMetrics.Counter(label: "fieldproof_messages_duplicate_total", factory: factory)
+        queueDepth = CoreMetrics.Gauge(label: "fieldproof_verify_queue_depth", factory: factory)
+        verifyLatency = CoreMetrics.Timer(label: "fieldproof_verify_duration_seconds", factory: factory)
+        commitLatency = CoreMetrics.Timer(label: "fieldproof_store_commit_duration_seconds", factory: factory)
+        for reason in Self.rejectionReasons {
+            _ = rejectedCounter(reason: reason)
+        }
+    }
+
+    public func rejectedCounter(reason: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "fieldproof_messages_rejected_total", dimensions: [("reason", reason)], factory: factory)
+    }
+
+    public func rejected(reason: String) {
+        rejectedCounter(reason: reason).increment()
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    public func render() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,63 @@
+@testable import Aggregator
+import Foundation
+
+/// A read model holding fixed answers, so the HTTP layer is tested on its
+/// own (the store has its own tests).
+struct MemoryReadModel: AggregatorReadModel {
+    var deviceList: [DeviceSummary]
+    var tallyRows: [TallyRow]
+    var buckets: [ActivityBucket]
+    var readings: [LatestReading]
+    var epochList: [EpochSummary]
+    var proofs: [String: [UInt8]]
+    let queries = QueryLog()
+
+    final class QueryLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [TallyQuery] = []
+        func append(_ query: TallyQuery) { lock.withLock { items.append(query) } }
+        var all: [TallyQuery] { lock.withLock { items } }
+    }
+
+    static let sample = MemoryReadModel(
+        deviceList: [
+            DeviceSummary(serial: "fp-0001", keyID: "a1b2c3", pairedAt: 1_700_000_000_000, accepted: 1200, rejected: ["bad_signature": 3],
+                          firstSeen: 1_700_000_000_000, lastSeen: 1_700_003_600_000, highestContiguous: 1200, coverage: 0.98, quality: 0.91),
+            DeviceSummary(serial: "fp-<b>", accepted: 0),
+        ],
+        tallyRows: [
+            TallyRow(serial: "fp-0001", metric: "air/temperature", unit: "K", epochStart: 1_700_000_000_000, epochEnd: 1_700_003_600_000,
+                     count: 4, minimum: 290, maximum: 294.5, sum: 1169),
+            TallyRow(serial: "fp-0001", metric: "air,odd \"name\"", unit: "1", epochStart: 1_700_000_000_000, epochEnd: 1_700_003_600_000,
+                     count: 2, minimum: 0.25, maximum: 0.75, sum: 1),
+        ],
+        buckets: (0..<24).map { ActivityBucket(start: Int64($0) * 3_600_000, accepted: UInt64($0 * 10), rejected: UInt64($0 % 3)) },
+        readings: [LatestReading(serial: "fp-0001", metric: "air/temperature", value: 294.65, unit: "K", at: 1_700_003_600_000,
+                                 recent: [293, 293.5, 294, 294.65])],
+        epochList: [EpochSummary(id: "2023-11-14T22", start: 1_700_000_000_000, end: 1_700_003_600_000, messageCount: 1200,
+                                 root: String(repeating: "ab", count: 32), signature: String(repeating: "cd", count: 64),
+                                 aggregatorKey: String(repeating: "ef", count: 32))],
+        proofs: ["2023-11-14T22/fp-0001/7": [0xA2, 0x01, 0x02]])
+
+    func devices() async throws -> [DeviceSummary] { deviceList }
+    func device(serial: String) async throws -> DeviceSummary? { deviceList.first { $0.serial == serial } }
+    func tallies(_ query: TallyQuery) async throws -> [TallyRow] {
+        queries.append(query)
+        return tallyRows.filter { query.serial == nil || $0.serial == query.serial }
+    }
+    func activity(buckets: Int, bucketMilliseconds: Int64, now: Int64) async throws -> [ActivityBucket] { self.buckets }
+    func latestReadings(limit: Int) async throws -> [LatestReading] { Array(readings.prefix(limit)) }
+    func epochs() async throws -> [EpochSummary] { epochList }
+    func epoch(id: String) async throws -> EpochSummary? { epochList.first { $0.id == id } }
+    func proof(epoch: String, serial: String, sequence: UInt64) async throws -> [UInt8]? { proofs["\(epoch)/\(serial)/\(sequence)"] }
+}
+
+final class RecordingOperations: AggregatorOperations, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var enrolled: [(String, Duration)] = []
+    func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {
+        lock.withLock { enrolled.append((serial, expiresIn)) }
+        return ("12345678", 1_700_086_400_000)
+    }
+    func revoke(serial: String) async throws -> Bool { serial == "fp-0001" }
+}
