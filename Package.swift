@@ -65,6 +65,7 @@ let package = Package(
 
         // The aggregator: verification pipeline, tallies, HTTP API and dashboard.
         .target(name: "Aggregator", dependencies: [
+            "ConfigFile",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -148,9 +148,19 @@ public final class ConfigSection {
             throw error(key, "\"\(text)\" is not a duration (a number with ms, s, m or h)", example: example)
         }
         if let minimum, value < minimum {
-            throw error(key, "\(text) is shorter than the minimum of \(minimum)", example: example)
+            throw error(key, "\(text) is shorter than the minimum of \(Self.format(minimum))", example: example)
         }
         return value
+    }
+
+    /// A duration as a config file would write it: `500ms`, `10s`, `5m`, `1h`.
+    public static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        if milliseconds % 3_600_000 == 0 && milliseconds > 0 { return "\(milliseconds / 3_600_000)h" }
+        if milliseconds % 60_000 == 0 && milliseconds > 0 { return "\(milliseconds / 60_000)m" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(milliseconds)ms"
     }
 
     static func parseDuration(_ text: String) -> Duration? {
