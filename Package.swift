@@ -65,7 +65,7 @@ let package = Package(
 
         // The aggregator: verification pipeline, tallies, HTTP API and dashboard.
         .target(name: "Aggregator", dependencies: [
-            "ConfigFile",
+            "ConfigFile", "MQTT",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "TestSupport",
+            "Aggregator", "TestSupport", "MQTT",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

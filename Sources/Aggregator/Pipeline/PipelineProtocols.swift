@@ -1,0 +1,58 @@
+/// A message as it came off the broker.
+public struct IncomingMessage: Sendable {
+    public var topic: String
+    public var payload: [UInt8]
+    /// Unix ms when the aggregator received it.
+    public var receivedAt: Int64
+
+    public init(topic: String, payload: [UInt8], receivedAt: Int64) {
+        self.topic = topic
+        self.payload = payload
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What the pipeline needs to know of an accepted message.
+public protocol AcceptedMessageProtocol: Sendable {
+    var serial: String { get }
+    var sequence: UInt64 { get }
+}
+
+public enum VerificationOutcome<Accepted: AcceptedMessageProtocol>: Sendable {
+    case accepted(Accepted)
+    /// `serial` when the message named one (for per-device counts);
+    /// `reason` is one of the closed set (`AggregatorMetrics.rejectionReasons`).
+    case rejected(serial: String?, reason: String)
+}
+
+/// Checks one message (decode, signature, key registry, topic, freshness).
+/// Runs on several workers at once.
+public protocol MessageVerifier: Sendable {
+    associatedtype Accepted: AcceptedMessageProtocol
+    func verify(_ message: IncomingMessage) async -> VerificationOutcome<Accepted>
+}
+
+public struct CommitResult: Equatable, Sendable {
+    /// false: the (serial, sequence) was already stored; nothing changed.
+    public var stored: Bool
+    /// The device's highest contiguous committed sequence after this commit.
+    public var highestContiguous: UInt64
+
+    public init(stored: Bool, highestContiguous: UInt64) {
+        self.stored = stored
+        self.highestContiguous = highestContiguous
+    }
+}
+
+/// Stores accepted messages (message, uniqueness and tallies in one
+/// transaction) and counts rejections.
+public protocol MessageCommitter: Sendable {
+    associatedtype Accepted: AcceptedMessageProtocol
+    func commit(_ message: Accepted) async throws -> CommitResult
+    func recordRejection(serial: String?, reason: String) async throws
+}
+
+/// Publishes the signed Ack (retained) for a device.
+public protocol AckPublisher: Sendable {
+    func publishAck(serial: String, upTo sequence: UInt64) async throws
+}

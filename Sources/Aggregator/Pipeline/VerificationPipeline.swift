@@ -1,0 +1,140 @@
+import Logging
+
+/// Broker → verification workers → store → acknowledgement.
+///
+/// - Never drops: it takes the next message only when a worker is free,
+///   so a slow store slows the intake, the MQTT client's bounded queue
+///   fills, its network thread stops reading, and the broker holds the rest
+///   (back-pressure, not loss).
+/// - Every rejection is counted by reason, and the pipeline keeps running
+///   whatever arrives.
+/// - After a commit moves a device's highest contiguous sequence, the Ack is
+///   published; acks for one device are coalesced (only the newest value is
+///   sent once the previous publish finished).
+public final class VerificationPipeline<Verifier: MessageVerifier, Committer: MessageCommitter>: Sendable
+where Verifier.Accepted == Committer.Accepted {
+    public let verifier: Verifier
+    public let committer: Committer
+    public let acks: any AckPublisher
+    public let workers: Int
+    public let metrics: AggregatorMetrics
+    public let logger: Logger
+    private let ackCoalescer: AckCoalescer
+
+    public init(verifier: Verifier, committer: Committer, acks: any AckPublisher, workers: Int, metrics: AggregatorMetrics, logger: Logger) {
+        self.verifier = verifier
+        self.committer = committer
+        self.acks = acks
+        self.workers = max(1, workers)
+        self.metrics = metrics
+        self.logger = logger
+        self.ackCoalescer = AckCoalescer(publisher: acks, logger: logger)
+    }
+
+    /// Processes `messages` until the sequence ends or the task is cancelled.
+    public func run<Messages: AsyncSequence & Sendable>(_ messages: Messages, now: @escaping @Sendable () -> Int64)
+    async where Messages.Element == IncomingMessage {
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            do {
+                for try await message in messages {
+                    if running >= workers {
+                        await group.next()
+                        running -= 1
+                    }
+                    running += 1
+                    metrics.queueDepth.record(running)
+                    group.addTask { await self.process(message) }
+                }
+            } catch {
+                logger.error("message stream failed", metadata: ["reason": "\(error)"])
+            }
+            await group.waitForAll()
+        }
+        await ackCoalescer.flush()
+    }
+
+    func process(_ message: IncomingMessage) async {
+        let started = ContinuousClock.now
+        let outcome = await verifier.verify(message)
+        metrics.verifyLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+        switch outcome {
+        case let .rejected(serial, reason):
+            metrics.rejected(reason: reason)
+            await retrying("record a rejection") { try await self.committer.recordRejection(serial: serial, reason: reason) }
+        case let .accepted(accepted):
+            let committing = ContinuousClock.now
+            let result = await retrying("commit \(accepted.serial)/\(accepted.sequence)") { try await self.committer.commit(accepted) }
+            metrics.commitLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - committing))
+            guard let result else { return }
+            if result.stored { metrics.accepted.increment() } else { metrics.duplicates.increment() }
+            // Also after a duplicate: the device re-sent because it lacks the ack.
+            await ackCoalescer.acknowledge(serial: accepted.serial, upTo: result.highestContiguous)
+        }
+    }
+
+    /// Store failures are retried with backoff (the message must not be
+    /// lost); gives up only when the task is cancelled.
+    private func retrying<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T) async -> T? {
+        var delay = Duration.milliseconds(50)
+        while !Task.isCancelled {
+            do {
+                return try await body()
+            } catch {
+                logger.warning("store failed; retrying", metadata: ["operation": "\(what)", "reason": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        return nil
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// One ack publish in flight per device; newer values replace waiting ones.
+actor AckCoalescer {
+    private let publisher: any AckPublisher
+    private let logger: Logger
+    private var published: [String: UInt64] = [:]
+    private var pending: [String: UInt64] = [:]
+    private var busy: Set<String> = []
+    private var tasks: [String: Task<Void, Never>] = [:]
+
+    init(publisher: any AckPublisher, logger: Logger) {
+        self.publisher = publisher
+        self.logger = logger
+    }
+
+    func acknowledge(serial: String, upTo sequence: UInt64) {
+        guard sequence > 0 else { return }
+        pending[serial] = max(pending[serial] ?? 0, sequence)
+        guard !busy.contains(serial) else { return }
+        busy.insert(serial)
+        tasks[serial] = Task { await self.drain(serial) }
+    }
+
+    private func drain(_ serial: String) async {
+        while let next = pending.removeValue(forKey: serial) {
+            do {
+                try await publisher.publishAck(serial: serial, upTo: next)
+                published[serial] = max(published[serial] ?? 0, next)
+            } catch {
+                logger.warning("could not publish an ack; the device will re-send", metadata: ["serial": "\(serial)", "reason": "\(error)"])
+            }
+        }
+        busy.remove(serial)
+        tasks[serial] = nil
+    }
+
+    func flush() async {
+        while let task = tasks.values.first {
+            await task.value
+        }
+    }
+
+    func lastPublished(serial: String) -> UInt64? { published[serial] }
+}

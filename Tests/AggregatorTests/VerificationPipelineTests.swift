@@ -1,0 +1,166 @@
+@testable import Aggregator
+import Foundation
+import Logging
+import MQTT
+import Testing
+import TestSupport
+
+/// Test doubles for the Wire and store sides: a message is `serial|sequence`
+/// (accepted) or `reject|reason`; the committer keeps messages in memory.
+struct PlainAccepted: AcceptedMessageProtocol {
+    var serial: String
+    var sequence: UInt64
+}
+
+struct PlainVerifier: MessageVerifier {
+    func verify(_ message: IncomingMessage) async -> VerificationOutcome<PlainAccepted> {
+        let fields = String(decoding: message.payload, as: UTF8.self).split(separator: "|").map(String.init)
+        if fields.count == 2, fields[0] == "reject" { return .rejected(serial: nil, reason: fields[1]) }
+        guard fields.count == 2, let sequence = UInt64(fields[1]) else { return .rejected(serial: nil, reason: "malformed") }
+        return .accepted(PlainAccepted(serial: fields[0], sequence: sequence))
+    }
+}
+
+final class MemoryCommitter: MessageCommitter, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String: Set<UInt64>] = [:]
+    private var storeCount: [String: Int] = [:]
+    private(set) var rejections: [String: Int] = [:]
+    let delay: Duration?
+    private var failuresLeft: Int
+
+    init(delay: Duration? = nil, failFirst: Int = 0) {
+        self.delay = delay
+        failuresLeft = failFirst
+    }
+
+    struct Unavailable: Error {}
+
+    func commit(_ message: PlainAccepted) async throws -> CommitResult {
+        if let delay { try? await Task.sleep(for: delay) }
+        return try lock.withLock {
+            if failuresLeft > 0 { failuresLeft -= 1; throw Unavailable() }
+            let inserted = stored[message.serial, default: []].insert(message.sequence).inserted
+            if inserted { storeCount["\(message.serial)/\(message.sequence)", default: 0] += 1 }
+            var highest: UInt64 = 0
+            while stored[message.serial]?.contains(highest + 1) == true { highest += 1 }
+            return CommitResult(stored: inserted, highestContiguous: highest)
+        }
+    }
+
+    func recordRejection(serial: String?, reason: String) async throws {
+        lock.withLock { rejections[reason, default: 0] += 1 }
+    }
+
+    var storedCounts: [String: Int] { lock.withLock { storeCount } }
+    var rejectionCounts: [String: Int] { lock.withLock { rejections } }
+}
+
+final class RecordingAcks: AckPublisher, @unchecked Sendable {
+    private let lock = NSLock()
+    private var published: [String: [UInt64]] = [:]
+    func publishAck(serial: String, upTo sequence: UInt64) async throws {
+        lock.withLock { published[serial, default: []].append(sequence) }
+    }
+    var all: [String: [UInt64]] { lock.withLock { published } }
+}
+
+@Suite(.serialized) struct VerificationPipelineTests {
+    func logger() -> Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// Runs a pipeline on a subscriber of a real broker while `publish` runs.
+    func run(committer: MemoryCommitter, acks: RecordingAcks, metrics: AggregatorMetrics = AggregatorMetrics(), queueLimit: Int? = nil,
+             expected: Int, publish: @escaping @Sendable (MQTTClient) async throws -> Void) async throws -> Int {
+        let broker = try MosquittoBroker(configuration: MosquittoBroker.plainConfiguration + "\nmax_queued_messages 100000\n")
+        var subscriberConfig = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "aggregator")
+        subscriberConfig.incomingQueueLimit = queueLimit
+        let subscriber = try MQTTClient(configuration: subscriberConfig)
+        try await subscriber.connect()
+        try await subscriber.subscribe("fieldproof/v1/+/telemetry", qos: .atLeastOnce)
+        let publisher = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "devices"))
+        try await publisher.connect()
+
+        let pipeline = VerificationPipeline(verifier: PlainVerifier(), committer: committer, acks: acks, workers: 4, metrics: metrics, logger: logger())
+        let messages = subscriber.messages.map { IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: 0) }
+        let runner = Task { await pipeline.run(messages, now: { 0 }) }
+        let watcher = Task {
+            var deepest = 0
+            while !Task.isCancelled {
+                deepest = max(deepest, subscriber.messages.depth)
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            return deepest
+        }
+        try await publish(publisher)
+        let deadline = Date().addingTimeInterval(60)
+        while committer.storedCounts.count + committer.rejectionCounts.values.reduce(0, +) < expected && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        subscriber.close()
+        await runner.value
+        watcher.cancel()
+        return await watcher.value
+    }
+
+    @Test func everyMessageIsCommittedOnceAndAcknowledged() async throws {
+        let committer = MemoryCommitter()
+        let acks = RecordingAcks()
+        let metrics = AggregatorMetrics()
+        _ = try await run(committer: committer, acks: acks, metrics: metrics, expected: 2000) { publisher in
+            for sequence in 1...400 {
+                for device in 0..<5 {
+                    try await publisher.publish(topic: "fieldproof/v1/dev-\(device)/telemetry", payload: Array("dev-\(device)|\(sequence)".utf8))
+                }
+            }
+            // Redelivery: the same messages again change nothing.
+            for sequence in 1...50 {
+                try await publisher.publish(topic: "fieldproof/v1/dev-0/telemetry", payload: Array("dev-0|\(sequence)".utf8))
+            }
+        }
+        #expect(committer.storedCounts.count == 2000)
+        #expect(committer.storedCounts.values.allSatisfy { $0 == 1 })
+        for device in 0..<5 {
+            let published = acks.all["dev-\(device)"] ?? []
+            #expect(published.last == 400, "the newest ack covers everything")
+            #expect(published == published.sorted(), "acks never go backwards")
+        }
+        let text = metrics.render()
+        #expect(text.contains("fieldproof_messages_accepted_total 2000"))
+        #expect(text.contains("fieldproof_messages_duplicate_total 50"))
+    }
+
+    @Test func rejectionsAreCountedByReasonAndTheFlowGoesOn() async throws {
+        let committer = MemoryCommitter()
+        let metrics = AggregatorMetrics()
+        _ = try await run(committer: committer, acks: RecordingAcks(), metrics: metrics, expected: 110) { publisher in
+            for index in 0..<100 {
+                let reason = ["bad_signature", "unknown_device", "revoked_key"][index % 3]
+                try await publisher.publish(topic: "fieldproof/v1/x/telemetry", payload: Array("reject|\(reason)".utf8))
+                if index % 10 == 0 {
+                    try await publisher.publish(topic: "fieldproof/v1/dev/telemetry", payload: Array("dev|\(index / 10 + 1)".utf8))
+                }
+            }
+        }
+        #expect(committer.rejectionCounts == ["bad_signature": 34, "unknown_device": 33, "revoked_key": 33])
+        #expect(committer.storedCounts.count == 10)
+        #expect(metrics.render().contains("fieldproof_messages_rejected_total{reason=\"bad_signature\"} 34"))
+    }
+
+    /// A slow (and at first failing) store: intake slows down, the client's
+    /// queue stays bounded, and nothing is lost.
+    @Test func aSlowStoreMeansBackPressureNotLoss() async throws {
+        let committer = MemoryCommitter(delay: .milliseconds(2), failFirst: 3)
+        let deepest = try await run(committer: committer, acks: RecordingAcks(), queueLimit: 50, expected: 1500) { publisher in
+            for sequence in 1...1500 {
+                try await publisher.publish(topic: "fieldproof/v1/slow/telemetry", payload: Array("slow|\(sequence)".utf8))
+            }
+        }
+        #expect(committer.storedCounts.count == 1500)
+        #expect(deepest <= 50)
+    }
+}
