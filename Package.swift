@@ -58,7 +58,7 @@ let package = Package(
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
-            "Agent", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware",
+            "Agent", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -83,6 +83,8 @@ let package = Package(
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
+        // Runs the built binaries as a technician would.
+        .testTarget(name: "FieldproofCLITests", dependencies: ["Agent", "TestSupport", "fieldproof"]),
         .testTarget(name: "AggregatorTests", dependencies: [
             "Aggregator", "TestSupport", "MQTT",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,0 +1,140 @@
+import Agent
+import ArgumentParser
+import ConfigFile
+import FoundationEssentials
+
+/// `fieldproof status`: what the daemon last reported, read from the status
+/// file in its state directory (works without talking to the daemon).
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show pairing, broker, sensors, spool and clock state as the daemon last reported them.",
+        discussion: """
+            Reads <state_directory>/status.json, which `fieldproof run` rewrites every second.
+
+            Examples:
+              fieldproof status
+              fieldproof status --json | jq .spool
+              fieldproof status --state-directory /tmp/fieldproof-demo/dev-1
+            """
+    )
+
+    @Option(help: "The daemon's configuration (for its state directory).")
+    var config = "/etc/fieldproof/agent.yaml"
+
+    @Option(help: "Read this state directory instead of the configuration's.")
+    var stateDirectory: String?
+
+    @Flag(help: "Print the status as JSON.")
+    var json = false
+
+    func run() throws {
+        let directory = try stateDirectory ?? StateDirectory.fromConfiguration(config)
+        guard let status = try DeviceStatus.read(fromStateDirectory: directory) else {
+            FileHandleText.standardError("fieldproof: no status in \(directory): the daemon has not run here yet (start it: systemctl start fieldproof)")
+            throw ExitCode(1)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+            return
+        }
+        print(StatusText.render(status, now: WallClock.milliseconds()))
+    }
+}
+
+enum FileHandleText {
+    /// Writes a line to standard error (fd 2; the C `stderr` global is
+    /// shared mutable state to Swift 6).
+    static func standardError(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+enum StateDirectory {
+    /// The state directory named by the daemon's configuration file.
+    static func fromConfiguration(_ path: String) throws -> String {
+        guard let handle = fopen(path, "r") else {
+            throw ValidationError("cannot read \(path) (\(String(cString: strerror(errno)))): pass --config or --state-directory")
+        }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, handle)
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+        }
+        let root = try ConfigSection.root(text: String(decoding: bytes, as: UTF8.self), file: path)
+        return try root.string("state_directory", default: "/var/lib/fieldproof")
+    }
+}
+
+/// The human-readable form of a status report.
+enum StatusText {
+    static func render(_ status: DeviceStatus, now: UInt64) -> String {
+        var lines: [String] = []
+        let identity = status.paired ? "paired (key \(status.keyID ?? "?"))" : "NOT paired: run `fieldproof pair` to pair this device"
+        lines.append("device   \(status.serial): \(identity)")
+        lines.append("daemon   fieldproof \(status.version), pid \(status.pid), board \(status.board ?? "unknown"), updated \(age(status.updatedAt, now)) ago")
+        if now > status.updatedAt + 120_000 {
+            lines.append("warning  this report is \(age(status.updatedAt, now)) old: the daemon does not seem to run (systemctl status fieldproof)")
+        }
+        let since = status.broker.since.map { " for \(age($0, now))" } ?? ""
+        if status.broker.connected {
+            lines.append("broker   \(status.broker.address) connected\(since)")
+        } else {
+            lines.append("broker   \(status.broker.address) NOT connected\(since): \(status.broker.lastError ?? "not tried yet")")
+        }
+        lines.append(status.clockSynchronised
+            ? "clock    synchronised"
+            : "clock    NOT synchronised (no NTP yet): readings carry the flag and are re-timed by the aggregator later")
+        let spool = status.spool
+        var spoolLine = "spool    \(spool.records) message(s) waiting (\(bytes(spool.bytes)))"
+        if let oldest = spool.oldestAgeSeconds { spoolLine += ", oldest \(seconds(oldest))" }
+        spoolLine += "; acknowledged up to \(spool.lastAcknowledged), last sequence \(status.lastSequence)"
+        lines.append(spoolLine)
+        if spool.droppedRecords > 0 || spool.truncatedTails > 0 {
+            lines.append("losses   \(spool.droppedRecords) dropped (spool full), \(spool.truncatedTails) torn tail(s) truncated after power loss")
+        }
+        for sensor in status.sensors {
+            var line = "sensor   \(sensor.name) (\(sensor.driver)): "
+            let failedLast = (sensor.lastErrorAt ?? 0) > (sensor.lastReadAt ?? 0)
+            if failedLast, let error = sensor.lastError {
+                line += "ERROR \(error)"
+            } else if let at = sensor.lastReadAt {
+                line += sensor.readings.map { "\($0.quantity) \(format($0.value)) \($0.unit)" }.joined(separator: ", ") + " (\(age(at, now)) ago)"
+            } else {
+                line += "not read yet"
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func age(_ then: UInt64, _ now: UInt64) -> String {
+        seconds(Double(now > then ? now - then : 0) / 1000)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        if value < 120 { return "\(Int(value)) s" }
+        if value < 7200 { return "\(Int(value / 60)) min" }
+        if value < 172_800 { return "\(Int(value / 3600)) h" }
+        return "\(Int(value / 86400)) days"
+    }
+
+    static func bytes(_ count: Int) -> String {
+        count < 1024 ? "\(count) B" : count < 1 << 20 ? "\(format(Double(count) / 1024)) KiB" : "\(format(Double(count) / 1_048_576)) MiB"
+    }
+
+    static func format(_ value: Double) -> String {
+        let rounded = (value * 100).rounded() / 100
+        return rounded == rounded.rounded() ? String(Int64(rounded)) : String(rounded)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,66 @@
+@testable import Agent
+import Foundation
+import Testing
+import TestSupport
+
+/// Runs the built `fieldproof` binary, as a technician would.
+func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
+    let binary = try #require(ProjectPaths.product("fieldproof"), "fieldproof must be built next to the tests")
+    return try ProcessRunner.run(binary.path, arguments)
+}
+
+@Suite struct StatusCommandTests {
+    func stateDirectory(with status: DeviceStatus?) throws -> String {
+        let directory = try TemporaryDirectory.make(prefix: "status-cli").path
+        try status?.write(toStateDirectory: directory)
+        return directory
+    }
+
+    func sample(now: UInt64) -> DeviceStatus {
+        DeviceStatus(
+            version: "0.1.0", serial: "fp-0001", pid: 4242, updatedAt: now - 1_000, paired: true, keyID: "3fa2c1d4", board: "raspberry-pi-4-b",
+            clockSynchronised: false, lastSequence: 1055,
+            broker: .init(address: "10.0.0.2:1883", connected: false, lastError: "Connection refused", since: now - 30_000),
+            sensors: [
+                .init(name: "air", driver: "bme280", lastReadAt: now - 2_000, readings: [.init(quantity: "temperature", value: 294.65, unit: "K")]),
+                .init(name: "rain", driver: "rain-gauge", lastReadAt: now - 90_000, lastError: "no acknowledge", lastErrorAt: now - 2_000),
+            ],
+            spool: .init(SpoolStatistics(records: 12, bytes: 4200, oldestAppendedAt: now - 12_000, oldestSequence: 1044, acknowledgedUpTo: 1043,
+                                         droppedRecords: 2, truncatedTails: 0, truncatedBytes: 0), now: now))
+    }
+
+    @Test func showsEachPartOnItsOwnLine() throws {
+        let now = WallClock.milliseconds()
+        let result = try fieldproof(["status", "--state-directory", try stateDirectory(with: sample(now: now))])
+        #expect(result.status == 0)
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("device   fp-0001: paired (key 3fa2c1d4)"))
+        #expect(lines.contains { $0.hasPrefix("broker   10.0.0.2:1883 NOT connected for 30 s: Connection refused") })
+        #expect(lines.contains { $0.hasPrefix("clock    NOT synchronised") })
+        #expect(lines.contains("spool    12 message(s) waiting (4.1 KiB), oldest 12 s; acknowledged up to 1043, last sequence 1055"))
+        #expect(lines.contains { $0.hasPrefix("losses   2 dropped") })
+        #expect(lines.contains("sensor   air (bme280): temperature 294.65 K (2 s ago)"))
+        #expect(lines.contains("sensor   rain (rain-gauge): ERROR no acknowledge"))
+    }
+
+    @Test func jsonIsTheStatusFile() throws {
+        let now = WallClock.milliseconds()
+        let status = sample(now: now)
+        let result = try fieldproof(["status", "--json", "--state-directory", try stateDirectory(with: status)])
+        let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(result.output.utf8))
+        #expect(decoded == status)
+    }
+
+    @Test func aMissingStatusSaysWhyAndFails() throws {
+        let result = try fieldproof(["status", "--state-directory", try stateDirectory(with: nil)])
+        #expect(result.status == 1)
+        #expect(result.output.contains("the daemon has not run here yet"))
+    }
+
+    @Test func aStaleReportIsFlagged() throws {
+        var status = sample(now: WallClock.milliseconds())
+        status.updatedAt -= 600_000
+        let result = try fieldproof(["status", "--state-directory", try stateDirectory(with: status)])
+        #expect(result.output.contains("the daemon does not seem to run"))
+    }
+}
