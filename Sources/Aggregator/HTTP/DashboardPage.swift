@@ -131,26 +131,5 @@ struct DashboardPage {
 
     static func percent(_ value: Double) -> String { f(value * 100) + " %" }
 
-    /// UTC time of day and date, without Foundation's formatters.
-    static func time(_ milliseconds: Int64) -> String {
-        let seconds = milliseconds / 1000
-        let days = seconds / 86400
-        let (year, month, day) = civil(fromDays: days)
-        let secondOfDay = seconds - days * 86400
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) UTC"
-    }
-
-    /// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    static func time(_ milliseconds: Int64) -> String { UTCText.seconds(milliseconds) }
 }
