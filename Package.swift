@@ -81,6 +81,7 @@ let package = Package(
 
         // Depends on fieldproof-bench so the child-process helper it carries is built.
         // Depends on fieldproof so the binary is built for the unit-file checks.
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
