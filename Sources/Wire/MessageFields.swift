@@ -1,0 +1,98 @@
+/// Reading fields out of a decoded message map, with one-line reasons.
+struct MessageFields {
+    let map: CBOR
+    let name: String
+
+    init(_ item: CBOR, type: UInt64, name: String) throws(WireError) {
+        guard item.pairs != nil else { throw .malformed("\(name) must be a CBOR map") }
+        self.map = item
+        self.name = name
+        guard map[0]?.uint64 == type else { throw .malformed("not a \(name) (field 0 must be \(type))") }
+        guard map[1]?.uint64 == 1 else {
+            let version = map[1]?.uint64.map(String.init) ?? "missing"
+            throw .malformed("\(name) version \(version) is not supported (1 is)")
+        }
+        let known = Set((0...12).map { CBOR.int($0) })
+        if let unknown = map.pairs?.first(where: { !known.contains($0.key) }) {
+            throw .malformed("\(name) has an unknown field \(unknown.key)")
+        }
+    }
+
+    func require(_ key: Int64, _ what: String) throws(WireError) -> CBOR {
+        guard let value = map[key] else { throw .malformed("\(name) is missing field \(key) (\(what))") }
+        return value
+    }
+
+    func text(_ key: Int64, _ what: String, maximum: Int = 256) throws(WireError) -> String {
+        guard let text = try require(key, what).text, text.utf8.count <= maximum else {
+            throw .malformed("\(name) field \(key) (\(what)) must be text of at most \(maximum) bytes")
+        }
+        return text
+    }
+
+    func uint(_ key: Int64, _ what: String) throws(WireError) -> UInt64 {
+        guard let value = try require(key, what).uint64 else { throw .malformed("\(name) field \(key) (\(what)) must be an unsigned integer") }
+        return value
+    }
+
+    func bytes(_ key: Int64, _ what: String, count: ClosedRange<Int>) throws(WireError) -> [UInt8] {
+        guard let bytes = try require(key, what).bytes, count.contains(bytes.count) else {
+            throw .malformed("\(name) field \(key) (\(what)) must be \(count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound)–\(count.upperBound)") bytes")
+        }
+        return bytes
+    }
+
+    func bool(_ key: Int64, _ what: String) throws(WireError) -> Bool {
+        guard case let .bool(value) = try require(key, what) else { throw .malformed("\(name) field \(key) (\(what)) must be true or false") }
+        return value
+    }
+
+    func array(_ key: Int64, _ what: String, maximum: Int) throws(WireError) -> [CBOR] {
+        guard let items = try require(key, what).array, items.count <= maximum else {
+            throw .malformed("\(name) field \(key) (\(what)) must be a list of at most \(maximum)")
+        }
+        return items
+    }
+}
+
+extension CBOR: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(CBOREncoder.encode(self))
+    }
+}
+
+/// Message type numbers (field 0 of every message).
+public enum MessageType {
+    public static let telemetry: UInt64 = 1
+    public static let pairRequest: UInt64 = 2
+    public static let pairResponse: UInt64 = 3
+    public static let ack: UInt64 = 4
+}
+
+/// Topics (`fieldproof/v1/<serial>/…`).
+public enum Topics {
+    public static func telemetry(_ serial: String) -> String { "fieldproof/v1/\(serial)/telemetry" }
+    public static func status(_ serial: String) -> String { "fieldproof/v1/\(serial)/status" }
+    public static func pairRequest(_ serial: String) -> String { "fieldproof/v1/\(serial)/pair/req" }
+    public static func pairResponse(_ serial: String) -> String { "fieldproof/v1/\(serial)/pair/resp" }
+    public static func ack(_ serial: String) -> String { "fieldproof/v1/\(serial)/ack" }
+    public static func epoch(_ id: String) -> String { "fieldproof/v1/epochs/\(id)" }
+
+    /// The serial in `fieldproof/v1/<serial>/<kind…>`, when the topic has that shape.
+    public static func serial(in topic: String, kind: String) -> String? {
+        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
+        let kindParts = kind.split(separator: "/")
+        guard parts.count == 3 + kindParts.count, parts[0] == "fieldproof", parts[1] == "v1",
+              Array(parts.suffix(kindParts.count)) == kindParts, !parts[2].isEmpty else { return nil }
+        return String(parts[2])
+    }
+}
+
+/// Serials (and sensor names): 1–64 of letters, digits, '-' and '_' — they
+/// become MQTT topic levels.
+public enum Serial {
+    public static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+    }
+}

@@ -1,0 +1,70 @@
+import Crypto
+import Testing
+@testable import Wire
+
+func sampleTelemetry(serial: String = "fp-0001", sequence: UInt64 = 42, timestamp: UInt64 = 1_795_561_454_374, synchronised: Bool = true) -> Telemetry {
+    Telemetry(
+        serial: serial, sequence: sequence, floor: sequence - 1, timestamp: timestamp, clockSynchronised: synchronised,
+        bootID: hex("b033245c87b342a3a204e4cbf65d0a14"), millisecondsSinceBoot: 7_654_321,
+        readings: [
+            .init(sensor: "air", quantity: "temperature", value: 294.65, unit: "K"),
+            .init(sensor: "air", quantity: "relative_humidity", value: 45.5, unit: "%"),
+            .init(sensor: "air", quantity: "pressure", value: 101_320, unit: "Pa"),
+            .init(sensor: "soil", quantity: "temperature", value: 285.15, unit: "K"),
+            .init(sensor: "soil", quantity: "relative_humidity", value: 61.25, unit: "%"),
+            .init(sensor: "light", quantity: "illuminance", value: 812.5, unit: "lx"),
+        ],
+        statuses: [.init(sensor: "air", errorCode: nil), .init(sensor: "soil", errorCode: nil), .init(sensor: "light", errorCode: "crc")])
+}
+
+@Suite struct MessageTests {
+    @Test func telemetryRoundTrips() throws {
+        let telemetry = sampleTelemetry()
+        #expect(try Telemetry(decoding: telemetry.encode()) == telemetry)
+    }
+
+    @Test func pairingMessagesAndAckRoundTrip() throws {
+        let request = PairRequest(serial: "fp-0001", publicKey: [UInt8](repeating: 7, count: 32), board: "raspberry-pi-4-b",
+                                  sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)],
+                                  nonce: [UInt8](repeating: 9, count: 16), time: 1_795_561_454_374, kdf: .standard)
+        #expect(try PairRequest(decodingBody: request.encodeBody()) == request)
+        let response = PairResponse(serial: "fp-0001", result: .wrongPIN, attemptsLeft: 3, boundKeyID: [],
+                                    aggregatorPublicKey: [UInt8](repeating: 1, count: 32), requestNonce: request.nonce, time: 5)
+        #expect(try PairResponse(decodingBody: response.encodeBody()) == response)
+        let ack = Ack(serial: "fp-0001", highestContiguous: 1043, time: 6)
+        #expect(try Ack(decoding: ack.encode()) == ack)
+        let maced = MACedBody(body: request.encodeBody(), mac: [UInt8](repeating: 2, count: 32))
+        #expect(try MACedBody(decoding: maced.encode()) == maced)
+    }
+
+    @Test func fieldsAreCheckedStrictly() throws {
+        var bad = sampleTelemetry()
+        bad.floor = bad.sequence
+        #expect(throws: WireError.self) { try Telemetry(decoding: bad.encode()) }
+        bad = sampleTelemetry(serial: "fp/0001")
+        #expect(throws: WireError.self) { try Telemetry(decoding: bad.encode()) }
+        // An unknown field, a wrong type number, a future version.
+        let extra = CBOREncoder.encode(.map([CBORPair(.int(0), .unsigned(1)), CBORPair(.int(1), .unsigned(1)), CBORPair(.int(99), .null)]))
+        #expect(throws: WireError.self) { try Telemetry(decoding: extra) }
+        #expect(throws: WireError.self) { try Telemetry(decoding: Ack(serial: "x", highestContiguous: 1, time: 1).encode()) }
+        let v2 = CBOREncoder.encode(.map([CBORPair(.int(0), .unsigned(1)), CBORPair(.int(1), .unsigned(2))]))
+        #expect { try Telemetry(decoding: v2) } throws: { String(describing: $0).contains("version 2 is not supported") }
+    }
+
+    @Test func coseSign1HasTheRFC9052Shape() throws {
+        let key = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x11, count: 32))
+        let kid = KeyID.of(key.publicKey)
+        let payload = sampleTelemetry().encode()
+        let message = try COSESign1.sign(payload: payload, with: key, keyID: kid)
+        // 18([h'A2 01 27 04 50 <kid>', {}, payload, signature])
+        #expect(Array(message.prefix(2)) == [0xD2, 0x84])
+        let envelope = try COSESign1(decoding: message)
+        #expect(envelope.protectedHeader == [0xA2, 0x01, 0x27, 0x04, 0x50] + kid)
+        #expect(envelope.payload == payload)
+        #expect(envelope.isValid(for: key.publicKey))
+        #expect(kid == Array(SHA256.hash(data: Array(key.publicKey.rawRepresentation)).prefix(16)))
+        // The signature covers exactly ["Signature1", protected, h'', payload].
+        let sigStructure = CBOREncoder.encode(.array([.text("Signature1"), .bytes(envelope.protectedHeader), .bytes([]), .bytes(payload)]))
+        #expect(key.publicKey.isValidSignature(envelope.signature, for: sigStructure))
+    }
+}
