@@ -82,6 +82,11 @@ let package = Package(
         // Depends on fieldproof-bench so the child-process helper it carries is built.
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "IdentityTests", dependencies: [
+            "Identity", "Wire",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
