@@ -18,7 +18,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
@@ -60,7 +59,7 @@ let package = Package(
         .executableTarget(name: "fieldproof", dependencies: [
             "Agent", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // The aggregator: verification pipeline, tallies, HTTP API and dashboard.
@@ -90,7 +89,10 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
-        .testTarget(name: "FieldproofCLITests", dependencies: ["Agent", "TestSupport", "fieldproof"]),
+        .testTarget(name: "FieldproofCLITests", dependencies: [
+            "Agent", "TestSupport", "fieldproof", "Wire", "Identity",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "AggregatorTests", dependencies: [
             "Aggregator", "TestSupport", "MQTT",
             .product(name: "Hummingbird", package: "hummingbird"),

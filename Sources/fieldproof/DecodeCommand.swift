@@ -1,0 +1,108 @@
+import ArgumentParser
+import Crypto
+import FoundationEssentials
+import Wire
+
+/// `fieldproof decode`: prints any Fieldproof message readably and, with a
+/// key, says whether its signature is valid.
+struct DecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Print a Fieldproof message (Telemetry, PairRequest, PairResponse, Ack) and check its signature.",
+        discussion: """
+            Reads raw bytes from FILE (or standard input with -), or hex / base64 text.
+            Pairing messages carry their own key and are checked with it; Telemetry
+            and Ack need --key (the device's or the aggregator's public key, hex or base64).
+
+            Examples:
+              mosquitto_sub -t 'fieldproof/v1/fp-0001/telemetry' -C 1 -N > msg.cbor && fieldproof decode msg.cbor --key 3d40…660c
+              fieldproof decode --hex d28443a10127a0…
+              fieldproof decode message.b64 --base64 --json
+            """
+    )
+
+    @Argument(help: "File with the message, or - for standard input.")
+    var file: String = "-"
+
+    @Flag(help: "The input is hex text.") var hex = false
+    @Flag(help: "The input is base64 text.") var base64 = false
+    @Option(help: "Public key to check the signature with (32 bytes, hex or base64).") var key: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if hex && base64 { throw ValidationError("choose one of --hex and --base64") }
+    }
+
+    func run() throws {
+        let input = try InputBytes.read(file)
+        let bytes: [UInt8]
+        if hex {
+            guard let decoded = InputBytes.fromHex(input) else { throw ValidationError("the input is not hex text (pairs of 0-9, a-f)") }
+            bytes = decoded
+        } else if base64 {
+            guard let decoded = Data(base64Encoded: String(decoding: input, as: UTF8.self).filter { !$0.isWhitespace }) else {
+                throw ValidationError("the input is not base64 text")
+            }
+            bytes = Array(decoded)
+        } else {
+            bytes = input
+        }
+        let publicKey = try key.map(Self.parseKey)
+        let report = try MessageReport.make(bytes, key: publicKey)
+        print(json ? report.json().render() : report.text())
+        if report.signatureValid == false { throw ExitCode(2) }
+    }
+
+    static func parseKey(_ text: String) throws -> Curve25519.Signing.PublicKey {
+        let raw = InputBytes.fromHex(Array(text.utf8)) ?? Data(base64Encoded: text).map(Array.init)
+        guard let raw, raw.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+            throw ValidationError("--key must be a 32-byte Ed25519 public key in hex (64 characters) or base64")
+        }
+        return key
+    }
+}
+
+enum InputBytes {
+    static func read(_ file: String) throws -> [UInt8] {
+        let fd = file == "-" ? 0 : open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ValidationError("cannot read \(file): \(String(cString: strerror(errno)))") }
+        defer { if fd != 0 { close(fd) } }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw ValidationError("cannot read \(file): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+            if bytes.count > 1 << 20 { throw ValidationError("\(file) is larger than any Fieldproof message (1 MiB read)") }
+        }
+        return bytes
+    }
+
+    static func fromHex(_ text: [UInt8]) -> [UInt8]? {
+        let digits = text.filter { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            case 0x41...0x46: return c - 0x41 + 10
+            default: return nil
+            }
+        }
+        var result: [UInt8] = []
+        result.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            result.append(high << 4 | low)
+            index += 2
+        }
+        return result
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

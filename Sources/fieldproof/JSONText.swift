@@ -1,0 +1,50 @@
+/// A small JSON writer for `--json` output (ordered keys, no Foundation).
+indirect enum JSONText {
+    case string(String)
+    case number(Double)
+    case integer(Int64)
+    case unsigned(UInt64)
+    case bool(Bool)
+    case null
+    case array([JSONText])
+    case object([(String, JSONText)])
+
+    func render(indent: String = "", pretty: Bool = true) -> String {
+        let newline = pretty ? "\n" : ""
+        let inner = pretty ? indent + "  " : ""
+        switch self {
+        case let .string(text): return Self.quote(text)
+        case let .number(value): return value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)) : "null"
+        case let .integer(value): return String(value)
+        case let .unsigned(value): return String(value)
+        case let .bool(value): return value ? "true" : "false"
+        case .null: return "null"
+        case let .array(items):
+            if items.isEmpty { return "[]" }
+            return "[" + newline + items.map { inner + $0.render(indent: inner, pretty: pretty) }.joined(separator: "," + newline) + newline + indent + "]"
+        case let .object(pairs):
+            if pairs.isEmpty { return "{}" }
+            let separator = pretty ? ": " : ":"
+            return "{" + newline + pairs.map { inner + Self.quote($0.0) + separator + $0.1.render(indent: inner, pretty: pretty) }
+                .joined(separator: "," + newline) + newline + indent + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let digits = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}

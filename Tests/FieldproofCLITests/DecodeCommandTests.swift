@@ -1,0 +1,70 @@
+import Crypto
+import Foundation
+import Identity
+import Testing
+import TestSupport
+import Wire
+
+@Suite struct DecodeCommandTests {
+    let key = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x42, count: 32))
+
+    func telemetryMessage() throws -> [UInt8] {
+        let telemetry = Telemetry(serial: "fp-0001", sequence: 7, floor: 6, timestamp: 1_795_561_454_374, clockSynchronised: true,
+                                  bootID: [UInt8](repeating: 1, count: 16), millisecondsSinceBoot: 1234,
+                                  readings: [.init(sensor: "air", quantity: "temperature", value: 294.65, unit: "K")],
+                                  statuses: [.init(sensor: "air", errorCode: nil)])
+        return try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
+    }
+
+    func file(_ bytes: [UInt8]) throws -> String {
+        let url = try TemporaryDirectory.make(prefix: "decode").appendingPathComponent("message.cbor")
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    var keyHex: String { KeyID.hex(Array(key.publicKey.rawRepresentation)) }
+
+    @Test func printsTelemetryAndChecksTheSignature() throws {
+        let result = try fieldproof(["decode", try file(try telemetryMessage()), "--key", keyHex])
+        #expect(result.status == 0)
+        #expect(result.output.contains("Telemetry (COSE_Sign1, EdDSA, key id \(KeyID.hex(KeyID.of(key.publicKey))))"))
+        #expect(result.output.contains("signature: valid"))
+        #expect(result.output.contains("air/temperature = 294.65 K"))
+        #expect(result.output.contains("sequence: 7"))
+    }
+
+    @Test func aTamperedMessageIsInvalidAndExits2() throws {
+        var bytes = try telemetryMessage()
+        bytes[bytes.count - 80] ^= 0x01
+        let result = try fieldproof(["decode", try file(bytes), "--key", keyHex])
+        #expect(result.status == 2)
+        #expect(result.output.contains("signature: INVALID"))
+    }
+
+    @Test func hexInputAndJSONOutput() throws {
+        let hexText = KeyID.hex(try telemetryMessage())
+        let url = try TemporaryDirectory.make(prefix: "decode-hex").appendingPathComponent("message.hex")
+        try hexText.write(to: url, atomically: true, encoding: .utf8)
+        let result = try fieldproof(["decode", url.path, "--hex", "--json", "--key", keyHex])
+        let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        #expect(object?["type"] as? String == "Telemetry")
+        #expect(object?["signature"] as? String == "valid")
+        #expect(object?["sequence"] as? Int == 7)
+    }
+
+    @Test func pairRequestsAreCheckedWithTheKeyTheyCarry() throws {
+        let secret = DeviceSecret(bytes: [UInt8](repeating: 9, count: 32))
+        let request = try DevicePairing.makeRequest(serial: "fp-0001", pin: try PIN(validating: "123456"), secret: secret, board: "test",
+                                                    sensors: [], time: 1, kdf: .init(logN: 10, r: 8, p: 1))
+        let result = try fieldproof(["decode", try file(request.message)])
+        #expect(result.output.contains("PairRequest"))
+        #expect(result.output.contains("signature: valid (checked with the key it carries (proof of possession))"))
+    }
+
+    @Test func garbageSaysWhatIsWrong() throws {
+        let result = try fieldproof(["decode", try file([0x01, 0x02, 0x03])])
+        #expect(result.status != 0)
+        #expect(result.output.contains("not a Fieldproof message"))
+        #expect(!result.output.contains("Fatal error"))
+    }
+}
