@@ -129,13 +129,13 @@ public final class AgentRuntime: Sendable {
     // MARK: Sampling
 
     private func sampleUntilStopped() async {
-        let sampler = Sampler(sensors: dependencies.sensors)
+        let sampler = Sampler(sensors: dependencies.sensors, clock: ContinuousClock())
         let watchdogEvery = dependencies.notifier.watchdogMicroseconds.map { Duration.microseconds(Int64($0 / 2)) }
         var lastStatusWrite = ContinuousClock.now - .seconds(10)
         while !Task.isCancelled {
-            let results: [Sampler.Result]
+            let results: [Sampler<ContinuousClock>.Result]
             do {
-                results = try await sampler.nextTick(wakeBy: .now + (watchdogEvery ?? .seconds(5)))
+                results = try await sampler.nextTick(wakeBy: ContinuousClock.now + (watchdogEvery ?? .seconds(5)))
             } catch {
                 break
             }
@@ -149,7 +149,7 @@ public final class AgentRuntime: Sendable {
         }
     }
 
-    func handle(_ results: [Sampler.Result]) {
+    func handle(_ results: [Sampler<ContinuousClock>.Result]) {
         let clock = dependencies.clock.now()
         var readings: [SampledReading] = []
         var statuses: [SensorStatusEntry] = []

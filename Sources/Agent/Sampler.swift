@@ -4,19 +4,24 @@
 /// Due times advance by whole intervals from the start, so sampling does
 /// not drift; a sensor that fell more than an interval behind (a slow bus,
 /// a suspended board) skips the missed slots instead of reading in a burst.
-public final class Sampler {
-    public struct Result: Sendable {
+///
+/// Time is injected (`clock`), so tests of scheduling run on virtual time.
+public final class Sampler<C: Clock> where C.Duration == Duration {
+    public struct Result {
         public var sensor: any SampledSensor
         public var outcome: SensorOutcome
-        public var at: ContinuousClock.Instant
+        public var at: C.Instant
     }
 
-    private var slots: [(sensor: any SampledSensor, due: ContinuousClock.Instant)]
+    private let clock: C
+    private var slots: [(sensor: any SampledSensor, due: C.Instant)]
     /// Sensors due within this much of the earliest one join its tick.
     private let grouping: Duration
     public private(set) var skippedSlots: UInt64 = 0
 
-    public init(sensors: [any SampledSensor], start: ContinuousClock.Instant = .now, grouping: Duration = .milliseconds(20)) {
+    public init(sensors: [any SampledSensor], clock: C, grouping: Duration = .milliseconds(20)) {
+        self.clock = clock
+        let start = clock.now
         slots = sensors.map { ($0, start) }
         self.grouping = grouping
     }
@@ -24,36 +29,34 @@ public final class Sampler {
     public var isEmpty: Bool { slots.isEmpty }
 
     /// When the next tick is due (nil without sensors).
-    public var nextDue: ContinuousClock.Instant? { slots.map(\.due).min() }
+    public var nextDue: C.Instant? { slots.map(\.due).min() }
 
     /// Sleeps until the next tick, reads every sensor due in it, and
     /// returns their outcomes; returns no results when `wakeBy` comes first
     /// (the daemon's loop wakes regularly to prove it is alive). Throws when
     /// the task is cancelled.
-    public func nextTick(wakeBy: ContinuousClock.Instant? = nil) async throws -> [Result] {
+    public func nextTick(wakeBy: C.Instant? = nil) async throws -> [Result] {
         guard let earliest = nextDue else {
-            try await Task.sleep(until: wakeBy ?? .now + .seconds(3600), clock: .continuous)
+            try await clock.sleep(until: wakeBy ?? clock.now.advanced(by: .seconds(3600)), tolerance: nil)
             return []
         }
         if let wakeBy, wakeBy < earliest {
-            try await Task.sleep(until: wakeBy, clock: .continuous)
+            try await clock.sleep(until: wakeBy, tolerance: nil)
             return []
         }
-        try await Task.sleep(until: earliest, clock: .continuous)
+        try await clock.sleep(until: earliest, tolerance: nil)
         var results: [Result] = []
-        let now = ContinuousClock.now
-        for index in slots.indices where slots[index].due <= earliest + grouping || slots[index].due <= now {
+        let now = clock.now
+        for index in slots.indices where slots[index].due <= earliest.advanced(by: grouping) || slots[index].due <= now {
             let sensor = slots[index].sensor
             let outcome = await sensor.sample()
-            results.append(Result(sensor: sensor, outcome: outcome, at: ContinuousClock.now))
-            var due = slots[index].due + sensor.interval
-            let after = ContinuousClock.now
-            if due <= after {
-                // Behind by a whole interval or more: skip to the next slot in the future.
-                while due <= after {
-                    due += sensor.interval
-                    skippedSlots += 1
-                }
+            results.append(Result(sensor: sensor, outcome: outcome, at: clock.now))
+            var due = slots[index].due.advanced(by: sensor.interval)
+            let after = clock.now
+            // Behind by a whole interval or more: skip to the next slot in the future.
+            while due <= after {
+                due = due.advanced(by: sensor.interval)
+                skippedSlots += 1
             }
             slots[index].due = due
         }

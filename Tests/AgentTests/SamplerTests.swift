@@ -27,24 +27,23 @@ struct CountingSensor: SampledSensor {
     @Test func sensorsRunOnTheirOwnIntervalsAndShareTicks() async throws {
         let fast = CountingSensor(name: "fast", interval: .milliseconds(100))
         let slow = CountingSensor(name: "slow", interval: .milliseconds(300))
-        let sampler = Sampler(sensors: [fast, slow])
+        let clock = VirtualClock()
+        let sampler = Sampler(sensors: [fast, slow], clock: clock)
         var ticks: [[String]] = []
+        var times: [Duration] = []
         for _ in 0..<7 {
             ticks.append(try await sampler.nextTick().map(\.sensor.name))
+            times.append(clock.now.offset)
         }
         // t=0: both; 100, 200: fast; 300: both; 400, 500: fast; 600: both.
-        // (Asserted loosely: a starved test process may wake a tick late,
-        // and then a sensor due meanwhile rightly joins that tick.)
-        #expect(ticks[0] == ["fast", "slow"])
-        #expect(ticks.allSatisfy { $0.contains("fast") }, "the fast sensor is in every tick")
-        #expect((2...4).contains(ticks.filter { $0.contains("slow") }.count), "\(ticks)")
-        #expect(fast.counter.value == 7)
+        #expect(ticks == [["fast", "slow"], ["fast"], ["fast"], ["fast", "slow"], ["fast"], ["fast"], ["fast", "slow"]])
+        #expect(times == (0..<7).map { .milliseconds(100 * $0) })
     }
 
     @Test func aFailingSensorDoesNotStopTheOthers() async throws {
         let good = CountingSensor(name: "good", interval: .milliseconds(20))
         let bad = CountingSensor(name: "bad", interval: .milliseconds(20), fails: true)
-        let sampler = Sampler(sensors: [bad, good])
+        let sampler = Sampler(sensors: [bad, good], clock: VirtualClock())
         let results = try await sampler.nextTick()
         #expect(results.count == 2)
         #expect(results.first { $0.sensor.name == "bad" }?.outcome == .failure(code: "no-ack", message: "no acknowledge from 0x76 on /dev/i2c-1"))
@@ -60,15 +59,18 @@ struct CountingSensor: SampledSensor {
             let name = "slow"
             let driver = "test"
             let interval = Duration.milliseconds(10)
+            let clock: VirtualClock
             func sample() async -> SensorOutcome {
-                try? await Task.sleep(for: .milliseconds(45))
+                clock.advance(by: .milliseconds(45)) // a read that takes 45 ms
                 return .readings([])
             }
         }
-        let sampler = Sampler(sensors: [Slow()])
+        let clock = VirtualClock()
+        let sampler = Sampler(sensors: [Slow(clock: clock)], clock: clock)
         _ = try await sampler.nextTick()
-        #expect(sampler.skippedSlots >= 3)
-        let next = try #require(sampler.nextDue)
-        #expect(next > .now - .milliseconds(5))
+        #expect(sampler.skippedSlots == 4, "slots at 10, 20, 30, 40 ms were missed")
+        #expect(sampler.nextDue?.offset == .milliseconds(50))
+        _ = try await sampler.nextTick(wakeBy: clock.now.advanced(by: .milliseconds(1)))
+        #expect(clock.now.offset == .milliseconds(46), "woke for the watchdog before the next slot")
     }
 }
