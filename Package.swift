@@ -81,6 +81,10 @@ let package = Package(
         // Depends on fieldproof-bench so the child-process helper it carries is built.
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        // With Python's pycose and cbor2 (scripts/test installs them into .venv).
+        .testTarget(name: "InteropTests", dependencies: [
+            "Wire", "Identity", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "IdentityTests", dependencies: [
             "Identity", "Wire",
             .product(name: "Crypto", package: "swift-crypto"),
