@@ -71,6 +71,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // libFuzzer target over the decoder and verifier (scripts/fuzz); in a
+        // normal build it replays the committed corpus.
+        .executableTarget(name: "fieldproof-fuzz", dependencies: ["Wire", .product(name: "Crypto", package: "swift-crypto")]),
+
         // Used only by tests and benchmarks: a real mosquitto started per test.
         .target(name: "TestSupport", dependencies: ["MQTT"]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
@@ -94,7 +98,7 @@ let package = Package(
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [
-            "Agent", "TestSupport", "fieldproof", "Wire", "Identity",
+            "Agent", "TestSupport", "fieldproof", "fieldproof-fuzz", "Wire", "Identity",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [

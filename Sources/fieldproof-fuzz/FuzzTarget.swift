@@ -1,0 +1,113 @@
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
+import Wire
+
+/// libFuzzer entry over the decoder and the verifier. Built by
+/// `scripts/fuzz` with `-sanitize=fuzzer -DFUZZING` (libFuzzer then
+/// provides `main`); in a normal build the `@main` below replays files
+/// (the committed corpus) through the same checks.
+///
+/// Invariants checked on every input, besides "never traps":
+/// - whatever the CBOR decoder accepts re-encodes to exactly the same bytes
+///   (it accepts only core deterministic encoding);
+/// - nothing the verifier accepts fails signature verification with the
+///   registered key.
+enum FuzzTarget {
+    static let key = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x5C, count: 32))
+
+    struct Registry: DeviceKeyRegistry {
+        func keys(for serial: String) -> DeviceKeys? { serial == "fp-0001" ? DeviceKeys(current: FuzzTarget.key.publicKey) : nil }
+        func hasAccepted(serial: String, sequence: UInt64) -> Bool { sequence == 1 }
+    }
+
+    static func run(_ bytes: [UInt8]) {
+        if let item = try? CBORDecoder.decode(bytes) {
+            let again = CBOREncoder.encode(item)
+            if again != bytes { fatalError("decoded CBOR does not re-encode to the same bytes") }
+        }
+        _ = try? Telemetry(decoding: bytes)
+        _ = try? Ack(decoding: bytes)
+        _ = try? PairRequest(decodingBody: bytes)
+        _ = try? PairResponse(decodingBody: bytes)
+        _ = try? MACedBody(decoding: bytes)
+        let verdict = TelemetryVerifier.verify(bytes: bytes, topic: "fieldproof/v1/fp-0001/telemetry", registry: Registry(), now: 1_800_000_000_000)
+        if case let .accepted(verified) = verdict {
+            guard let envelope = try? COSESign1(decoding: verified.raw), envelope.isValid(for: key.publicKey) else {
+                fatalError("accepted a message whose signature does not verify")
+            }
+        }
+    }
+
+    /// Valid messages of every type, the starting points of the corpus.
+    static func seeds() throws -> [(String, [UInt8])] {
+        let telemetry = Telemetry(serial: "fp-0001", sequence: 2, floor: 1, timestamp: 1_795_561_454_374, clockSynchronised: true,
+                                  bootID: [UInt8](repeating: 7, count: 16), millisecondsSinceBoot: 1234,
+                                  readings: [.init(sensor: "air", quantity: "temperature", value: 294.65, unit: "K"),
+                                             .init(sensor: "air", quantity: "pressure", value: 101_325, unit: "Pa")],
+                                  statuses: [.init(sensor: "air", errorCode: nil), .init(sensor: "rain", errorCode: "no-ack")])
+        let request = PairRequest(serial: "fp-0001", publicKey: Array(key.publicKey.rawRepresentation), board: "raspberry-pi-4-b",
+                                  sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)],
+                                  nonce: [UInt8](repeating: 3, count: 16), time: 1, kdf: .standard)
+        let response = PairResponse(serial: "fp-0001", result: .accepted, attemptsLeft: 0, boundKeyID: KeyID.of(key.publicKey),
+                                    aggregatorPublicKey: Array(key.publicKey.rawRepresentation), requestNonce: request.nonce, time: 2)
+        let keyID = KeyID.of(key.publicKey)
+        return [
+            ("telemetry", try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: keyID)),
+            ("telemetry-payload", telemetry.encode()),
+            ("pair-request", try COSESign1.sign(payload: MACedBody(body: request.encodeBody(), mac: [UInt8](repeating: 1, count: 32)).encode(),
+                                                with: key, keyID: keyID)),
+            ("pair-response-body", response.encodeBody()),
+            ("ack", try COSESign1.sign(payload: Ack(serial: "fp-0001", highestContiguous: 9, time: 3).encode(), with: key, keyID: keyID)),
+            ("cbor-mixed", CBOREncoder.encode(.array([.float(1.5), .float(100000), .float(1.1), .int(-1000), .text("ü"), .bytes([1, 2]),
+                                                      .map([CBORPair(.text("a"), .null)]), .tagged(1, .bool(true))]))),
+        ]
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data else { return 0 }
+    FuzzTarget.run(Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+
+#if FUZZING
+/// SwiftPM gives an executable target's entry point its own symbol name, so
+/// libFuzzer's `main` cannot be used directly: start its driver from ours.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+@main
+struct FuzzMain {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzerTestOneInput(data, size) }))
+    }
+}
+#else
+/// Without libFuzzer: `fieldproof-fuzz FILE…` replays inputs,
+/// `fieldproof-fuzz --write-seeds DIR` writes the seed corpus.
+@main
+struct FuzzReplay {
+    static func main() throws {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--write-seeds", arguments.count == 2 {
+            for (name, bytes) in try FuzzTarget.seeds() {
+                try FileBytes.write(bytes, to: arguments[1] + "/seed-" + name)
+            }
+            return
+        }
+        var count = 0
+        for path in arguments {
+            FuzzTarget.run(try FileBytes.read(path))
+            count += 1
+        }
+        print("replayed \(count) input(s): no crash")
+    }
+}
+#endif
