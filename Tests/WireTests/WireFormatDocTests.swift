@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Wire
+
+/// docs/wire-format.md shows one hex example of each message. These are
+/// rebuilt here from fixed keys (Ed25519 signatures are deterministic) and
+/// must appear in the document verbatim, so the document cannot drift.
+@Suite struct WireFormatDocTests {
+    static let deviceKey = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x01, count: 32))
+    static let aggregatorKey = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x02, count: 32))
+
+    static func examples() throws -> [(String, [UInt8])] {
+        let telemetry = Telemetry(serial: "fp-0001", sequence: 1044, floor: 1043, timestamp: 1_795_561_454_374, clockSynchronised: true,
+                                  bootID: hex("b033245c87b342a3a204e4cbf65d0a14"), millisecondsSinceBoot: 7_654_321,
+                                  readings: [.init(sensor: "air", quantity: "temperature", value: 294.65, unit: "K"),
+                                             .init(sensor: "air", quantity: "relative_humidity", value: 45.5, unit: "%")],
+                                  statuses: [.init(sensor: "air", errorCode: nil), .init(sensor: "rain", errorCode: "no-ack")])
+        let request = PairRequest(serial: "fp-0001", publicKey: Array(deviceKey.publicKey.rawRepresentation), board: "raspberry-pi-4-b",
+                                  sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)],
+                                  nonce: hex("000102030405060708090a0b0c0d0e0f"), time: 1_795_561_400_000, kdf: .standard)
+        let macKey = [UInt8](repeating: 0x03, count: 32)
+        let requestBody = request.encodeBody()
+        let response = PairResponse(serial: "fp-0001", result: .accepted, attemptsLeft: 0, boundKeyID: KeyID.of(deviceKey.publicKey),
+                                    aggregatorPublicKey: Array(aggregatorKey.publicKey.rawRepresentation), requestNonce: request.nonce,
+                                    time: 1_795_561_401_000)
+        let responseBody = response.encodeBody()
+        let device = KeyID.of(deviceKey.publicKey)
+        let aggregator = KeyID.of(aggregatorKey.publicKey)
+        return [
+            ("Telemetry", try COSESign1.sign(payload: telemetry.encode(), with: deviceKey, keyID: device)),
+            ("PairRequest", try COSESign1.sign(payload: MACedBody(body: requestBody, mac: hmac(macKey, requestBody)).encode(), with: deviceKey, keyID: device)),
+            ("PairResponse", try COSESign1.sign(payload: MACedBody(body: responseBody, mac: hmac(macKey, responseBody)).encode(), with: aggregatorKey, keyID: aggregator)),
+            ("Ack", try COSESign1.sign(payload: Ack(serial: "fp-0001", highestContiguous: 1044, time: 1_795_561_455_000).encode(), with: aggregatorKey, keyID: aggregator)),
+        ]
+    }
+
+    static func hmac(_ key: [UInt8], _ body: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: key)))
+    }
+
+    @Test func everyExampleInTheDocumentIsCurrent() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/wire-format.md").path
+        let document = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let flattened = document.filter { !$0.isWhitespace }
+        for (name, bytes) in try Self.examples() {
+            let text = hexString(bytes)
+            if !flattened.contains(text) {
+                Issue.record("docs/wire-format.md lacks the current \(name) example:\n\(text)")
+            }
+        }
+    }
+}
