@@ -78,7 +78,7 @@ let package = Package(
         // Used only by tests and benchmarks: a real mosquitto started per test.
         .target(name: "TestSupport", dependencies: ["MQTT"]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
-            "MQTT", "TestSupport",
+            "MQTT", "TestSupport", "Wire", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

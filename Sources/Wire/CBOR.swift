@@ -57,9 +57,13 @@ public indirect enum CBOR: Equatable, Sendable {
         return nil
     }
 
-    /// The value of an integer key in a map.
+    /// The value of a non-negative integer key in a map.
     public subscript(key: Int64) -> CBOR? {
-        pairs?.first { $0.key == .int(key) }?.value
+        guard case let .map(pairs) = self, key >= 0 else { return nil }
+        for pair in pairs {
+            if case let .unsigned(value) = pair.key, value == UInt64(key) { return pair.value }
+        }
+        return nil
     }
 }
 

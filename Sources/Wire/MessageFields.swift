@@ -12,8 +12,7 @@ struct MessageFields {
             let version = map[1]?.uint64.map(String.init) ?? "missing"
             throw .malformed("\(name) version \(version) is not supported (1 is)")
         }
-        let known = Set((0...12).map { CBOR.int($0) })
-        if let unknown = map.pairs?.first(where: { !known.contains($0.key) }) {
+        if let unknown = map.pairs?.first(where: { ($0.key.uint64 ?? .max) > 12 }) {
             throw .malformed("\(name) has an unknown field \(unknown.key)")
         }
     }
@@ -52,12 +51,6 @@ struct MessageFields {
             throw .malformed("\(name) field \(key) (\(what)) must be a list of at most \(maximum)")
         }
         return items
-    }
-}
-
-extension CBOR: Hashable {
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(CBOREncoder.encode(self))
     }
 }
 

@@ -15,7 +15,11 @@ public enum RejectionReason: String, CaseIterable, Sendable {
 /// What the aggregator knows of one device's keys.
 public struct DeviceKeys: Sendable {
     /// The bound key; nil when the device is enrolled but not paired.
-    public var current: Curve25519.Signing.PublicKey?
+    public var current: Curve25519.Signing.PublicKey? {
+        didSet { currentKeyID = current.map(KeyID.of) }
+    }
+    /// Its key id, computed once.
+    public private(set) var currentKeyID: [UInt8]?
     /// Key ids bound before (re-pairing replaced them) — messages signed
     /// with them are refused as revoked.
     public var retiredKeyIDs: Set<[UInt8]>
@@ -24,6 +28,7 @@ public struct DeviceKeys: Sendable {
 
     public init(current: Curve25519.Signing.PublicKey?, retiredKeyIDs: Set<[UInt8]> = [], revoked: Bool = false) {
         self.current = current
+        self.currentKeyID = current.map(KeyID.of)
         self.retiredKeyIDs = retiredKeyIDs
         self.revoked = revoked
     }
@@ -87,10 +92,9 @@ public enum TelemetryVerifier {
         if keys.revoked || keys.retiredKeyIDs.contains(envelope.keyID) {
             return .rejected(.revokedKey, serial: serial, detail: "key \(KeyID.hex(envelope.keyID)) of \(serial) is revoked")
         }
-        guard let key = keys.current else {
+        guard let key = keys.current, let keyID = keys.currentKeyID else {
             return .rejected(.unknownDevice, serial: serial, detail: "device \(serial) is enrolled but not paired")
         }
-        let keyID = KeyID.of(key)
         guard envelope.keyID == keyID, envelope.isValid(for: key) else {
             return .rejected(.badSignature, serial: serial, detail: "signature does not verify with the key bound to \(serial)")
         }
