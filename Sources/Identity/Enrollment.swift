@@ -9,14 +9,21 @@ public struct Enrollment: Equatable, Sendable {
     public var expiresAt: UInt64
     public var attemptsLeft: Int
     public var used: Bool
+    /// Nonces of requests already judged: a replayed request is refused
+    /// without costing an attempt.
+    public var seenNonces: [[UInt8]]
 
-    public init(serial: String, verifier: [UInt8], kdf: PairRequestKDF, expiresAt: UInt64, attemptsLeft: Int, used: Bool = false) {
+    public static let rememberedNonces = 32
+
+    public init(serial: String, verifier: [UInt8], kdf: PairRequestKDF, expiresAt: UInt64, attemptsLeft: Int, used: Bool = false,
+                seenNonces: [[UInt8]] = []) {
         self.serial = serial
         self.verifier = verifier
         self.kdf = kdf
         self.expiresAt = expiresAt
         self.attemptsLeft = attemptsLeft
         self.used = used
+        self.seenNonces = seenNonces
     }
 
     public var locked: Bool { attemptsLeft <= 0 && !used }

@@ -12,7 +12,7 @@ public enum PairingAuthority {
         case locked
         case alreadyUsed
         case unknownSerial
-        /// Too old, or from the future, by its own time.
+        /// Too old, or from the future, by its own time, or a replay.
         case stale
         case malformed(String)
     }
@@ -44,6 +44,9 @@ public enum PairingAuthority {
         if enrollment.attemptsLeft <= 0 { return (.locked, enrollment) }
         if now > enrollment.expiresAt { return (.expired, enrollment) }
         if request.time + maximumAge < now || request.time > now + maximumAge { return (.stale, enrollment) }
+        if enrollment.seenNonces.contains(request.nonce) { return (.stale, enrollment) }
+        enrollment.seenNonces.append(request.nonce)
+        if enrollment.seenNonces.count > Enrollment.rememberedNonces { enrollment.seenNonces.removeFirst() }
         guard request.kdf == enrollment.kdf,
               KeyDerivation.macMatches(KeyDerivation.mac(key: enrollment.verifier, body: maced.body), maced.mac) else {
             enrollment.attemptsLeft -= 1

@@ -64,6 +64,16 @@ import Wire
         }
     }
 
+    @Test func aReplayedRequestCostsNoAttempt() throws {
+        let (enrollment, pin) = try enrollment()
+        let wrong = try request(pin: try PIN(validating: pin.digits == "11111111" ? "22222222" : "11111111")).message
+        let (first, afterFirst) = PairingAuthority.verify(bytes: wrong, topic: topic, enrollment: enrollment, now: now)
+        #expect(first == .wrongPIN(attemptsLeft: 4))
+        let (replay, afterReplay) = PairingAuthority.verify(bytes: wrong, topic: topic, enrollment: afterFirst, now: now)
+        #expect(replay == .stale)
+        #expect(afterReplay?.attemptsLeft == 4)
+    }
+
     @Test func aRequestNotSignedByItsKeyIsRefused() throws {
         let (enrollment, pin) = try enrollment()
         let pairing = try request(pin: pin)
