@@ -85,6 +85,8 @@ let package = Package(
         // Depends on fieldproof-bench so the child-process helper it carries is built.
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "SimulatedHardware"]),
+        .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware", "SimulatedHardware"]),
         // With Python's pycose and cbor2 (scripts/test installs them into .venv).
         .testTarget(name: "InteropTests", dependencies: [
             "Wire", "Identity", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
