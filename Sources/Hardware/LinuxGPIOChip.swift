@@ -1,0 +1,166 @@
+import CGPIOD
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A GPIO chip through libgpiod v1. Opened by name (`gpiochip0`), number,
+/// path (`/dev/gpiochip0`) or label (`pinctrl-bcm2711`), as
+/// `gpiod_chip_open_lookup` does; lines are requested with the consumer
+/// name "fieldproof".
+public final class LinuxGPIOChip: GPIOChip, @unchecked Sendable {
+    // The chip handle is used only to request lines (under `lock`) and is
+    // closed in deinit, after every line this chip handed out (each keeps
+    // the chip alive).
+    private let handle: OpaquePointer
+    private let lock = PThreadLock()
+    public let name: String
+    public let label: String
+    public let lineCount: Int
+
+    public init(_ descriptor: String) throws(GPIOError) {
+        errno = 0
+        guard let handle = gpiod_chip_open_lookup(descriptor) else {
+            let code = errno == 0 ? ENOENT : errno
+            var error = GPIOError.fromErrno(code, chip: descriptor, line: nil, operation: "open")
+            if error.kind == .missingChip {
+                error.detail = "no GPIO chip named, numbered or labelled \"\(descriptor)\": list them with `gpiodetect` and check `gpio_chip` in the board file"
+            }
+            throw error
+        }
+        self.handle = handle
+        name = String(cString: gpiod_chip_name(handle))
+        label = String(cString: gpiod_chip_label(handle))
+        lineCount = Int(gpiod_chip_num_lines(handle))
+    }
+
+    deinit { gpiod_chip_close(handle) }
+
+    public func requestInput(offset: Int, edge: GPIOEdge?, bias: GPIOBias) throws(GPIOError) -> any GPIOInputLine {
+        let type: Int32
+        switch edge {
+        case nil: type = Int32(GPIOD_LINE_REQUEST_DIRECTION_INPUT)
+        case .rising: type = Int32(GPIOD_LINE_REQUEST_EVENT_RISING_EDGE)
+        case .falling: type = Int32(GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE)
+        case .both: type = Int32(GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES)
+        }
+        let line = try request(offset: offset, type: type, flags: Self.flags(for: bias), initial: 0)
+        return LinuxGPIOLine(chip: self, line: line, offset: offset)
+    }
+
+    public func requestOutput(offset: Int, initial high: Bool) throws(GPIOError) -> any GPIOOutputLine {
+        let line = try request(offset: offset, type: Int32(GPIOD_LINE_REQUEST_DIRECTION_OUTPUT), flags: 0, initial: high ? 1 : 0)
+        return LinuxGPIOLine(chip: self, line: line, offset: offset)
+    }
+
+    var displayName: String { "\(name) (\(label))" }
+
+    private static func flags(for bias: GPIOBias) -> Int32 {
+        switch bias {
+        case .asIs: return 0
+        case .disabled: return Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE)
+        case .pullUp: return Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
+        case .pullDown: return Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
+        }
+    }
+
+    private func request(offset: Int, type: Int32, flags: Int32, initial: Int32) throws(GPIOError) -> OpaquePointer {
+        try checkOffset(offset)
+        let result: Result<OpaquePointer, GPIOError> = lock.withLock {
+            errno = 0
+            guard let line = gpiod_chip_get_line(handle, UInt32(offset)) else {
+                return .failure(.fromErrno(errno == 0 ? EINVAL : errno, chip: displayName, line: offset, operation: "get line"))
+            }
+            let rc = gpioConsumerName.withCString { consumer -> Int32 in
+                var config = gpiod_line_request_config(consumer: consumer, request_type: type, flags: flags)
+                return gpiod_line_request(line, &config, initial)
+            }
+            guard rc == 0 else { return .failure(.fromErrno(errno, chip: displayName, line: offset, operation: "request")) }
+            return .success(line)
+        }
+        return try result.get()
+    }
+}
+
+/// A requested line. libgpiod's line objects belong to the chip, so the
+/// line keeps its chip alive until it is released.
+final class LinuxGPIOLine: GPIOInputLine, GPIOOutputLine, @unchecked Sendable {
+    private let chip: LinuxGPIOChip
+    private let line: OpaquePointer
+    private let offset: Int
+    private let lock = PThreadLock()
+    private var released = false
+
+    init(chip: LinuxGPIOChip, line: OpaquePointer, offset: Int) {
+        self.chip = chip
+        self.line = line
+        self.offset = offset
+    }
+
+    deinit { release() }
+
+    var description: String { "line \(offset) of \(chip.displayName)" }
+
+    private func live<T>(_ operation: String, _ body: () -> Result<T, GPIOError>) throws(GPIOError) -> T {
+        let result: Result<T, GPIOError> = lock.withLock {
+            guard !released else {
+                return .failure(GPIOError(kind: .released, chip: chip.displayName, line: offset, detail: "\(operation): the line was released"))
+            }
+            return body()
+        }
+        return try result.get()
+    }
+
+    func value() throws(GPIOError) -> Bool {
+        try live("read") {
+            let value = gpiod_line_get_value(line)
+            return value < 0 ? .failure(.fromErrno(errno, chip: chip.displayName, line: offset, operation: "read")) : .success(value == 1)
+        }
+    }
+
+    func set(_ high: Bool) throws(GPIOError) {
+        try live("write") {
+            gpiod_line_set_value(line, high ? 1 : 0) < 0
+                ? .failure(.fromErrno(errno, chip: chip.displayName, line: offset, operation: "write")) : .success(())
+        }
+    }
+
+    func waitForEvents(timeoutMilliseconds: Int) throws(GPIOError) -> [GPIOEdgeEvent] {
+        // The wait holds the lock, so a `release` from another thread waits
+        // for it (at most the timeout) instead of closing the fd under it.
+        var timeout = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)
+        let ready: Int32 = try live("wait") { .success(gpiod_line_event_wait(line, &timeout)) }
+        if ready < 0 { throw .fromErrno(errno, chip: chip.displayName, line: offset, operation: "wait for events") }
+        if ready == 0 { return [] }
+        return try live("read events") {
+            var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)
+            let count = gpiod_line_event_read_multiple(line, &buffer, UInt32(buffer.count))
+            guard count >= 0 else { return .failure(.fromErrno(errno, chip: chip.displayName, line: offset, operation: "read events")) }
+            return .success(buffer.prefix(Int(count)).map { event in
+                GPIOEdgeEvent(rising: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
+                              timestampNanoseconds: UInt64(event.ts.tv_sec) * 1_000_000_000 + UInt64(event.ts.tv_nsec))
+            })
+        }
+    }
+
+    func release() {
+        lock.withLock {
+            guard !released else { return }
+            released = true
+            gpiod_line_release(line)
+        }
+    }
+}
+
+/// A plain pthread mutex (the Hardware module stays free of Foundation).
+final class PThreadLock: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func withLock<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}

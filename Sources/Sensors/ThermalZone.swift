@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The board's own temperature from a Linux thermal zone
+/// (`/sys/class/thermal/thermal_zoneN/temp`, millidegrees Celsius). The
+/// root is injectable so tests can point it at a fixture tree.
+public final class ThermalZone: Sensor {
+    public struct Zone: Equatable, Sendable {
+        public var index: Int
+        /// `cpu-thermal`, `x86_pkg_temp`, …
+        public var type: String
+        public var path: String
+    }
+
+    public let name: String
+    public var driver: String { "board-temperature" }
+    public let zone: Zone
+    /// SoC junction limits: Raspberry Pi firmware throttles at 85 °C; below
+    /// −40 °C is outside every SoC's rating.
+    static let operatingRange: ClosedRange<Double> = -40...85
+
+    public static let defaultRoot = "/sys/class/thermal"
+
+    /// The zones under `root`, by index.
+    public static func zones(root: String = defaultRoot) -> [Zone] {
+        guard let directory = opendir(root) else { return [] }
+        defer { closedir(directory) }
+        var zones: [Zone] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix("thermal_zone"), let index = Int(name.dropFirst("thermal_zone".count)) else { continue }
+            let path = "\(root)/\(name)"
+            let type = (try? readText("\(path)/type"))?.trimmingWhitespace ?? "unknown"
+            zones.append(Zone(index: index, type: type, path: path))
+        }
+        return zones.sorted { $0.index < $1.index }
+    }
+
+    /// `zone`: an index (`0`), a type (`cpu-thermal`), or nil for the first.
+    public init(name: String, zone selector: String? = nil, root: String = defaultRoot) throws(SensorError) {
+        let zones = Self.zones(root: root)
+        guard !zones.isEmpty else {
+            throw SensorError(code: "no-zone", message: "\(name) (board-temperature): no thermal zones under \(root): this kernel exposes no board temperature; remove the sensor or check that the SoC's thermal driver is loaded")
+        }
+        let found: Zone?
+        if let selector {
+            found = zones.first { String($0.index) == selector || $0.type == selector }
+        } else {
+            found = zones.first
+        }
+        guard let found else {
+            let known = zones.map { "\($0.index) (\($0.type))" }.joined(separator: ", ")
+            throw SensorError(code: "no-zone", message: "\(name) (board-temperature): no thermal zone \"\(selector ?? "")\" under \(root); there are: \(known)")
+        }
+        self.name = name
+        zone = found
+    }
+
+    public func read() throws(SensorError) -> [SensorReading] {
+        let text: String
+        do { text = try Self.readText("\(zone.path)/temp") } catch {
+            throw SensorError(code: "io", message: "\(name) (board-temperature): cannot read \(zone.path)/temp: \(String(cString: strerror(error.code)))")
+        }
+        guard let milli = Int(text.trimmingWhitespace) else {
+            throw SensorError(code: "bad-value", message: "\(name) (board-temperature): \(zone.path)/temp holds \"\(text.trimmingWhitespace)\", not millidegrees")
+        }
+        return [.temperature(celsius: Double(milli) / 1000, range: Self.operatingRange)]
+    }
+
+    struct ReadError: Error { var code: Int32 }
+
+    /// A small sysfs file (a few bytes).
+    static func readText(_ path: String) throws(ReadError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReadError(code: errno) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = Glibc.read(fd, &buffer, buffer.count)
+        guard count >= 0 else { throw ReadError(code: errno) }
+        return String(decoding: buffer.prefix(count), as: UTF8.self)
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
+    }
+}
