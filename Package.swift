@@ -49,6 +49,9 @@ let package = Package(
         .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD"]),
         .target(name: "Sensors", dependencies: ["Hardware"]),
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
+        // A station: board files, configured sensors made into drivers, the
+        // simulated station, bus scanning.
+        .target(name: "Station", dependencies: ["Hardware", "Sensors", "SimulatedHardware", "ConfigFile"]),
 
         // The device daemon's machinery: spool, sequence numbers, systemd.
         .target(name: "Agent", dependencies: [
@@ -86,6 +89,7 @@ let package = Package(
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "SimulatedHardware"]),
+        .testTarget(name: "StationTests", dependencies: ["Station", "Sensors", "Hardware", "SimulatedHardware", "ConfigFile", "TestSupport"]),
         .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware", "SimulatedHardware"]),
         // With Python's pycose and cbor2 (scripts/test installs them into .venv).
         .testTarget(name: "InteropTests", dependencies: [

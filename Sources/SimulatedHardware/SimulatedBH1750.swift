@@ -35,8 +35,10 @@ public final class SimulatedBH1750: SimulatedI2CChip, Sendable {
 
     public func read(count: Int) throws(SimulatedFault) -> [UInt8] {
         try state.withLock { (state: inout State) throws(SimulatedFault) -> [UInt8] in
-            guard count == 2, let value = state.measured else { throw .noAcknowledge }
-            return [UInt8(value >> 8), UInt8(value & 0xFF)]
+            // Before any measurement the data register reads 0 (it does ACK).
+            guard (1...2).contains(count) else { throw .noAcknowledge }
+            let value = state.measured ?? 0
+            return Array([UInt8(value >> 8), UInt8(value & 0xFF)].prefix(count))
         }
     }
 }

@@ -90,6 +90,10 @@ public final class SimulatedGPIOChip: GPIOChip, Sendable {
 
     /// The level an output line was last set to.
     public func level(_ offset: Int) -> Bool { lines.withLock { $0[offset].level } }
+    /// Requested inputs that watch for edges.
+    public func edgeWatchingLines() -> [Int] {
+        lines.withLock { lines in lines.indices.filter { lines[$0].requestedBy != nil && lines[$0].edge != nil } }
+    }
     public func isRequested(_ offset: Int) -> Bool { lines.withLock { $0[offset].requestedBy != nil } }
     public func bias(_ offset: Int) -> GPIOBias { lines.withLock { $0[offset].bias } }
 

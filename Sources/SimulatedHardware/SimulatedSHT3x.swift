@@ -1,7 +1,7 @@
 import Synchronization
 
 /// SHT3x at the command level: 0x2400 single shot (no clock stretching),
-/// 0xF32D status register; replies as words with CRCs.
+/// 0xF32D status register, 0x3780 serial number; replies as words with CRCs.
 public final class SimulatedSHT3x: SimulatedI2CChip, Sendable {
     struct State {
         var celsius: Double
@@ -28,6 +28,8 @@ public final class SimulatedSHT3x: SimulatedI2CChip, Sendable {
                     SensirionWords.signal(state.celsius, offset: -45, span: 175),
                     SensirionWords.signal(state.humidity, offset: 0, span: 100),
                 ], corruptFirstCRC: corrupt)
+            case (0x37, 0x80): // read serial number (SHT3x-DIS, clock stretching off)
+                state.reply = SensirionWords.encode([0x0B1D, 0x3F21], corruptFirstCRC: corrupt)
             case (0xF3, 0x2D):
                 state.reply = SensirionWords.encode([0x8010], corruptFirstCRC: corrupt) // alert pending, reset detected
             default:

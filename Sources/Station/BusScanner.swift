@@ -1,0 +1,95 @@
+import Hardware
+import Sensors
+
+/// What answered at one address, and what it is where we can tell.
+public struct ScannedDevice: Equatable, Sendable {
+    public var address: UInt16
+    /// `BME280 (chip-id 0x60)`, `SHT4x (serial 0x12345678)`; nil: unknown.
+    public var identity: String?
+}
+
+/// Finds devices on a bus without disturbing them: every address gets one
+/// read-only probe (SMBus receive byte, as `i2cdetect -r` does). Only an
+/// address where a chip we know lives, and that answered, gets that chip's
+/// identification read (its id register or serial-number command).
+/// Sensirion chips NACK a read that no command preceded (SHT3x datasheet
+/// §4.4), so at their addresses the probe is their read-serial command,
+/// which only returns the serial number.
+public struct BusScanner: Sendable {
+    public let bus: any I2CBus
+    public let sleeper: any Sleeper
+
+    public init(bus: any I2CBus, sleeper: any Sleeper = SystemSleeper()) {
+        self.bus = bus
+        self.sleeper = sleeper
+    }
+
+    /// The 7-bit addresses `i2cdetect` scans by default (0x00–0x07 and
+    /// 0x78–0x7F are reserved).
+    public static let addresses: ClosedRange<UInt16> = 0x08...0x77
+    static let sensirionAddresses: Set<UInt16> = [0x44, 0x45, 0x46, 0x62]
+
+    public func scan() throws(I2CError) -> [ScannedDevice] {
+        var found: [ScannedDevice] = []
+        for address in Self.addresses {
+            if Self.sensirionAddresses.contains(address) {
+                if let identity = identify(address) { found.append(ScannedDevice(address: address, identity: identity)) }
+                continue
+            }
+            do {
+                _ = try bus.receiveByte(address: address)
+            } catch {
+                switch error.kind {
+                case .missingBus, .permissionDenied, .unsupported: throw error
+                default: continue
+                }
+            }
+            found.append(ScannedDevice(address: address, identity: identify(address)))
+        }
+        return found
+    }
+
+    func identify(_ address: UInt16) -> String? {
+        let device = I2CDevice(bus: bus, address: address)
+        switch address {
+        case 0x76, 0x77:
+            guard let id = try? device.readRegister(0xD0) else { return nil }
+            switch id {
+            case 0x60: return "BME280 (chip-id 0x60)"
+            case 0x56, 0x57, 0x58: return "BMP280 (chip-id 0x\(I2CError.hex(UInt16(id))))"
+            default: return nil
+            }
+        case 0x44, 0x45, 0x46:
+            if let serial = sensirionWords(device, command: [0x89], words: 2) {
+                return "SHT4x (serial 0x\(hex32(UInt32(serial[0]) << 16 | UInt32(serial[1]))))"
+            }
+            if address != 0x46, let serial = sensirionWords(device, command: [0x37, 0x80], words: 2) {
+                return "SHT3x (serial 0x\(hex32(UInt32(serial[0]) << 16 | UInt32(serial[1]))))"
+            }
+            return nil
+        case 0x62:
+            return sensirionWords(device, command: [0x36, 0x82], words: 3) != nil ? "SCD4x (serial number read)" : nil
+        case 0x23, 0x5C:
+            return "BH1750? (it has no id register; 0x23/0x5C are its addresses)"
+        case 0x48...0x4B:
+            // The config register's comparator-queue bits reset to 0b11 and
+            // bit 15 reads 1 when idle; other chips at 0x48 rarely match.
+            guard let bytes = try? device.writeRead([0x01], count: 2), bytes.count == 2, bytes[0] & 0x80 != 0 else { return nil }
+            return "ADS1115/ADS1015 (config register 0x\(I2CError.hex(UInt16(bytes[0]) << 8 | UInt16(bytes[1]))))"
+        default:
+            return nil
+        }
+    }
+
+    private func sensirionWords(_ device: I2CDevice, command: [UInt8], words: Int) -> [UInt16]? {
+        guard (try? device.write(command)) != nil else { return nil }
+        sleeper.sleep(milliseconds: 1)
+        guard let bytes = try? device.read(count: words * 3) else { return nil }
+        return SensirionCRC.words(bytes)
+    }
+
+    private func hex32(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+}

@@ -1,0 +1,52 @@
+import Hardware
+import Synchronization
+
+/// Where sensors find their buses and chips: the machine's own
+/// (`LinuxHardware`) or a simulated one (`SimulatedStation`). Buses and
+/// chips are opened once and shared by the sensors on them.
+public protocol HardwareAccess: Sendable {
+    /// `simulated` or `linux`, for reports.
+    var kind: String { get }
+    func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus
+    func gpioChip(_ descriptor: String) throws(GPIOError) -> any GPIOChip
+    /// The thermal-zone root (`/sys/class/thermal` on Linux).
+    var thermalRoot: String { get }
+    /// How drivers wait.
+    var sleeper: any Sleeper { get }
+}
+
+/// The real buses and chips of this machine.
+public final class LinuxHardware: HardwareAccess {
+    public let kind = "linux"
+    public let thermalRoot: String
+    public let sleeper: any Sleeper = SystemSleeper()
+    private let buses = Mutex<[Int: LinuxI2CBus]>([:])
+    private let chips = Mutex<[String: LinuxGPIOChip]>([:])
+    /// Appended to a missing-bus error: the board's way to enable I2C.
+    private let enableI2CHint: String?
+
+    public init(thermalRoot: String = "/sys/class/thermal", enableI2CHint: String? = nil) {
+        self.thermalRoot = thermalRoot
+        self.enableI2CHint = enableI2CHint
+    }
+
+    public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
+        if let bus = buses.withLock({ $0[number] }) { return bus }
+        do {
+            let bus = try LinuxI2CBus(number: number)
+            buses.withLock { $0[number] = bus }
+            return bus
+        } catch {
+            var error = error
+            if error.kind == .missingBus, let enableI2CHint { error.detail += " — on this board: \(enableI2CHint)" }
+            throw error
+        }
+    }
+
+    public func gpioChip(_ descriptor: String) throws(GPIOError) -> any GPIOChip {
+        if let chip = chips.withLock({ $0[descriptor] }) { return chip }
+        let chip = try LinuxGPIOChip(descriptor)
+        chips.withLock { $0[descriptor] = chip }
+        return chip
+    }
+}

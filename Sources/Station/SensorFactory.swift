@@ -1,0 +1,171 @@
+import Hardware
+import Sensors
+
+/// Makes drivers from configured sensors: finds the bus or GPIO line (header
+/// pins through the board file), applies driver options, and detects the
+/// chip. Every problem names the config entry and what to write instead.
+public struct SensorFactory: Sendable {
+    public let hardware: any HardwareAccess
+    public let board: Board
+
+    public init(hardware: any HardwareAccess, board: Board) {
+        self.hardware = hardware
+        self.board = board
+    }
+
+    /// Every driver name, with its default I2C address where it has one.
+    public static let drivers: [(name: String, defaultAddress: Int?)] = [
+        ("bme280", 0x76), ("bmp280", 0x76), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
+        ("ads1115", 0x48), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
+        ("board-temperature", nil),
+    ]
+    public static var driverNames: [String] { drivers.map(\.name) }
+
+    public func make(_ spec: SensorSpec) throws(SensorError) -> any Sensor {
+        let options = OptionReader(spec: spec)
+        let sensor: any Sensor
+        switch spec.driver {
+        case "bme280", "bmp280":
+            let factor = try options.int("oversampling", default: 1, allowed: [1, 2, 4, 8, 16])
+            let variant: BME280.Variant = spec.driver == "bme280" ? .bme280 : .bmp280
+            sensor = try BME280(name: spec.name, device: try device(spec), expected: variant,
+                                oversampling: .init(temperature: factor, pressure: factor, humidity: factor), sleeper: hardware.sleeper)
+        case "sht3x": sensor = try SHT3x(name: spec.name, device: try device(spec), sleeper: hardware.sleeper)
+        case "sht4x": sensor = try SHT4x(name: spec.name, device: try device(spec), sleeper: hardware.sleeper)
+        case "scd4x": sensor = try SCD4x(name: spec.name, device: try device(spec), sleeper: hardware.sleeper)
+        case "bh1750": sensor = try BH1750(name: spec.name, device: try device(spec), sleeper: hardware.sleeper)
+        case "ads1115":
+            let channels = try options.intList("channels", default: [0], allowed: 0...3)
+            let fullScale = try options.double("full_scale", default: 2.048, allowed: ADS1115.gains.map(\.fullScale))
+            sensor = try ADS1115(name: spec.name, device: try device(spec), channels: channels, fullScale: fullScale, sleeper: hardware.sleeper)
+        case "rain-gauge", "anemometer", "pulse-counter":
+            let kind = PulseCounter.Kind(rawValue: spec.driver) ?? .counter
+            let factorKey = kind == .rainGauge ? "mm_per_tip" : kind == .anemometer ? "ms_per_hz" : nil
+            let factor = try factorKey.map { key throws(SensorError) in try options.positiveDouble(key, default: kind.defaultFactor) }
+            let debounce = try options.positiveDouble("debounce_ms", default: 10)
+            let edge = try options.choice("edge", default: GPIOEdge.falling)
+            let bias = try options.choice("bias", default: GPIOBias.pullUp)
+            let line = try gpioLine(spec) { chip, offset throws(GPIOError) in try chip.requestInput(offset: offset, edge: edge, bias: bias) }
+            let counter = PulseCounter(name: spec.name, kind: kind, line: line, factor: factor, debounceMilliseconds: debounce)
+            counter.start()
+            sensor = counter
+        case "digital-input":
+            let activeLow = try options.bool("active_low", default: true)
+            let bias = try options.choice("bias", default: GPIOBias.pullUp)
+            let quantity = options.string("quantity", default: "state")
+            let line = try gpioLine(spec) { chip, offset throws(GPIOError) in try chip.requestInput(offset: offset, edge: nil, bias: bias) }
+            sensor = DigitalInput(name: spec.name, line: line, activeLow: activeLow, quantity: quantity)
+        case "board-temperature":
+            sensor = try ThermalZone(name: spec.name, zone: options.string("zone"), root: hardware.thermalRoot)
+        default:
+            throw spec.problem("unknown driver; known drivers: \(Self.driverNames.joined(separator: ", "))")
+        }
+        try options.finish()
+        return sensor
+    }
+
+    private func device(_ spec: SensorSpec) throws(SensorError) -> I2CDevice {
+        let number = spec.bus ?? board.i2c.first?.bus ?? 1
+        let address = spec.address ?? Self.drivers.first { $0.name == spec.driver }?.defaultAddress ?? 0
+        let bus: any I2CBus
+        do { bus = try hardware.i2cBus(number) } catch {
+            var failure = SensorError.bus(error, chip: "\(spec.name) (\(spec.driver))")
+            if error.kind == .missingBus, !board.enableI2C.isEmpty, hardware.kind == "linux" {
+                failure.message = "\(spec.name) (\(spec.driver)): /dev/i2c-\(number) does not exist: I2C is not enabled. \(board.enableI2C)"
+            }
+            throw failure
+        }
+        return I2CDevice(bus: bus, address: UInt16(address))
+    }
+
+    private func gpioLine<Line>(_ spec: SensorSpec, request: (any GPIOChip, Int) throws(GPIOError) -> Line) throws(SensorError) -> Line {
+        let offset: Int
+        if let line = spec.line {
+            offset = line
+        } else if let pin = spec.pin {
+            do { offset = try board.line(forPin: pin) } catch { throw spec.problem(error.description) }
+        } else {
+            throw spec.problem("needs `pin:` (header pin) or `line:` (line offset on the GPIO chip), e.g. `pin: 11`")
+        }
+        do {
+            let chip = try hardware.gpioChip(spec.chip ?? board.gpioChip)
+            return try request(chip, offset)
+        } catch {
+            throw SensorError(code: "gpio", message: "\(spec.name) (\(spec.driver)): \(error)")
+        }
+    }
+}
+
+/// Reads a sensor's `options:`, remembering which were used so unknown ones
+/// are an error, not silently ignored.
+final class OptionReader {
+    let spec: SensorSpec
+    private var used: Set<String> = []
+
+    init(spec: SensorSpec) { self.spec = spec }
+
+    func string(_ key: String) -> String? {
+        used.insert(key)
+        return spec.options[key]
+    }
+
+    func string(_ key: String, default fallback: String) -> String { string(key) ?? fallback }
+
+    func positiveDouble(_ key: String, default fallback: Double) throws(SensorError) -> Double {
+        guard let text = string(key) else { return fallback }
+        guard let value = Double(text), value > 0, value.isFinite else {
+            throw spec.problem("option \(key): \"\(text)\" is not a positive number, e.g. `\(key): \(fallback)`")
+        }
+        return value
+    }
+
+    func double(_ key: String, default fallback: Double, allowed: [Double]) throws(SensorError) -> Double {
+        guard let text = string(key) else { return fallback }
+        guard let value = Double(text), allowed.contains(where: { abs($0 - value) < 1e-9 }) else {
+            throw spec.problem("option \(key): \"\(text)\" is not one of \(allowed.map { "\($0)" }.joined(separator: ", "))")
+        }
+        return value
+    }
+
+    func int(_ key: String, default fallback: Int, allowed: [Int]) throws(SensorError) -> Int {
+        guard let text = string(key) else { return fallback }
+        guard let value = Int(text), allowed.contains(value) else {
+            throw spec.problem("option \(key): \"\(text)\" is not one of \(allowed.map(String.init).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    func intList(_ key: String, default fallback: [Int], allowed: ClosedRange<Int>) throws(SensorError) -> [Int] {
+        guard let text = string(key) else { return fallback }
+        let parts = text.split(separator: ",").map { Int($0.filter { $0 != " " }) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0.map(allowed.contains) ?? false }) else {
+            throw spec.problem("option \(key): \"\(text)\" must be numbers \(allowed.lowerBound)…\(allowed.upperBound) separated by commas, e.g. `\(key): 0,1`")
+        }
+        return parts.compactMap { $0 }
+    }
+
+    func bool(_ key: String, default fallback: Bool) throws(SensorError) -> Bool {
+        guard let text = string(key) else { return fallback }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw spec.problem("option \(key): \"\(text)\" is not true or false")
+        }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default fallback: T) throws(SensorError) -> T where T.RawValue == String {
+        guard let text = string(key) else { return fallback }
+        guard let value = T(rawValue: text) else {
+            throw spec.problem("option \(key): \"\(text)\" is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    func finish() throws(SensorError) {
+        let unknown = spec.options.keys.filter { !used.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            let known = used.sorted().joined(separator: ", ")
+            throw spec.problem("unknown option\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", "))" + (known.isEmpty ? "; this driver takes no options" : "; known: \(known)"))
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Hardware
+import SimulatedHardware
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole simulated sensor station, what `--simulate` and the demo run on:
+/// I2C bus 1 with one of each supported chip at its default address, a GPIO
+/// chip whose edge-watching inputs get a pulse every half second (a light
+/// rain, a breeze), and a thermal zone at 47.25 °C.
+public final class SimulatedStation: HardwareAccess {
+    public let kind = "simulated"
+    public let bus = SimulatedI2CBus(name: "simulated i2c-1")
+    public let chip: SimulatedGPIOChip
+    public let thermalRoot: String
+    public let sleeper: any Sleeper
+
+    /// Default addresses of the simulated chips, as `fieldproof scan` finds them.
+    public static let chips: [(address: UInt16, make: @Sendable () -> any SimulatedI2CChip)] = [
+        (0x23, { SimulatedBH1750(lux: 812.5) }),
+        (0x44, { SimulatedSHT4x(celsius: 21.5, humidity: 45) }),
+        (0x45, { SimulatedSHT3x(celsius: 21.4, humidity: 46) }),
+        (0x48, { SimulatedADS1115(volts: [1.25, 0.5, 3.3, 0]) }),
+        (0x62, { SimulatedSCD4x(ppm: 612, celsius: 22, humidity: 40) }),
+        (0x76, { SimulatedBME280(celsius: 21.5, humidity: 45, hectopascal: 1013.2) }),
+        (0x77, { SimulatedBME280(celsius: 21.6, humidity: 0, hectopascal: 1013.1, bmp280: true) }),
+    ]
+
+    private let weather = WeatherContext()
+    private let weatherThread = Mutex<pthread_t?>(nil)
+
+    /// `weather`: pulse edge-watching lines in the background. `sleeper`:
+    /// the demo waits like real chips; tests pass one that does not wait.
+    public init(gpioLabel: String = "simulated", weather: Bool = true, sleeper: any Sleeper = SystemSleeper()) {
+        chip = SimulatedGPIOChip(name: "gpiochip0", label: gpioLabel)
+        self.sleeper = sleeper
+        for (address, make) in Self.chips { bus.attach(make(), at: address) }
+        thermalRoot = Self.makeThermalZone(millidegrees: 47250)
+        if weather { startWeather() }
+    }
+
+    deinit {
+        weather.running.store(false, ordering: .sequentiallyConsistent)
+        if let thread = weatherThread.withLock({ $0 }) { pthread_join(thread, nil) }
+        for file in ["thermal_zone0/temp", "thermal_zone0/type"] { unlink("\(thermalRoot)/\(file)") }
+        rmdir("\(thermalRoot)/thermal_zone0")
+        rmdir(thermalRoot)
+    }
+
+    public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
+        guard number == 1 else {
+            throw I2CError(kind: .missingBus, bus: "simulated i2c-\(number)", address: nil, detail: "the simulator has only bus 1")
+        }
+        return bus
+    }
+
+    public func gpioChip(_ descriptor: String) throws(GPIOError) -> any GPIOChip {
+        guard [chip.name, chip.label, "/dev/\(chip.name)", "0"].contains(descriptor) else {
+            throw GPIOError(kind: .missingChip, chip: descriptor, detail: "the simulator has one chip, \(chip.name) (\(chip.label))")
+        }
+        return chip
+    }
+
+    private static func makeThermalZone(millidegrees: Int) -> String {
+        var template = Array("/tmp/fieldproof-simulated-thermal-XXXXXX".utf8CString)
+        guard let root = mkdtemp(&template) else { return "/nonexistent" }
+        let path = String(cString: root)
+        mkdir("\(path)/thermal_zone0", 0o755)
+        for (name, text) in [("type", "cpu-thermal\n"), ("temp", "\(millidegrees)\n")] {
+            if let file = fopen("\(path)/thermal_zone0/\(name)", "w") {
+                fputs(text, file)
+                fclose(file)
+            }
+        }
+        return path
+    }
+
+    private func startWeather() {
+        weather.chip.withLock { $0 = chip }
+        weather.running.store(true, ordering: .sequentiallyConsistent)
+        // The thread holds the context, not the station, so the station's
+        // deinit can stop and join it.
+        let context = Unmanaged.passRetained(weather).toOpaque()
+        var thread = pthread_t()
+        if pthread_create(&thread, nil, { context in
+            guard let context else { return nil }
+            Unmanaged<WeatherContext>.fromOpaque(context).takeRetainedValue().run()
+            return nil
+        }, context) == 0 {
+            weatherThread.withLock { $0 = thread }
+        } else {
+            Unmanaged<WeatherContext>.fromOpaque(context).release()
+        }
+    }
+}
+
+/// The weather thread's state: the chip it pulses and whether to go on.
+private final class WeatherContext: Sendable {
+    let running = Atomic<Bool>(false)
+    let chip = Mutex<SimulatedGPIOChip?>(nil)
+
+    func run() {
+        guard let chip = chip.withLock({ $0 }) else { return }
+        while running.load(ordering: .sequentiallyConsistent) {
+            var pause = timespec(tv_sec: 0, tv_nsec: 500_000_000)
+            nanosleep(&pause, nil)
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let nanoseconds = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+            for offset in chip.edgeWatchingLines() {
+                chip.pulse(offset, atNanoseconds: nanoseconds, widthNanoseconds: 20_000_000)
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Hardware
+import Sensors
+import SimulatedHardware
+import Station
+import Testing
+
+/// Sleeps nothing: the simulated chips are ready at once.
+struct NoSleep: Sleeper {
+    func sleep(milliseconds: Double) {}
+}
+
+@Suite struct SensorSetTests {
+    let board = Board(name: "raspberry-pi-4b", description: "Raspberry Pi 4 Model B", model: "Raspberry Pi 4 Model B",
+                      gpioChip: "simulated", i2c: [.init(bus: 1, sdaPin: 3, sclPin: 5)], enableI2C: "dtparam=i2c_arm=on",
+                      pins: [11: 17, 13: 27, 15: 22], file: "boards/raspberry-pi-4b.yaml")
+
+    func station() -> SimulatedStation { SimulatedStation(weather: false, sleeper: NoSleep()) }
+
+    @Test func everyDriverReadsFromTheSimulatedStation() throws {
+        let station = station()
+        let factory = SensorFactory(hardware: station, board: board)
+        let specs = [
+            SensorSpec(name: "air", driver: "bme280", bus: 1, address: 0x76),
+            SensorSpec(name: "baro", driver: "bmp280", bus: 1, address: 0x77),
+            SensorSpec(name: "sht4", driver: "sht4x", address: 0x44),
+            SensorSpec(name: "sht3", driver: "sht3x", address: 0x45),
+            SensorSpec(name: "co2", driver: "scd4x"),
+            SensorSpec(name: "light", driver: "bh1750"),
+            SensorSpec(name: "adc", driver: "ads1115", options: ["channels": "0,1", "full_scale": "4.096"]),
+            SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
+            SensorSpec(name: "door", driver: "digital-input", line: 22),
+            SensorSpec(name: "board", driver: "board-temperature"),
+        ]
+        let results = SensorSet(specs: specs, factory: factory).readAll()
+        var byName: [String: [SensorReading]] = [:]
+        for result in results {
+            byName[result.name] = try result.result.get()
+        }
+        #expect(byName["air"]?.map(\.quantity) == ["temperature", "pressure", "relative_humidity"])
+        #expect(byName["baro"]?.map(\.quantity) == ["temperature", "pressure"])
+        #expect(abs((byName["sht4"]?[0].value ?? 0) - (21.5 + 273.15)) < 0.01)
+        #expect(byName["co2"]?.first?.value == 612)
+        #expect(byName["light"] == [SensorReading(quantity: "illuminance", value: 812.5, unit: "lx")])
+        #expect(byName["adc"]?.count == 2)
+        #expect(abs((byName["adc"]?[0].value ?? 0) - 1.25) < 0.001)
+        #expect(byName["rain"] == [SensorReading(quantity: "precipitation", value: 0, unit: "mm")])
+        #expect(station.chip.isRequested(17), "pin 11 is line 17 on this board")
+        #expect(byName["door"] == [SensorReading(quantity: "state", value: 0, unit: "1")])
+        #expect(byName["board"] == [SensorReading(quantity: "temperature", value: 47.25 + 273.15, unit: "K")])
+    }
+
+    @Test func oneFailingSensorDoesNotStopTheOthersAndComesBackWhenReattached() throws {
+        let station = station()
+        let factory = SensorFactory(hardware: station, board: board)
+        let set = SensorSet(specs: [SensorSpec(name: "air", driver: "bme280"), SensorSpec(name: "light", driver: "bh1750")], factory: factory)
+        #expect(set.readAll().allSatisfy { (try? $0.result.get()) != nil })
+        let removed = try #require(station.bus.detach(at: 0x76))
+        let during = set.readAll()
+        #expect(during.count == 2)
+        guard case let .failure(error) = during[0].result else { Issue.record("read a removed chip"); return }
+        #expect(error.code == "no-ack")
+        #expect(error.message.contains("0x76"), "\(error)")
+        #expect(during[0].attempts == 2, "a no-ack is tried again once")
+        #expect((try? during[1].result.get()) != nil, "the other sensor still reads")
+        station.bus.attach(removed, at: 0x76)
+        #expect((try? set.readAll()[0].result.get())?.count == 3, "re-detected after it came back")
+    }
+
+    @Test func anIOErrorMidTransferIsRetriedOnce() throws {
+        let station = station()
+        let sensor = ManagedSensor(spec: SensorSpec(name: "light", driver: "bh1750"), factory: SensorFactory(hardware: station, board: board))
+        _ = try sensor.read().result.get()
+        station.bus.failWithIO(at: 0x23, after: 1)
+        let result = sensor.read()
+        #expect(result.attempts == 2)
+        #expect((try? result.result.get()) != nil)
+    }
+
+    @Test func wrongChipAtTheAddressSaysWhatWasFound() {
+        let station = station()
+        let result = ManagedSensor(spec: SensorSpec(name: "air", driver: "bme280", address: 0x77),
+                                   factory: SensorFactory(hardware: station, board: board)).read()
+        guard case let .failure(error) = result.result else { Issue.record("a BMP280 was read as a BME280"); return }
+        #expect(error.code == "wrong-chip")
+        #expect(error.message.contains("BMP280"), "\(error)")
+    }
+
+    @Test(arguments: [
+        (SensorSpec(name: "rain", driver: "rain-gauge", pin: 6, file: "agent.yaml", lineNumber: 40),
+         "agent.yaml:40: sensor \"rain\" (rain-gauge): header pin 6 is ground, not a GPIO; GPIO pins on Raspberry Pi 4 Model B: 11, 13, 15"),
+        (SensorSpec(name: "rain", driver: "rain-gauge", file: "agent.yaml", lineNumber: 40),
+         "agent.yaml:40: sensor \"rain\" (rain-gauge): needs `pin:` (header pin) or `line:` (line offset on the GPIO chip), e.g. `pin: 11`"),
+        (SensorSpec(name: "rain", driver: "rain-gauge", pin: 11, options: ["mm_per_tip": "-1"], file: "a.yaml", lineNumber: 3),
+         "a.yaml:3: sensor \"rain\" (rain-gauge): option mm_per_tip: \"-1\" is not a positive number, e.g. `mm_per_tip: 0.2794`"),
+        (SensorSpec(name: "air", driver: "bme280", options: ["oversample": "2"], file: "a.yaml", lineNumber: 9),
+         "a.yaml:9: sensor \"air\" (bme280): unknown option oversample; known: oversampling"),
+        (SensorSpec(name: "adc", driver: "ads1115", options: ["channels": "0,4"], file: "a.yaml", lineNumber: 1),
+         "a.yaml:1: sensor \"adc\" (ads1115): option channels: \"0,4\" must be numbers 0…3 separated by commas, e.g. `channels: 0,1`"),
+    ])
+    func configurationProblemsNameTheEntryAndTheFix(spec: SensorSpec, message: String) {
+        let station = station()
+        let result = ManagedSensor(spec: spec, factory: SensorFactory(hardware: station, board: board)).read()
+        guard case let .failure(error) = result.result else { Issue.record("accepted \(spec)"); return }
+        #expect(error.message == message)
+        #expect(error.code == "config")
+    }
+
+    @Test func aMissingBusOnLinuxSaysHowToEnableI2COnThisBoard() {
+        let factory = SensorFactory(hardware: LinuxHardware(), board: board)
+        let result = ManagedSensor(spec: SensorSpec(name: "air", driver: "bme280", bus: 250), factory: factory).read()
+        guard case let .failure(error) = result.result else { Issue.record("opened /dev/i2c-250"); return }
+        #expect(error.code == "no-bus")
+        #expect(error.message.contains("/dev/i2c-250 does not exist"), "\(error)")
+        #expect(error.message.contains("dtparam=i2c_arm=on"), "\(error)")
+    }
+}
+
+@Suite struct BusScannerTests {
+    @Test func scanFindsAndNamesEverySimulatedChipWithoutWritingToUnknownAddresses() throws {
+        let station = SimulatedStation(weather: false, sleeper: NoSleep())
+        let recording = RecordingI2CBus(station.bus)
+        let found = try BusScanner(bus: recording, sleeper: NoSleep()).scan()
+        #expect(found.map(\.address) == [0x23, 0x44, 0x45, 0x48, 0x62, 0x76, 0x77])
+        let names = Dictionary(uniqueKeysWithValues: found.map { ($0.address, $0.identity ?? "?") })
+        #expect(names[0x76] == "BME280 (chip-id 0x60)")
+        #expect(names[0x77] == "BMP280 (chip-id 0x58)")
+        #expect(names[0x44] == "SHT4x (serial 0x12345678)")
+        #expect(names[0x45]?.hasPrefix("SHT3x") == true, "\(names[0x45] ?? "")")
+        #expect(names[0x62]?.hasPrefix("SCD4x") == true)
+        #expect(names[0x48]?.hasPrefix("ADS1115") == true)
+        let known: Set<UInt16> = [0x23, 0x44, 0x45, 0x46, 0x48, 0x62, 0x76, 0x77]
+        for step in recording.steps where !known.contains(step.address) {
+            #expect(step.operations == [.read(count: 1)], "0x\(String(step.address, radix: 16)) got more than a read-only probe")
+        }
+    }
+}
