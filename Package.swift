@@ -60,7 +60,7 @@ let package = Package(
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
-            "Agent", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware",
+            "Agent", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware", "Station",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -63,7 +63,7 @@ public struct AgentConfiguration: Equatable, Sendable {
         let stateDirectory = try root.string("state_directory", default: "/var/lib/fieldproof", example: "state_directory: /var/lib/fieldproof")
         var config = AgentConfiguration(file: file, serial: serial, stateDirectory: stateDirectory,
                                         spool: SpoolConfiguration(directory: stateDirectory + "/spool"))
-        config.board = try root.string("board", default: "auto", example: "board: raspberry-pi-4-b")
+        config.board = try root.string("board", default: "auto", example: "board: raspberry-pi-4b")
         config.simulate = try root.bool("simulate", default: false, example: "simulate: false")
         config.logLevel = try root.choice("log_level", from: ["error", "warning", "info", "debug"], default: "info")
 

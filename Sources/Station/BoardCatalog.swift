@@ -39,7 +39,7 @@ public struct BoardCatalog: Sendable {
 
     /// Where board files live: `$FIELDPROOF_BOARDS`, the installed copy, or
     /// the source tree's `boards/` above the running binary (development).
-    public static func defaultDirectory(executablePath: String = CommandLine.arguments.first ?? "") -> String {
+    public static func defaultDirectory(executablePath: String = runningExecutable()) -> String {
         if let path = getenv("FIELDPROOF_BOARDS") { return String(cString: path) }
         for installed in ["/usr/share/fieldproof/boards", "/usr/local/share/fieldproof/boards"] where access("\(installed)/\(genericName).yaml", R_OK) == 0 {
             return installed
@@ -52,6 +52,14 @@ public struct BoardCatalog: Sendable {
             if access("\(candidate)/\(genericName).yaml", R_OK) == 0 { return candidate }
         }
         return "/usr/share/fieldproof/boards"
+    }
+
+    /// The absolute path of the running binary (`/proc/self/exe`).
+    public static func runningExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return CommandLine.arguments.first ?? "" }
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The board whose model string is the longest prefix of `model`, else the generic board.

@@ -22,25 +22,15 @@ public final class LinuxHardware: HardwareAccess {
     public let sleeper: any Sleeper = SystemSleeper()
     private let buses = Mutex<[Int: LinuxI2CBus]>([:])
     private let chips = Mutex<[String: LinuxGPIOChip]>([:])
-    /// Appended to a missing-bus error: the board's way to enable I2C.
-    private let enableI2CHint: String?
-
-    public init(thermalRoot: String = "/sys/class/thermal", enableI2CHint: String? = nil) {
+    public init(thermalRoot: String = "/sys/class/thermal") {
         self.thermalRoot = thermalRoot
-        self.enableI2CHint = enableI2CHint
     }
 
     public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
         if let bus = buses.withLock({ $0[number] }) { return bus }
-        do {
-            let bus = try LinuxI2CBus(number: number)
-            buses.withLock { $0[number] = bus }
-            return bus
-        } catch {
-            var error = error
-            if error.kind == .missingBus, let enableI2CHint { error.detail += " — on this board: \(enableI2CHint)" }
-            throw error
-        }
+        let bus = try LinuxI2CBus(number: number)
+        buses.withLock { $0[number] = bus }
+        return bus
     }
 
     public func gpioChip(_ descriptor: String) throws(GPIOError) -> any GPIOChip {

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Sensors
+import Station
+
+/// `fieldproof read`: every configured sensor read once, now.
+struct ReadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Read each configured sensor once and print value, unit and status.",
+        discussion: """
+            Exits 0 when every sensor read, 1 when any failed (each failure says why and what to check).
+
+            Examples:
+              fieldproof read
+              fieldproof read --sensor air --json
+              fieldproof read --simulate
+            """
+    )
+
+    @OptionGroup var station: StationOptions
+
+    @Option(help: "Read only this sensor (its `name` in the configuration).")
+    var sensor: String?
+
+    @Flag(help: "Print the readings as JSON.")
+    var json = false
+
+    func run() throws {
+        let context = try StationContext.load(station, requireConfiguration: true)
+        var specs = context.specs
+        if let sensor {
+            specs = specs.filter { $0.name == sensor }
+            guard !specs.isEmpty else {
+                throw ValidationError("no sensor named \"\(sensor)\"; configured: \(context.specs.map(\.name).joined(separator: ", "))")
+            }
+        }
+        guard !specs.isEmpty else { throw ValidationError("no sensors are configured in \(station.config)") }
+        let results = SensorSet(specs: specs, factory: SensorFactory(hardware: context.hardware, board: context.board)).readAll()
+        if json {
+            print(JSONText.object([
+                ("board", .string(context.board.name)),
+                ("hardware", .string(context.hardware.kind)),
+                ("sensors", .array(results.map(Self.json))),
+            ]).render())
+        } else {
+            let width = results.map(\.name.count).max() ?? 0
+            for result in results { print(Self.text(result, nameWidth: width)) }
+        }
+        if results.contains(where: { if case .failure = $0.result { return true } else { return false } }) { throw ExitCode(1) }
+    }
+
+    static func json(_ result: SensorResult) -> JSONText {
+        var pairs: [(String, JSONText)] = [("name", .string(result.name)), ("driver", .string(result.driver))]
+        switch result.result {
+        case let .success(readings):
+            pairs.append(("status", .string("ok")))
+            pairs.append(("readings", .array(readings.map { reading in
+                .object([("quantity", .string(reading.quantity)), ("value", .number(reading.value)), ("unit", .string(reading.unit)),
+                         ("out_of_range", .bool(reading.outOfRange))])
+            })))
+        case let .failure(error):
+            pairs += [("status", .string("error")), ("code", .string(error.code)), ("message", .string(error.message))]
+        }
+        return .object(pairs)
+    }
+
+    static func text(_ result: SensorResult, nameWidth: Int) -> String {
+        let head = result.name.padding(nameWidth) + "  " + result.driver.padding(18)
+        switch result.result {
+        case let .failure(error):
+            return head + "ERROR \(error.code): \(error.message)"
+        case let .success(readings):
+            let indent = String(repeating: " ", count: nameWidth + 20)
+            return readings.enumerated().map { index, reading in
+                (index == 0 ? head : indent) + reading.quantity.padding(18) + format(reading)
+            }.joined(separator: "\n")
+        }
+    }
+
+    /// SI value and unit, with the everyday unit beside kelvin and pascal.
+    static func format(_ reading: SensorReading) -> String {
+        var text = "\(rounded(reading.value)) \(reading.unit)"
+        if reading.unit == "K" { text += " (\(rounded(reading.value - 273.15)) °C)" }
+        if reading.unit == "Pa" { text += " (\(rounded(reading.value / 100)) hPa)" }
+        if reading.outOfRange { text += "  OUT OF RANGE for this sensor" }
+        return text
+    }
+
+    static func rounded(_ value: Double) -> String {
+        let scaled = (value * 100).rounded() / 100
+        return scaled == scaled.rounded() && abs(scaled) < 1e12 ? String(Int64(scaled)) : String(scaled)
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

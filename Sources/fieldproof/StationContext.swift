@@ -1,0 +1,90 @@
+import Agent
+import ArgumentParser
+import ConfigFile
+import Sensors
+import Station
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options the hardware commands share.
+struct StationOptions: ParsableArguments {
+    @Option(help: "The daemon's configuration (sensors, board).")
+    var config = "/etc/fieldproof/agent.yaml"
+
+    @Flag(help: "Use the simulated station (one of each supported chip on bus 1) instead of this machine's hardware.")
+    var simulate = false
+
+    @Option(help: "The board file to use (`auto` detects it from /proc/device-tree/model).")
+    var board: String?
+
+    @Option(help: "The directory of board files.")
+    var boards: String?
+}
+
+/// What the hardware commands work on: the board, the hardware (real or
+/// simulated), and the configured sensors.
+struct StationContext {
+    var board: Board
+    var hardware: any HardwareAccess
+    var specs: [SensorSpec]
+    /// nil when no configuration file was read.
+    var configuration: AgentConfiguration?
+
+    /// The sensors `--simulate` reads when there is no configuration file:
+    /// one of each kind the simulated station has.
+    static let simulatedSensors = [
+        SensorSpec(name: "air", driver: "bme280", bus: 1, address: 0x76),
+        SensorSpec(name: "humidity", driver: "sht4x", bus: 1, address: 0x44),
+        SensorSpec(name: "light", driver: "bh1750", bus: 1, address: 0x23),
+        SensorSpec(name: "co2", driver: "scd4x", bus: 1, address: 0x62),
+        SensorSpec(name: "soil", driver: "ads1115", bus: 1, address: 0x48, options: ["channels": "0,1"]),
+        SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
+        SensorSpec(name: "board", driver: "board-temperature"),
+    ]
+
+    static func load(_ options: StationOptions, requireConfiguration: Bool) throws -> StationContext {
+        var configuration: AgentConfiguration?
+        if access(options.config, F_OK) == 0 || requireConfiguration && !options.simulate {
+            configuration = try loadConfiguration(options.config)
+        }
+        let catalog = try BoardCatalog.load(directory: options.boards ?? BoardCatalog.defaultDirectory())
+        let simulate = options.simulate || configuration?.simulate == true
+        let board: Board
+        do {
+            let setting = options.board ?? configuration?.board ?? "auto"
+            // The simulator is a Raspberry Pi 4's header unless told otherwise.
+            board = try catalog.select(simulate && setting == "auto" ? "raspberry-pi-4b" : setting)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let hardware: any HardwareAccess = simulate ? SimulatedStation(gpioLabel: board.gpioChip) : LinuxHardware()
+        let specs = configuration.map { $0.sensors.map(spec) } ?? (simulate ? simulatedSensors : [])
+        return StationContext(board: board, hardware: hardware, specs: specs, configuration: configuration)
+    }
+
+    static func loadConfiguration(_ path: String) throws -> AgentConfiguration {
+        guard let handle = fopen(path, "r") else {
+            throw ValidationError("cannot read \(path) (\(String(cString: strerror(errno)))): pass --config, or --simulate to use the simulated station")
+        }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, handle)
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+        }
+        do {
+            return try AgentConfiguration.parse(String(decoding: bytes, as: UTF8.self), file: path, knownDrivers: SensorFactory.driverNames)
+        } catch {
+            FileHandleText.standardError("fieldproof: \(error)")
+            throw ExitCode(ConfigError.exitCode)
+        }
+    }
+
+    static func spec(_ sensor: AgentConfiguration.Sensor) -> SensorSpec {
+        SensorSpec(name: sensor.name, driver: sensor.driver, bus: sensor.bus, address: sensor.address, chip: sensor.chip,
+                   line: sensor.line, pin: sensor.pin, options: sensor.options, file: sensor.file, lineNumber: sensor.lineNumber)
+    }
+}
