@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
         // A station: board files, configured sensors made into drivers, the
         // simulated station, bus scanning.
+        // Runs inside the hardware-in-the-loop guest (scripts/hil).
+        .executableTarget(name: "fieldproof-hil", dependencies: ["Hardware", "Sensors", "SimulatedHardware"]),
         .target(name: "Station", dependencies: ["Hardware", "Sensors", "SimulatedHardware", "ConfigFile"]),
 
         // The device daemon's machinery: spool, sequence numbers, systemd.
@@ -81,14 +83,14 @@ let package = Package(
         // Used only by tests and benchmarks: a real mosquitto started per test.
         .target(name: "TestSupport", dependencies: ["MQTT"]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
-            "MQTT", "TestSupport", "Wire", .product(name: "Crypto", package: "swift-crypto"),
+            "MQTT", "TestSupport", "Wire", "Hardware", "Sensors", "SimulatedHardware", "Station", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Depends on fieldproof-bench so the child-process helper it carries is built.
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
-        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "SimulatedHardware"]),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "SimulatedHardware", "TestSupport"]),
         .testTarget(name: "StationTests", dependencies: ["Station", "Sensors", "Hardware", "SimulatedHardware", "ConfigFile", "TestSupport"]),
         .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware", "SimulatedHardware"]),
         // With Python's pycose and cbor2 (scripts/test installs them into .venv).

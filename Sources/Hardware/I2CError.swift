@@ -2,9 +2,11 @@
 /// embedded-hal's `ErrorKind`), so a driver can react to "no acknowledge"
 /// without knowing errno.
 public enum I2CErrorKind: Equatable, Sendable {
-    /// Nothing answered at the address (ENXIO, EREMOTEIO on Linux).
+    /// Nothing answered at the address (ENXIO, EREMOTEIO on Linux; ENODEV
+    /// from SMBus-level adapters such as the kernel's i2c-stub, found by
+    /// the hardware-in-the-loop test).
     case noAcknowledgeAddress
-    /// The device stopped acknowledging during data (ENODEV).
+    /// The device stopped acknowledging during data (a command it refused).
     case noAcknowledgeData
     /// Another master won the bus (EAGAIN).
     case arbitrationLoss
@@ -39,8 +41,7 @@ public struct I2CError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The kernel's I2C fault codes (Documentation/i2c/fault-codes.rst).
     public static func kind(forErrno code: Int32) -> I2CErrorKind {
         switch code {
-        case ENXIO, EREMOTEIO: return .noAcknowledgeAddress
-        case ENODEV: return .noAcknowledgeData
+        case ENXIO, EREMOTEIO, ENODEV: return .noAcknowledgeAddress
         case EAGAIN: return .arbitrationLoss
         case EIO, EBUSY, EINVAL, ETIMEDOUT, EPROTO: return .bus
         case EOPNOTSUPP: return .unsupported
