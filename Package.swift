@@ -64,6 +64,7 @@ let package = Package(
         .executableTarget(name: "fieldproof", dependencies: [
             "Agent", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware", "Station",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -106,7 +107,7 @@ let package = Package(
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [
-            "Agent", "TestSupport", "fieldproof", "fieldproof-fuzz", "Wire", "Identity",
+            "Agent", "TestSupport", "fieldproof", "fieldproof-fuzz", "Wire", "Identity", "MQTT",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [

@@ -19,6 +19,8 @@ public final class DigitalInput: Sensor {
 
     deinit { line.release() }
 
+    public func close() { line.release() }
+
     public func read() throws(SensorError) -> [SensorReading] {
         let high: Bool
         do { high = try line.value() } catch { throw SensorError(code: "gpio", message: "\(name) (digital-input): \(error)") }

@@ -130,6 +130,8 @@ public final class PulseCounter: Sensor {
         state.withLock { $0.thread = thread }
     }
 
+    public func close() { stop() }
+
     /// Stops the thread (waits for it) and releases the line.
     public func stop() {
         let thread = state.withLock { state -> pthread_t? in

@@ -67,6 +67,13 @@ public protocol Sensor: AnyObject, Sendable {
     var driver: String { get }
     /// Reads once; throws with a code and a message on failure.
     func read() throws(SensorError) -> [SensorReading]
+    /// Gives back what the driver holds (GPIO lines, threads); the sensor
+    /// is not read again after this.
+    func close()
+}
+
+extension Sensor {
+    public func close() {}
 }
 
 /// Sensirion's CRC-8: polynomial 0x31, initial 0xFF, no reflection; the

@@ -74,7 +74,7 @@ public final class ThermalZone: Sensor {
     static func readText(_ path: String) throws(ReadError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadError(code: errno) }
-        defer { close(fd) }
+        defer { Glibc.close(fd) }
         var buffer = [UInt8](repeating: 0, count: 256)
         let count = Glibc.read(fd, &buffer, buffer.count)
         guard count >= 0 else { throw ReadError(code: errno) }

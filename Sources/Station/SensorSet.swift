@@ -39,6 +39,14 @@ public final class ManagedSensor: Sendable {
         }
     }
 
+    /// Closes the driver (releasing GPIO lines and threads) for good.
+    public func close() {
+        driver.withLock { driver in
+            driver?.close()
+            driver = nil
+        }
+    }
+
     private func readOnce() -> Result<[SensorReading], SensorError> {
         driver.withLock { driver in
             do throws(SensorError) {
@@ -51,7 +59,10 @@ public final class ManagedSensor: Sendable {
                 }
                 return .success(try sensor.read())
             } catch {
-                if Self.redetectCodes.contains(error.code) { driver = nil }
+                if Self.redetectCodes.contains(error.code) {
+                    driver?.close()
+                    driver = nil
+                }
                 return .failure(error)
             }
         }
@@ -69,5 +80,9 @@ public struct SensorSet: Sendable {
     /// Reads each once, in order; a failing one is reported and the rest go on.
     public func readAll(attempts: Int = 2) -> [SensorResult] {
         sensors.map { $0.read(attempts: attempts) }
+    }
+
+    public func close() {
+        for sensor in sensors { sensor.close() }
     }
 }

@@ -48,11 +48,15 @@ struct StationContext {
         if access(options.config, F_OK) == 0 || requireConfiguration && !options.simulate {
             configuration = try loadConfiguration(options.config)
         }
-        let catalog = try BoardCatalog.load(directory: options.boards ?? BoardCatalog.defaultDirectory())
-        let simulate = options.simulate || configuration?.simulate == true
+        return try make(configuration: configuration, simulate: options.simulate || configuration?.simulate == true,
+                        board: options.board, boards: options.boards)
+    }
+
+    static func make(configuration: AgentConfiguration?, simulate: Bool, board setting: String?, boards: String?) throws -> StationContext {
+        let catalog = try BoardCatalog.load(directory: boards ?? BoardCatalog.defaultDirectory())
         let board: Board
         do {
-            let setting = options.board ?? configuration?.board ?? "auto"
+            let setting = setting ?? configuration?.board ?? "auto"
             // The simulator is a Raspberry Pi 4's header unless told otherwise.
             board = try catalog.select(simulate && setting == "auto" ? "raspberry-pi-4b" : setting)
         } catch {
@@ -63,7 +67,18 @@ struct StationContext {
         return StationContext(board: board, hardware: hardware, specs: specs, configuration: configuration)
     }
 
+    /// Reads and validates the configuration; on an error prints it (file,
+    /// line, column, fix) and exits 78 (EX_CONFIG).
     static func loadConfiguration(_ path: String) throws -> AgentConfiguration {
+        do {
+            return try parseConfiguration(path)
+        } catch let error as ConfigError {
+            FileHandleText.standardError("fieldproof: \(error)")
+            throw ExitCode(ConfigError.exitCode)
+        }
+    }
+
+    static func parseConfiguration(_ path: String) throws -> AgentConfiguration {
         guard let handle = fopen(path, "r") else {
             throw ValidationError("cannot read \(path) (\(String(cString: strerror(errno)))): pass --config, or --simulate to use the simulated station")
         }
@@ -75,12 +90,7 @@ struct StationContext {
             if count == 0 { break }
             bytes += buffer[0..<count]
         }
-        do {
-            return try AgentConfiguration.parse(String(decoding: bytes, as: UTF8.self), file: path, knownDrivers: SensorFactory.driverNames)
-        } catch {
-            FileHandleText.standardError("fieldproof: \(error)")
-            throw ExitCode(ConfigError.exitCode)
-        }
+        return try AgentConfiguration.parse(String(decoding: bytes, as: UTF8.self), file: path, knownDrivers: SensorFactory.driverNames)
     }
 
     static func spec(_ sensor: AgentConfiguration.Sensor) -> SensorSpec {

@@ -1,0 +1,36 @@
+import Agent
+import Crypto
+import Identity
+import Wire
+
+/// Signs the daemon's Telemetry drafts as COSE_Sign1 with the paired
+/// identity key.
+struct IdentityTelemetrySigner: TelemetrySigner {
+    let key: Curve25519.Signing.PrivateKey
+    let keyIDBytes: [UInt8]
+
+    init(identity: PairedIdentity) {
+        key = identity.identityKey
+        keyIDBytes = identity.keyID
+    }
+
+    var keyID: String { KeyID.hex(keyIDBytes) }
+
+    func sign(_ draft: TelemetryDraft) throws -> [UInt8] {
+        let telemetry = Telemetry(
+            serial: draft.serial, sequence: draft.sequence, floor: draft.floor, timestamp: draft.clock.unixMilliseconds,
+            clockSynchronised: draft.clock.synchronised, bootID: draft.clock.bootID, millisecondsSinceBoot: draft.clock.millisecondsSinceBoot,
+            readings: draft.readings.map { Telemetry.Reading(sensor: $0.sensor, quantity: $0.quantity, value: $0.value, unit: $0.unit) },
+            statuses: draft.statuses.map { Telemetry.SensorStatus(sensor: $0.sensor, errorCode: $0.errorCode) })
+        return try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: keyIDBytes)
+    }
+}
+
+/// Accepts only Acks signed by the aggregator key pinned at pairing.
+struct PinnedAckVerifier: AckVerifier {
+    let aggregatorKey: Curve25519.Signing.PublicKey
+
+    func acknowledgedSequence(in payload: [UInt8], serial: String) -> UInt64? {
+        DevicePairing.checkAck(payload, serial: serial, aggregatorKey: aggregatorKey)
+    }
+}

@@ -1,0 +1,136 @@
+@testable import Agent
+import Crypto
+import Foundation
+import Identity
+import Testing
+import TestSupport
+
+/// `fieldproof run` as a real process against a real broker, with the
+/// aggregator played by `WireAggregator`.
+@Suite(.serialized) struct RunCommandTests {
+    let directory: String
+    let deviceKey = Curve25519.Signing.PrivateKey()
+
+    init() throws {
+        directory = try TemporaryDirectory.make(prefix: "run").path
+    }
+
+    var stateDirectory: String { directory + "/state" }
+    var logFile: String { directory + "/daemon.log" }
+
+    func writeConfig(port: Int, interval: String = "20ms", extra: String = "") throws -> String {
+        let path = directory + "/agent.yaml"
+        try """
+            serial: dev-1
+            state_directory: \(stateDirectory)
+            simulate: true
+            board: raspberry-pi-4b
+            broker:
+              port: \(port)
+              reconnect_max_delay: 300ms
+            publishing:
+              resend_after: 1s
+            \(extra)
+            sensors:
+              - name: air
+                driver: bme280
+                interval: \(interval)
+              - name: humidity
+                driver: sht4x
+                interval: \(interval)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func pair(aggregator: WireAggregator) throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        try PairedIdentity(serial: "dev-1", identityKey: deviceKey, aggregatorKey: aggregator.key.publicKey).save(in: stateDirectory)
+    }
+
+    func daemon(_ config: String) throws -> ChildProcess {
+        let binary = try #require(ProjectPaths.product("fieldproof"))
+        return try ChildProcess(binary.path, ["run", "--config", config], outputFile: logFile)
+    }
+
+    func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    @Test func aPairedDaemonDeliversAThousandSignedReadingsAndDrainsOnSIGTERM() async throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let aggregator = try await WireAggregator(broker: broker, serial: "dev-1", deviceKey: deviceKey.publicKey)
+        defer { aggregator.close() }
+        try pair(aggregator: aggregator)
+        let process = try daemon(try writeConfig(port: broker.port))
+        #expect(await waitUntil(seconds: 60) { aggregator.readingCount >= 1000 }, "\(aggregator.readingCount) readings; \(log)")
+        #expect(process.terminate(signal: SIGTERM, timeout: 20))
+        #expect(process.exitCode == 0, "\(log)")
+        let last = aggregator.sequences.max() ?? 0
+        #expect(aggregator.sequences == Set(1...last), "every sequence from 1 arrived, none skipped")
+        #expect(aggregator.reusedSequences.isEmpty)
+        #expect(aggregator.rejectedCount == 0, "every message verified against the paired key")
+        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory))
+        #expect(status.paired)
+        #expect(status.spool.records == 0, "drained before exit")
+        #expect(status.spool.lastAcknowledged == status.lastSequence)
+    }
+
+    @Test func afterKillDashNineNothingIsLostAndNoSequenceIsReused() async throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let aggregator = try await WireAggregator(broker: broker, serial: "dev-1", deviceKey: deviceKey.publicKey)
+        defer { aggregator.close() }
+        try pair(aggregator: aggregator)
+        let config = try writeConfig(port: broker.port)
+        let first = try daemon(config)
+        #expect(await waitUntil(seconds: 30) { aggregator.sequences.count >= 50 })
+        broker.stop() // messages now only go to the spool
+        try await Task.sleep(for: .seconds(1))
+        first.signal(SIGKILL)
+        #expect(first.waitForExit(timeout: 5))
+        let spooled = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory)).spool.records
+        #expect(spooled > 0, "readings taken while the broker was away were spooled")
+        try broker.restart()
+        let second = try daemon(config)
+        defer { _ = second.terminate(signal: SIGTERM, timeout: 20) }
+        let highestBeforeKill = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory)).lastSequence
+        #expect(await waitUntil(seconds: 60) { aggregator.acknowledged > highestBeforeKill + 20 }, "\(aggregator.acknowledged) vs \(highestBeforeKill); \(log)")
+        #expect(aggregator.reusedSequences.isEmpty, "a sequence number was used twice for different messages")
+        let received = aggregator.sequences
+        let missing = (1...highestBeforeKill).filter { !received.contains($0) }
+        #expect(missing.isEmpty, "lost across kill -9: \(missing.prefix(20))")
+    }
+
+    @Test func anUnpairedDaemonReadsButPublishesNothingAndSaysHowToPair() async throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let aggregator = try await WireAggregator(broker: broker, serial: "dev-1", deviceKey: deviceKey.publicKey)
+        defer { aggregator.close() }
+        let process = try daemon(try writeConfig(port: broker.port, interval: "100ms"))
+        #expect(await waitUntil(seconds: 20) { (try? DeviceStatus.read(fromStateDirectory: stateDirectory))??.sensors.first?.readings.isEmpty == false })
+        try await Task.sleep(for: .seconds(1))
+        #expect(process.terminate(signal: SIGTERM, timeout: 10))
+        #expect(process.exitCode == 0)
+        #expect(aggregator.sequences.isEmpty)
+        #expect(log.contains("fieldproof pair"), "\(log)")
+        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory))
+        #expect(!status.paired)
+    }
+
+    @Test func aBrokenConfigurationExits78NamingFileAndLine() throws {
+        let path = directory + "/broken.yaml"
+        try "serial: dev-1\nbroker:\n  port: 99999\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let process = try daemon(path)
+        #expect(process.waitForExit(timeout: 10))
+        #expect(process.exitCode == 78)
+        #expect(log.contains("\(path):3:"), "\(log)")
+    }
+}
