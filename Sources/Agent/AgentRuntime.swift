@@ -246,14 +246,35 @@ public final class AgentRuntime: Sendable {
         }
     }
 
+    /// Verifies acknowledgements as they come and applies only the highest
+    /// one waiting: applying one costs a spool update (a metadata write and
+    /// a scan of the first segment), and after an outage acks arrive in
+    /// hundreds. Applied one by one they fell behind the go-back-N resends
+    /// that each ack delay caused (found by the 30 s broker-outage test).
     private func listenForAcknowledgements() async {
         guard let verifier = dependencies.ackVerifier else { return }
+        let pending = Mutex<UInt64>(0)
+        let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let applier = Task {
+            var applied: UInt64 = 0
+            for await _ in wakeups {
+                let highest = pending.withLock { $0 }
+                guard highest > applied else { continue }
+                applied = highest
+                await engine.acknowledged(upTo: highest)
+            }
+        }
+        defer {
+            wake.finish()
+            applier.cancel()
+        }
         for await message in client.messages where message.topic == ackTopic {
             guard let sequence = verifier.acknowledgedSequence(in: message.payload, serial: configuration.serial) else {
                 logger.warning("ignored an acknowledgement that does not verify", metadata: ["topic": "\(message.topic)"])
                 continue
             }
-            await engine.acknowledged(upTo: sequence)
+            pending.withLock { $0 = max($0, sequence) }
+            wake.yield()
         }
     }
 

@@ -27,6 +27,9 @@ public actor DeliveryEngine {
     private let resendAfter: Duration
     private var cursor: UInt64
     private var inFlight = 0
+    /// Counts window restarts; a publish from an earlier window does not
+    /// give back a slot in the current one.
+    private var generation: UInt64 = 0
     /// When each record above the acknowledgement was (last) published.
     private var sentAt: [(sequence: UInt64, at: ContinuousClock.Instant)] = []
     private var statistics = Statistics()
@@ -109,7 +112,18 @@ public actor DeliveryEngine {
             cursor = acknowledged
             sentAt.removeAll()
         }
+        abandonInFlight()
         pump()
+    }
+
+    /// Starts a new window: publishes still waiting for a PUBACK (made
+    /// before a reconnect or a resend) no longer count against it. Without
+    /// this, a PUBACK lost with a restarted broker would hold a window slot
+    /// forever; found by the daemon test with a 30 s broker outage, where
+    /// delivery stopped for good after the broker came back.
+    private func abandonInFlight() {
+        generation &+= 1
+        inFlight = 0
     }
 
     private func pump() {
@@ -118,6 +132,7 @@ public actor DeliveryEngine {
         if let oldest = sentAt.first, ContinuousClock.now - oldest.at > resendAfter {
             cursor = acknowledged
             sentAt.removeAll()
+            abandonInFlight()
         }
         guard inFlight < window else { return }
         let records: [SpoolRecord]
@@ -132,20 +147,22 @@ public actor DeliveryEngine {
             sentAt.append((record.sequence, ContinuousClock.now))
             if everSent.insert(record.sequence).inserted { statistics.published += 1 } else { statistics.resent += 1 }
             let payload = record.payload
+            let generation = generation
             Task { [client, topic] in
                 do {
                     try await client.publish(topic: topic, payload: payload, qos: .atLeastOnce)
-                    self.publishFinished(failed: false)
+                    self.publishFinished(failed: false, generation: generation)
                 } catch {
-                    self.publishFinished(failed: true)
+                    self.publishFinished(failed: true, generation: generation)
                 }
             }
         }
     }
 
-    private func publishFinished(failed: Bool) {
-        inFlight -= 1
+    private func publishFinished(failed: Bool, generation finished: UInt64) {
         if failed { statistics.publishFailures += 1 }
+        guard finished == generation else { return }
+        inFlight -= 1
         pump()
     }
 }

@@ -55,6 +55,8 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
         public var droppedRecords: UInt64
         public var truncatedTails: UInt64
         public var lastAcknowledged: UInt64
+        /// The sequence of the oldest record still spooled.
+        public var oldestSequence: UInt64?
 
         public init(_ statistics: SpoolStatistics, now: UInt64) {
             records = statistics.records
@@ -63,6 +65,7 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
             droppedRecords = statistics.droppedRecords
             truncatedTails = statistics.truncatedTails
             lastAcknowledged = statistics.acknowledgedUpTo
+            oldestSequence = statistics.oldestSequence
         }
     }
 

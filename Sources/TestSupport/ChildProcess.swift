@@ -90,6 +90,29 @@ public final class ChildProcess: @unchecked Sendable {
         return false
     }
 
+    /// `terminate` for async tests: waits with `Task.sleep`, so the test
+    /// does not hold one of the few cooperative threads (2 on a 2-core
+    /// machine) that in-process brokers' peers and aggregators need.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Double = 5) async -> Bool {
+        guard isRunning else { return true }
+        kill(pid, signal)
+        if await exited(timeout: timeout) { return true }
+        kill(pid, SIGKILL)
+        _ = await exited(timeout: 5)
+        return false
+    }
+
+    /// `waitForExit` for async tests (see `stop`).
+    public func exited(timeout: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning {
+            if Date() >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
     /// Waits until the child exits or `timeout` seconds pass.
     public func waitForExit(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

@@ -27,6 +27,16 @@ public enum ProcessRunner {
         return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
+    /// `run` on a Dispatch thread, for async tests of long commands: the
+    /// wait does not hold one of Swift's few cooperative threads.
+    public static func runDetached(_ executable: String, _ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result<ProcessRunner.Result, any Error> { try run(executable, arguments) })
+            }
+        }
+    }
+
     /// Runs and throws when the exit status is not 0.
     @discardableResult
     public static func check(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {

@@ -71,7 +71,7 @@ import TestSupport
         try pair(aggregator: aggregator)
         let process = try daemon(try writeConfig(port: broker.port))
         #expect(await waitUntil(seconds: 60) { aggregator.readingCount >= 1000 }, "\(aggregator.readingCount) readings; \(log)")
-        #expect(process.terminate(signal: SIGTERM, timeout: 20))
+        #expect(await process.stop(signal: SIGTERM, timeout: 20))
         #expect(process.exitCode == 0, "\(log)")
         let last = aggregator.sequences.max() ?? 0
         #expect(aggregator.sequences == Set(1...last), "every sequence from 1 arrived, none skipped")
@@ -95,12 +95,12 @@ import TestSupport
         broker.stop() // messages now only go to the spool
         try await Task.sleep(for: .seconds(1))
         first.signal(SIGKILL)
-        #expect(first.waitForExit(timeout: 5))
+        #expect(await first.exited(timeout: 5))
         let spooled = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory)).spool.records
         #expect(spooled > 0, "readings taken while the broker was away were spooled")
         try broker.restart()
         let second = try daemon(config)
-        defer { _ = second.terminate(signal: SIGTERM, timeout: 20) }
+        defer { second.signal(SIGKILL) }
         let highestBeforeKill = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory)).lastSequence
         #expect(await waitUntil(seconds: 60) { aggregator.acknowledged > highestBeforeKill + 20 }, "\(aggregator.acknowledged) vs \(highestBeforeKill); \(log)")
         #expect(aggregator.reusedSequences.isEmpty, "a sequence number was used twice for different messages")
@@ -117,7 +117,7 @@ import TestSupport
         let process = try daemon(try writeConfig(port: broker.port, interval: "100ms"))
         #expect(await waitUntil(seconds: 20) { (try? DeviceStatus.read(fromStateDirectory: stateDirectory))??.sensors.first?.readings.isEmpty == false })
         try await Task.sleep(for: .seconds(1))
-        #expect(process.terminate(signal: SIGTERM, timeout: 10))
+        #expect(await process.stop(signal: SIGTERM, timeout: 10))
         #expect(process.exitCode == 0)
         #expect(aggregator.sequences.isEmpty)
         #expect(log.contains("fieldproof pair"), "\(log)")
@@ -125,11 +125,11 @@ import TestSupport
         #expect(!status.paired)
     }
 
-    @Test func aBrokenConfigurationExits78NamingFileAndLine() throws {
+    @Test func aBrokenConfigurationExits78NamingFileAndLine() async throws {
         let path = directory + "/broken.yaml"
         try "serial: dev-1\nbroker:\n  port: 99999\n".write(toFile: path, atomically: true, encoding: .utf8)
         let process = try daemon(path)
-        #expect(process.waitForExit(timeout: 10))
+        #expect(await process.exited(timeout: 10))
         #expect(process.exitCode == 78)
         #expect(log.contains("\(path):3:"), "\(log)")
     }

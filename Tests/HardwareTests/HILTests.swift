@@ -10,9 +10,9 @@ import TestSupport
 
     @Test(.enabled(if: kvmUsable, "/dev/kvm is missing or not usable here: the hardware-in-the-loop guest needs KVM (run scripts/hil on a machine with it)"),
           .timeLimit(.minutes(10)))
-    func bme280ReadsThroughTheKernelsI2CStub() throws {
+    func bme280ReadsThroughTheKernelsI2CStub() async throws {
         let script = ProjectPaths.root.appendingPathComponent("scripts/hil").path
-        let result = try ProcessRunner.run(script, [])
+        let result = try await ProcessRunner.runDetached(script, [])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("HIL PASS"))
         #expect(result.output.contains("no acknowledge from 0x77 on /dev/i2c-"), "the kernel's answer for an empty address")
