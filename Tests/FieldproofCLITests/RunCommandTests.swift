@@ -125,6 +125,31 @@ import TestSupport
         #expect(!status.paired)
     }
 
+    @Test func sighupReloadsAValidConfigurationAndKeepsTheOldOneWhenTheNewIsBroken() async throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let config = try writeConfig(port: broker.port, interval: "100ms")
+        let process = try daemon(config)
+        defer { process.signal(SIGKILL) }
+        func sensors() -> [String] { ((try? DeviceStatus.read(fromStateDirectory: stateDirectory)) ?? nil)?.sensors.map(\.name) ?? [] }
+        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity"] })
+
+        let valid = try String(contentsOfFile: config, encoding: .utf8)
+        try (valid + "\n  - name: light\n    driver: bh1750\n    interval: 100ms\n").write(toFile: config, atomically: true, encoding: .utf8)
+        process.signal(SIGHUP)
+        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity", "light"] }, "\(log)")
+
+        try (valid + "\n  - name: broken\n    driver: bme281\n").write(toFile: config, atomically: true, encoding: .utf8)
+        process.signal(SIGHUP)
+        #expect(await waitUntil(seconds: 10) { log.contains("the new configuration is invalid, keeping the running one") }, "\(log)")
+        #expect(log.contains("unknown driver \"bme281\""))
+        #expect(process.isRunning)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(sensors() == ["air", "humidity", "light"], "still the last valid configuration")
+        #expect(await process.stop(signal: SIGTERM, timeout: 20))
+        #expect(process.exitCode == 0)
+    }
+
     @Test func aBrokenConfigurationExits78NamingFileAndLine() async throws {
         let path = directory + "/broken.yaml"
         try "serial: dev-1\nbroker:\n  port: 99999\n".write(toFile: path, atomically: true, encoding: .utf8)
