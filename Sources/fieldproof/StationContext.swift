@@ -79,18 +79,8 @@ struct StationContext {
     }
 
     static func parseConfiguration(_ path: String) throws -> AgentConfiguration {
-        guard let handle = fopen(path, "r") else {
-            throw ValidationError("cannot read \(path) (\(String(cString: strerror(errno)))): pass --config, or --simulate to use the simulated station")
-        }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return try AgentConfiguration.parse(String(decoding: bytes, as: UTF8.self), file: path, knownDrivers: SensorFactory.driverNames)
+        let text = try TextFile.read(path, hint: "pass --config, or --simulate to use the simulated station")
+        return try AgentConfiguration.parse(text, file: path, knownDrivers: SensorFactory.driverNames)
     }
 
     static func spec(_ sensor: AgentConfiguration.Sensor) -> SensorSpec {

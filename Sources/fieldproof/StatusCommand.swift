@@ -53,11 +53,11 @@ enum FileHandleText {
     }
 }
 
-enum StateDirectory {
-    /// The state directory named by the daemon's configuration file.
-    static func fromConfiguration(_ path: String) throws -> String {
+enum TextFile {
+    /// A whole (small) file as text; a failure names the path, the reason and `hint`.
+    static func read(_ path: String, hint: String) throws -> String {
         guard let handle = fopen(path, "r") else {
-            throw ValidationError("cannot read \(path) (\(String(cString: strerror(errno)))): pass --config or --state-directory")
+            throw ValidationError("cannot read \(path) (\(String(cString: strerror(errno)))): \(hint)")
         }
         defer { fclose(handle) }
         var bytes: [UInt8] = []
@@ -67,7 +67,15 @@ enum StateDirectory {
             if count == 0 { break }
             bytes += buffer[0..<count]
         }
-        let root = try ConfigSection.root(text: String(decoding: bytes, as: UTF8.self), file: path)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+enum StateDirectory {
+    /// The state directory named by the daemon's configuration file.
+    static func fromConfiguration(_ path: String) throws -> String {
+        let text = try TextFile.read(path, hint: "pass --config or --state-directory")
+        let root = try ConfigSection.root(text: text, file: path)
         return try root.string("state_directory", default: "/var/lib/fieldproof")
     }
 }
