@@ -74,7 +74,11 @@ public final class AgentRuntime: Sendable {
         client = try MQTTClient(configuration: mqtt)
         engine = DeliveryEngine(spool: spool, client: client, topic: "fieldproof/v1/\(configuration.serial)/telemetry",
                                 window: configuration.publishing.window, resendAfter: configuration.publishing.resendAfter)
+        // Until the first new sample, the last sequence is what the spool
+        // (or the acknowledgement) says was used before this start.
+        let previous = max(spool.lastSequence, spool.statistics.acknowledgedUpTo)
         live.withLock { state in
+            state.lastSequence = previous
             for sensor in dependencies.sensors {
                 state.sensors[sensor.name] = DeviceStatus.Sensor(name: sensor.name, driver: sensor.driver)
             }
