@@ -75,6 +75,24 @@ enum FileIO {
         return result
     }
 
+    /// `length` bytes from `offset` (fewer at the end of the file).
+    static func readRange(_ path: String, offset: Int, length: Int) throws(FileIOError) -> [UInt8] {
+        let fd = try open(path, O_RDONLY)
+        defer { close(fd) }
+        var result = [UInt8](repeating: 0, count: max(0, length))
+        var done = 0
+        while done < result.count {
+            let (count, code) = result.withUnsafeMutableBytes { buffer in
+                retrying { Glibc.pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done)) }
+            }
+            if count < 0 { throw FileIOError(operation: "read", path: path, code: code) }
+            if count == 0 { break }
+            done += count
+        }
+        result.removeLast(result.count - done)
+        return result
+    }
+
     /// Replaces `path` atomically: write a temporary file, fsync it, rename
     /// it over the old one, fsync the directory. A crash leaves the old or
     /// the new content, never a mix.
