@@ -47,9 +47,12 @@ public struct VerifiedTelemetry: Sendable {
     public var telemetry: Telemetry
     /// The message exactly as received (what the Merkle leaf hashes).
     public var raw: [UInt8]
-    /// SHA-256 of `raw`.
-    public var hash: [UInt8]
     public var keyID: [UInt8]
+
+    /// SHA-256 of `raw` (the epoch's Merkle leaf), computed when the store
+    /// asks for it rather than by the verifier: a message can still turn
+    /// out to be a duplicate at commit, and hashing cost ~1 µs per message.
+    public var hash: [UInt8] { Array(SHA256.hash(data: raw)) }
 }
 
 public enum TelemetryVerdict: Sendable {
@@ -104,6 +107,6 @@ public enum TelemetryVerifier {
         if telemetry.clockSynchronised && telemetry.timestamp > now + maximumFutureSkew {
             return .rejected(.timestampInFuture, serial: serial, detail: "timestamp is \((telemetry.timestamp - now) / 1000) s in the future")
         }
-        return .accepted(VerifiedTelemetry(telemetry: telemetry, raw: bytes, hash: Array(SHA256.hash(data: bytes)), keyID: keyID))
+        return .accepted(VerifiedTelemetry(telemetry: telemetry, raw: bytes, keyID: keyID))
     }
 }

@@ -10,9 +10,12 @@ struct WireBench: ParsableCommand {
 
     @Option(help: "Operations per measurement.") var count = 20_000
 
+    /// Holds each device's keys ready (key id computed once), as the
+    /// aggregator's registry does.
     struct Registry: DeviceKeyRegistry {
-        let key: Curve25519.Signing.PublicKey
-        func keys(for serial: String) -> DeviceKeys? { DeviceKeys(current: key) }
+        let deviceKeys: DeviceKeys
+        init(key: Curve25519.Signing.PublicKey) { deviceKeys = DeviceKeys(current: key) }
+        func keys(for serial: String) -> DeviceKeys? { deviceKeys }
         func hasAccepted(serial: String, sequence: UInt64) -> Bool { false }
     }
 

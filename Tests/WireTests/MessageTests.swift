@@ -51,6 +51,17 @@ func sampleTelemetry(serial: String = "fp-0001", sequence: UInt64 = 42, timestam
         #expect { try Telemetry(decoding: v2) } throws: { String(describing: $0).contains("version 2 is not supported") }
     }
 
+    /// The hand-written Sig_structure is byte for byte what the generic
+    /// encoder makes, for payload lengths on each side of every CBOR
+    /// length-form boundary.
+    @Test(arguments: [0, 1, 23, 24, 255, 256, 65_535, 65_536])
+    func sigStructureMatchesTheGenericEncoder(payloadLength: Int) {
+        let payload = (0..<payloadLength).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let protected: [UInt8] = [0xA2, 0x01, 0x27, 0x04, 0x50] + [UInt8](repeating: 7, count: 16)
+        let generic = CBOREncoder.encode(.array([.text("Signature1"), .bytes(protected), .bytes([]), .bytes(payload)]))
+        #expect(COSESign1.sigStructure(protected: protected, payload: payload) == generic)
+    }
+
     @Test func coseSign1HasTheRFC9052Shape() throws {
         let key = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x11, count: 32))
         let kid = KeyID.of(key.publicKey)
