@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
@@ -77,6 +78,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The aggregator's stores: SQLite (GRDB) now, PostgreSQL next.
+        .target(name: "AggregatorStore", dependencies: [
+            "Aggregator", "Wire", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+
         // libFuzzer target over the decoder and verifier (scripts/fuzz); in a
         // normal build it replays the committed corpus.
         .executableTarget(name: "fieldproof-fuzz", dependencies: ["Wire", .product(name: "Crypto", package: "swift-crypto")]),
@@ -115,6 +121,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        .testTarget(name: "AggregatorStoreTests", dependencies: ["AggregatorStore", "Aggregator", "Wire", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
 )

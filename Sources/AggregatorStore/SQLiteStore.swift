@@ -1,0 +1,168 @@
+import Aggregator
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, through GRDB. An
+/// accepted message, its (serial, sequence) uniqueness and its tally
+/// updates are committed in one transaction, so a redelivered message
+/// changes nothing and a crash leaves all of it or none.
+public final class SQLiteStore: MessageCommitter, Sendable {
+    public typealias Accepted = StoredMessage
+
+    let pool: DatabasePool
+    public let calendar: EpochCalendar
+    public let path: String
+
+    public init(path: String, calendar: EpochCalendar) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.calendar = calendar
+        self.path = path
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE device (
+                    serial TEXT PRIMARY KEY NOT NULL,
+                    accepted INTEGER NOT NULL DEFAULT 0,
+                    first_seen INTEGER,
+                    last_seen INTEGER,
+                    highest_contiguous INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE message (
+                    serial TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    raw BLOB NOT NULL,
+                    hash BLOB NOT NULL,
+                    device_time INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    epoch_start INTEGER NOT NULL,
+                    PRIMARY KEY (serial, sequence)
+                ) WITHOUT ROWID;
+                CREATE INDEX message_epoch ON message (epoch_start);
+                CREATE TABLE tally (
+                    serial TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    epoch_start INTEGER NOT NULL,
+                    unit TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    minimum REAL NOT NULL,
+                    maximum REAL NOT NULL,
+                    sum REAL NOT NULL,
+                    PRIMARY KEY (serial, metric, epoch_start)
+                ) WITHOUT ROWID;
+                CREATE TABLE rejection (
+                    serial TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (serial, reason)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    public func commit(_ message: StoredMessage) async throws -> CommitResult {
+        let calendar = calendar
+        return try await pool.write { db in
+            let epoch = calendar.start(of: message.timestamp)
+            try db.execute(sql: """
+                INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
+                                 message.timestamp, message.receivedAt, epoch])
+            let stored = db.changesCount > 0
+            try db.execute(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING", arguments: [message.serial])
+            if stored {
+                for reading in message.readings {
+                    try db.execute(sql: """
+                        INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum) VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+                        ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET
+                            count = count + 1, minimum = min(minimum, excluded.minimum),
+                            maximum = max(maximum, excluded.maximum), sum = sum + excluded.sum
+                        """, arguments: [message.serial, reading.metric, epoch, reading.unit, reading.value, reading.value, reading.value])
+                }
+                try db.execute(sql: """
+                    UPDATE device SET accepted = accepted + 1,
+                        first_seen = coalesce(min(first_seen, ?), ?), last_seen = max(coalesce(last_seen, 0), ?)
+                    WHERE serial = ?
+                    """, arguments: [message.receivedAt, message.receivedAt, message.receivedAt, message.serial])
+            }
+            // Highest contiguous: past the device's settled floor, then over
+            // every stored successor.
+            var highest = UInt64(bitPattern: try Int64.fetchOne(db, sql: "SELECT highest_contiguous FROM device WHERE serial = ?",
+                                                                arguments: [message.serial]) ?? 0)
+            highest = max(highest, stored ? message.floor : highest)
+            while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)",
+                                    arguments: [message.serial, Int64(bitPattern: highest + 1)]) == true {
+                highest += 1
+            }
+            try db.execute(sql: "UPDATE device SET highest_contiguous = ? WHERE serial = ?",
+                           arguments: [Int64(bitPattern: highest), message.serial])
+            return CommitResult(stored: stored, highestContiguous: highest)
+        }
+    }
+
+    public func recordRejection(serial: String?, reason: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO rejection (serial, reason, count) VALUES (?, ?, 1)
+                ON CONFLICT (serial, reason) DO UPDATE SET count = count + 1
+                """, arguments: [serial ?? "", reason])
+        }
+    }
+
+    /// Tallies, optionally for one device and an epoch range [from, to).
+    public func tallies(serial: String? = nil, from: Int64? = nil, to: Int64? = nil) async throws -> [TallyRow] {
+        let calendar = calendar
+        return try await pool.read { db in
+            var conditions: [String] = []
+            var values: [any DatabaseValueConvertible] = []
+            if let serial { conditions.append("serial = ?"); values.append(serial) }
+            if let from { conditions.append("epoch_start >= ?"); values.append(from) }
+            if let to { conditions.append("epoch_start < ?"); values.append(to) }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM tally \(filter) ORDER BY serial, metric, epoch_start",
+                                    arguments: StatementArguments(values)).map { row in
+                let start: Int64 = row["epoch_start"]
+                return TallyRow(serial: row["serial"], metric: row["metric"], unit: row["unit"], epochStart: start,
+                                epochEnd: calendar.end(ofEpochStartingAt: start), count: UInt64(row["count"] as Int64),
+                                minimum: row["minimum"], maximum: row["maximum"], sum: row["sum"])
+            }
+        }
+    }
+
+    /// Rejections by reason, for one device ("" holds those that named none).
+    public func rejections(serial: String) async throws -> [String: UInt64] {
+        try await pool.read { db in
+            var counts: [String: UInt64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT reason, count FROM rejection WHERE serial = ?", arguments: [serial]) {
+                counts[row["reason"]] = UInt64(row["count"] as Int64)
+            }
+            return counts
+        }
+    }
+
+    /// Per-device counts, for the API's device list.
+    public func device(_ serial: String) async throws -> DeviceSummary? {
+        let rejected = try await rejections(serial: serial)
+        return try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
+            return DeviceSummary(serial: serial, accepted: UInt64(row["accepted"] as Int64), rejected: rejected,
+                                 firstSeen: row["first_seen"], lastSeen: row["last_seen"],
+                                 highestContiguous: UInt64(bitPattern: row["highest_contiguous"] as Int64))
+        }
+    }
+
+    /// The SHA-256 of every message accepted in an epoch, sorted (the
+    /// leaves of its Merkle tree).
+    public func messageHashes(epochStart: Int64) async throws -> [[UInt8]] {
+        try await pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT hash FROM message WHERE epoch_start = ? ORDER BY hash", arguments: [epochStart]).map { Array($0) }
+        }
+    }
+}
