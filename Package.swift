@@ -80,7 +80,7 @@ let package = Package(
 
         // The aggregator's stores: SQLite (GRDB) now, PostgreSQL next.
         .target(name: "AggregatorStore", dependencies: [
-            "Aggregator", "Wire", .product(name: "GRDB", package: "GRDB.swift"),
+            "Aggregator", "Wire", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // libFuzzer target over the decoder and verifier (scripts/fuzz); in a
@@ -121,7 +121,10 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "AggregatorStoreTests", dependencies: ["AggregatorStore", "Aggregator", "Wire", "TestSupport"]),
+        .testTarget(name: "AggregatorStoreTests", dependencies: [
+            "AggregatorStore", "Aggregator", "Wire", "Identity", "MQTT", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
 )

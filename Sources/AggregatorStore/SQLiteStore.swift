@@ -63,6 +63,19 @@ public final class SQLiteStore: MessageCommitter, Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE device_key (
+                    serial TEXT NOT NULL,
+                    key_id BLOB NOT NULL,
+                    public_key BLOB NOT NULL,
+                    bound_at INTEGER NOT NULL,
+                    retired INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (serial, key_id)
+                ) WITHOUT ROWID;
+                ALTER TABLE device ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 

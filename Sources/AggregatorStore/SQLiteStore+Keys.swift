@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+import GRDB
+import Wire
+
+/// Device keys: what pairing binds, what revocation retires, and the
+/// verifier's view of them.
+extension SQLiteStore: DeviceKeyRegistry {
+    /// Binds `publicKey` as the device's key (pairing). A key bound before
+    /// is retired: messages signed with it are rejected as revoked.
+    public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) throws {
+        let keyID = Data(KeyID.of(publicKey))
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING", arguments: [serial])
+            try db.execute(sql: "UPDATE device_key SET retired = 1 WHERE serial = ? AND key_id != ?", arguments: [serial, keyID])
+            try db.execute(sql: """
+                INSERT INTO device_key (serial, key_id, public_key, bound_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (serial, key_id) DO UPDATE SET retired = 0, bound_at = excluded.bound_at
+                """, arguments: [serial, keyID, Data(publicKey.rawRepresentation), time])
+            try db.execute(sql: "UPDATE device SET revoked = 0 WHERE serial = ?", arguments: [serial])
+        }
+    }
+
+    /// The operator revoked the device: everything it sends is refused.
+    public func revoke(serial: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE device SET revoked = 1 WHERE serial = ?", arguments: [serial])
+        }
+    }
+
+    public func keys(for serial: String) -> DeviceKeys? {
+        try? pool.read { db -> DeviceKeys? in
+            guard let revoked = try Bool.fetchOne(db, sql: "SELECT revoked FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
+            var current: Curve25519.Signing.PublicKey?
+            var retired: Set<[UInt8]> = []
+            for row in try Row.fetchAll(db, sql: "SELECT key_id, public_key, retired FROM device_key WHERE serial = ?", arguments: [serial]) {
+                let keyID: Data = row["key_id"]
+                if row["retired"] as Bool {
+                    retired.insert(Array(keyID))
+                } else {
+                    current = try? Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data)
+                }
+            }
+            return DeviceKeys(current: current, retiredKeyIDs: retired, revoked: revoked)
+        } ?? nil
+    }
+
+    public func hasAccepted(serial: String, sequence: UInt64) -> Bool {
+        let found = try? pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)",
+                              arguments: [serial, Int64(bitPattern: sequence)])
+        }
+        return (found ?? nil) ?? false
+    }
+}
