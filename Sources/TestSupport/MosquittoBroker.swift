@@ -10,7 +10,9 @@ public final class MosquittoBroker: @unchecked Sendable {
     public static let executable = "/usr/sbin/mosquitto"
 
     public let host = "127.0.0.1"
-    public let port: Int
+    /// Chosen once in `init` (another one only when the first was taken
+    /// between choosing and binding), then kept across restarts.
+    public private(set) var port: Int
     /// The temporary directory holding config, persistence and log.
     public let directory: URL
     public let configFile: URL
@@ -28,6 +30,22 @@ public final class MosquittoBroker: @unchecked Sendable {
         self.port = try port ?? LoopbackNetwork.freePort()
         self.directory = try TemporaryDirectory.make(prefix: "mosquitto")
         self.configFile = directory.appendingPathComponent("mosquitto.conf")
+        // A free port can be taken by a test running alongside between our
+        // choosing it and mosquitto binding it ("Address already in use",
+        // seen in CI): then choose again, unless the caller fixed the port.
+        for attempt in 1...5 {
+            try writeConfiguration(configuration)
+            do {
+                try start()
+                return
+            } catch TestSupportError.brokerDidNotStart(let reason) where port == nil && attempt < 5 {
+                _ = reason
+                self.port = try LoopbackNetwork.freePort()
+            }
+        }
+    }
+
+    private func writeConfiguration(_ configuration: String?) throws {
         var text = configuration ?? Self.plainConfiguration
         text = text.replacingOccurrences(of: "{PORT}", with: String(self.port))
         text = text.replacingOccurrences(of: "{DIR}", with: directory.path)
@@ -38,7 +56,6 @@ public final class MosquittoBroker: @unchecked Sendable {
             text += "user root\n"
         }
         try text.write(to: configFile, atomically: true, encoding: .utf8)
-        try start()
     }
 
     /// Listener on the chosen port, anonymous clients, no persistence.

@@ -110,8 +110,11 @@ actor AckCoalescer {
     }
 
     func acknowledge(serial: String, upTo sequence: UInt64) {
-        guard sequence > 0 else { return }
-        pending[serial] = max(pending[serial] ?? 0, sequence)
+        // Workers finish out of order: a commit that saw an older highest
+        // contiguous can report after a newer Ack went out. Acks never go
+        // backwards (a test caught 280 published after 284).
+        guard sequence > 0, sequence > max(published[serial] ?? 0, pending[serial] ?? 0) else { return }
+        pending[serial] = sequence
         guard !busy.contains(serial) else { return }
         busy.insert(serial)
         tasks[serial] = Task { await self.drain(serial) }
@@ -119,6 +122,7 @@ actor AckCoalescer {
 
     private func drain(_ serial: String) async {
         while let next = pending.removeValue(forKey: serial) {
+            if next <= published[serial] ?? 0 { continue }
             do {
                 try await publisher.publishAck(serial: serial, upTo: next)
                 published[serial] = max(published[serial] ?? 0, next)
