@@ -112,7 +112,7 @@ final class PlainAggregator: @unchecked Sendable {
         ], notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path]))
         agent.start()
         var datagrams: [String] = []
-        while datagrams.count < 5, !datagrams.contains(where: { $0.hasPrefix("READY=1") }), let datagram = socket.receive() {
+        while datagrams.count < 5, !datagrams.contains(where: { $0.hasPrefix("READY=1") }), let datagram = await socket.receive(within: 30) {
             datagrams.append(datagram)
         }
         #expect(datagrams.contains { $0.hasPrefix("READY=1\nSTATUS=sampling 3 sensor(s)") }, "\(datagrams)")

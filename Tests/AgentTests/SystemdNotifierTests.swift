@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// A datagram socket standing in for systemd's notify socket.
-final class NotifySocket {
+final class NotifySocket: @unchecked Sendable {
     let fd: Int32
     let path: String
 
@@ -35,6 +35,20 @@ final class NotifySocket {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = recv(fd, &buffer, buffer.count, 0)
         return count < 0 ? nil : String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
+    /// For async tests: waits on a Dispatch thread (a blocking `recv` on
+    /// one of the 2 cooperative threads of a 2-core machine starved the
+    /// very runtime that was to send the datagram), up to `seconds`.
+    func receive(within seconds: Double) async -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let datagram: String? = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: self.receive()) }
+            }
+            if let datagram { return datagram }
+        }
+        return nil
     }
 }
 

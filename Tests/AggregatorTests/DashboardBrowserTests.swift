@@ -22,14 +22,16 @@ import TestSupport
         let screenshot = directory.appendingPathComponent("dashboard.png")
         try await server.application().test(.live) { client in
             let port = try #require(client.port)
+            // Chromium is waited for on a Dispatch thread: the server it talks
+            // to runs on the same 2 cooperative threads a blocking wait would hold.
             let url = "http://127.0.0.1:\(port)/"
             let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                           "--user-data-dir=\(directory.appendingPathComponent("profile").path)", "--window-size=1280,900"]
-            let dom = try ProcessRunner.run(chromium, common + ["--dump-dom", url])
+            let dom = try await ProcessRunner.runDetached(chromium, common + ["--dump-dom", url])
             #expect(dom.status == 0, "\(dom.output.suffix(500))")
             #expect(dom.output.contains("<code>fp-0001</code>"), "the rendered page lists the devices")
             #expect(dom.output.contains("fp-&lt;b&gt;"))
-            let shot = try ProcessRunner.run(chromium, common + ["--screenshot=\(screenshot.path)", url])
+            let shot = try await ProcessRunner.runDetached(chromium, common + ["--screenshot=\(screenshot.path)", url])
             #expect(shot.status == 0, "\(shot.output.suffix(500))")
         }
         let png = try Data(contentsOf: screenshot)
