@@ -46,6 +46,7 @@ struct RunCommand: AsyncParsableCommand {
         var logger = Logger(label: "fieldproof")
         logger.logLevel = Self.level(configuration.logLevel)
         let signals = SignalEvents()
+        var current = configuration
         var running: Running
         do {
             running = try start(configuration, logger: logger)
@@ -70,9 +71,10 @@ struct RunCommand: AsyncParsableCommand {
                 running.sensors.close()
                 do {
                     running = try start(next, logger: logger)
+                    current = next
                 } catch {
-                    logger.error("SIGHUP: cannot start with the new configuration (\(error)); restarting with the old one")
-                    running = try start(configuration, logger: logger)
+                    logger.error("SIGHUP: cannot start with the new configuration (\(error)); restarting with the running one")
+                    running = try start(current, logger: logger)
                 }
             case .terminate, .interrupt:
                 logger.info("stopping: draining the spool for up to \(drainTimeout) s")

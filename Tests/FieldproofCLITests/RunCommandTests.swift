@@ -150,6 +150,28 @@ import TestSupport
         #expect(process.exitCode == 0)
     }
 
+    @Test func aReloadThatCannotStartFallsBackToTheLastRunningConfigurationNotTheFirst() async throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let config = try writeConfig(port: broker.port, interval: "100ms")
+        let process = try daemon(config)
+        defer { process.signal(SIGKILL) }
+        func sensors() -> [String] { ((try? DeviceStatus.read(fromStateDirectory: stateDirectory)) ?? nil)?.sensors.map(\.name) ?? [] }
+        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity"] })
+        let first = try String(contentsOfFile: config, encoding: .utf8)
+        let second = first + "\n  - name: light\n    driver: bh1750\n    interval: 100ms\n"
+        try second.write(toFile: config, atomically: true, encoding: .utf8)
+        process.signal(SIGHUP)
+        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity", "light"] }, "\(log)")
+        // Parses, but cannot start: there is no such board file.
+        try second.replacingOccurrences(of: "board: raspberry-pi-4b", with: "board: raspberry-pi-9").write(toFile: config, atomically: true, encoding: .utf8)
+        process.signal(SIGHUP)
+        #expect(await waitUntil(seconds: 20) { log.contains("cannot start with the new configuration") }, "\(log)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(sensors() == ["air", "humidity", "light"], "back to the configuration that was running, not the one it started with")
+        #expect(await process.stop(signal: SIGTERM, timeout: 20))
+    }
+
     @Test func aBrokenConfigurationExits78NamingFileAndLine() async throws {
         let path = directory + "/broken.yaml"
         try "serial: dev-1\nbroker:\n  port: 99999\n".write(toFile: path, atomically: true, encoding: .utf8)
