@@ -65,19 +65,18 @@ public final class LinuxGPIOChip: GPIOChip, @unchecked Sendable {
 
     private func request(offset: Int, type: Int32, flags: Int32, initial: Int32) throws(GPIOError) -> OpaquePointer {
         try checkOffset(offset)
-        let result: Result<OpaquePointer, GPIOError> = lock.withLock {
+        return try lock.withLock { () throws(GPIOError) -> OpaquePointer in
             errno = 0
             guard let line = gpiod_chip_get_line(handle, UInt32(offset)) else {
-                return .failure(.fromErrno(errno == 0 ? EINVAL : errno, chip: displayName, line: offset, operation: "get line"))
+                throw .fromErrno(errno == 0 ? EINVAL : errno, chip: displayName, line: offset, operation: "get line")
             }
             let rc = gpioConsumerName.withCString { consumer -> Int32 in
                 var config = gpiod_line_request_config(consumer: consumer, request_type: type, flags: flags)
                 return gpiod_line_request(line, &config, initial)
             }
-            guard rc == 0 else { return .failure(.fromErrno(errno, chip: displayName, line: offset, operation: "request")) }
-            return .success(line)
+            guard rc == 0 else { throw .fromErrno(errno, chip: displayName, line: offset, operation: "request") }
+            return line
         }
-        return try result.get()
     }
 }
 
@@ -100,27 +99,31 @@ final class LinuxGPIOLine: GPIOInputLine, GPIOOutputLine, @unchecked Sendable {
 
     var description: String { "line \(offset) of \(chip.displayName)" }
 
-    private func live<T>(_ operation: String, _ body: () -> Result<T, GPIOError>) throws(GPIOError) -> T {
-        let result: Result<T, GPIOError> = lock.withLock {
+    /// Runs `body` under the lock, unless the line was released.
+    private func live<T>(_ operation: String, _ body: () throws(GPIOError) -> T) throws(GPIOError) -> T {
+        try lock.withLock { () throws(GPIOError) -> T in
             guard !released else {
-                return .failure(GPIOError(kind: .released, chip: chip.displayName, line: offset, detail: "\(operation): the line was released"))
+                throw GPIOError(kind: .released, chip: chip.displayName, line: offset, detail: "\(operation): the line was released")
             }
-            return body()
+            return try body()
         }
-        return try result.get()
+    }
+
+    private func failure(_ operation: String) -> GPIOError {
+        .fromErrno(errno, chip: chip.displayName, line: offset, operation: operation)
     }
 
     func value() throws(GPIOError) -> Bool {
-        try live("read") {
+        try live("read") { () throws(GPIOError) -> Bool in
             let value = gpiod_line_get_value(line)
-            return value < 0 ? .failure(.fromErrno(errno, chip: chip.displayName, line: offset, operation: "read")) : .success(value == 1)
+            guard value >= 0 else { throw failure("read") }
+            return value == 1
         }
     }
 
     func set(_ high: Bool) throws(GPIOError) {
-        try live("write") {
-            gpiod_line_set_value(line, high ? 1 : 0) < 0
-                ? .failure(.fromErrno(errno, chip: chip.displayName, line: offset, operation: "write")) : .success(())
+        try live("write") { () throws(GPIOError) in
+            guard gpiod_line_set_value(line, high ? 1 : 0) >= 0 else { throw failure("write") }
         }
     }
 
@@ -128,17 +131,17 @@ final class LinuxGPIOLine: GPIOInputLine, GPIOOutputLine, @unchecked Sendable {
         // The wait holds the lock, so a `release` from another thread waits
         // for it (at most the timeout) instead of closing the fd under it.
         var timeout = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)
-        let ready: Int32 = try live("wait") { .success(gpiod_line_event_wait(line, &timeout)) }
-        if ready < 0 { throw .fromErrno(errno, chip: chip.displayName, line: offset, operation: "wait for events") }
+        let ready: Int32 = try live("wait") { gpiod_line_event_wait(line, &timeout) }
+        if ready < 0 { throw failure("wait for events") }
         if ready == 0 { return [] }
-        return try live("read events") {
+        return try live("read events") { () throws(GPIOError) -> [GPIOEdgeEvent] in
             var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)
             let count = gpiod_line_event_read_multiple(line, &buffer, UInt32(buffer.count))
-            guard count >= 0 else { return .failure(.fromErrno(errno, chip: chip.displayName, line: offset, operation: "read events")) }
-            return .success(buffer.prefix(Int(count)).map { event in
+            guard count >= 0 else { throw failure("read events") }
+            return buffer.prefix(Int(count)).map { event in
                 GPIOEdgeEvent(rising: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
                               timestampNanoseconds: UInt64(event.ts.tv_sec) * 1_000_000_000 + UInt64(event.ts.tv_nsec))
-            })
+            }
         }
     }
 
@@ -148,19 +151,5 @@ final class LinuxGPIOLine: GPIOInputLine, GPIOOutputLine, @unchecked Sendable {
             released = true
             gpiod_line_release(line)
         }
-    }
-}
-
-/// A plain pthread mutex (the Hardware module stays free of Foundation).
-final class PThreadLock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
     }
 }

@@ -14,7 +14,7 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
     /// The slave address the fd is set to (SMBus calls need `I2C_SLAVE`);
     /// guarded by `lock`, as is every use of `fd`.
     private var selected: UInt16?
-    private var lock = pthread_mutex_t()
+    private let lock = PThreadLock()
 
     public var supportsPlainI2C: Bool { functionality & UInt(I2C_FUNC_I2C) != 0 }
 
@@ -37,12 +37,10 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
         }
         self.fd = fd
         self.functionality = funcs
-        pthread_mutex_init(&lock, nil)
     }
 
     deinit {
         close(fd)
-        pthread_mutex_destroy(&lock)
     }
 
     static func openError(path: String, code: Int32) -> I2CError {
@@ -68,9 +66,7 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
     }
 
     private func locked<T>(_ body: () throws(I2CError) -> T) throws(I2CError) -> T {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        return try body()
+        try lock.withLock(body)
     }
 
     public func transaction(address: UInt16, _ operations: [I2COperation]) throws(I2CError) -> [[UInt8]] {
