@@ -57,9 +57,8 @@ public struct SpoolStatistics: Equatable, Sendable {
 public final class Spool {
     struct Segment {
         var path: String
+        /// The sequence the file is named after (its first record's).
         var firstSequence: UInt64
-        var lastSequence: UInt64
-        var count: Int
         var size: Int
         /// Each record's sequence and byte offset (12 bytes a record, about
         /// 2 MiB for a full 64 MiB spool): reading from a sequence and
@@ -67,6 +66,10 @@ public final class Spool {
         /// segment, which made replaying a backlog quadratic.
         var sequences: [UInt64] = []
         var offsets: [UInt32] = []
+
+        var count: Int { sequences.count }
+        /// An empty segment (just started) counts as ending at its name.
+        var lastSequence: UInt64 { sequences.last ?? firstSequence }
 
         /// The index of the first record with a sequence above `sequence`.
         func firstIndex(above sequence: UInt64) -> Int {
@@ -125,7 +128,7 @@ public final class Spool {
             let path = configuration.directory + "/" + name
             let bytes = try FileIO.readFile(path) ?? []
             var offset = 0
-            var segment = Segment(path: path, firstSequence: 0, lastSequence: 0, count: 0, size: 0)
+            var segment = Segment(path: path, firstSequence: 0, size: 0)
             scan: while true {
                 switch SpoolRecordFormat.decode(bytes, at: offset) {
                 case .end:
@@ -143,8 +146,6 @@ public final class Spool {
                         break scan
                     }
                     if segment.count == 0 { segment.firstSequence = record.sequence }
-                    segment.lastSequence = record.sequence
-                    segment.count += 1
                     segment.sequences.append(record.sequence)
                     segment.offsets.append(UInt32(offset))
                     offset += size
@@ -188,8 +189,6 @@ public final class Spool {
         try FileIO.writeAll(activeFD, bytes, path: activePath)
         segments[segments.count - 1].sequences.append(sequence)
         segments[segments.count - 1].offsets.append(UInt32(segments[segments.count - 1].size))
-        segments[segments.count - 1].lastSequence = sequence
-        segments[segments.count - 1].count += 1
         segments[segments.count - 1].size += bytes.count
         if oldestUnacknowledged == nil {
             oldestUnacknowledged = record.appendedAt
@@ -224,7 +223,7 @@ public final class Spool {
         let path = configuration.directory + "/" + name
         activeFD = try FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND)
         try FileIO.syncDirectory(of: path)
-        segments.append(Segment(path: path, firstSequence: firstSequence, lastSequence: firstSequence, count: 0, size: 0))
+        segments.append(Segment(path: path, firstSequence: firstSequence, size: 0))
     }
 
     /// Drops the oldest segments until `size` more bytes fit.
