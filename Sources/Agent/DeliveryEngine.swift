@@ -107,21 +107,19 @@ public actor DeliveryEngine {
     /// The connection came back: whatever was in flight may be lost with
     /// a broker that restarted, so send again from the acknowledgement.
     public func connectionRestored() {
-        let acknowledged = spool.statistics.acknowledgedUpTo
-        if cursor > acknowledged {
-            cursor = acknowledged
-            sentAt.removeAll()
-        }
-        abandonInFlight()
+        restartWindow(from: spool.statistics.acknowledgedUpTo)
         pump()
     }
 
-    /// Starts a new window: publishes still waiting for a PUBACK (made
-    /// before a reconnect or a resend) no longer count against it. Without
-    /// this, a PUBACK lost with a restarted broker would hold a window slot
-    /// forever; found by the daemon test with a 30 s broker outage, where
-    /// delivery stopped for good after the broker came back.
-    private func abandonInFlight() {
+    /// Go-back-N: send again from the acknowledgement, in a new window.
+    /// Publishes still waiting for a PUBACK (made before a reconnect or a
+    /// resend) no longer count against it. Without this, a PUBACK lost with
+    /// a restarted broker would hold a window slot forever; found by the
+    /// daemon test with a 30 s broker outage, where delivery stopped for
+    /// good after the broker came back.
+    private func restartWindow(from acknowledged: UInt64) {
+        cursor = acknowledged
+        sentAt.removeAll()
         generation &+= 1
         inFlight = 0
     }
@@ -130,9 +128,7 @@ public actor DeliveryEngine {
         let acknowledged = spool.statistics.acknowledgedUpTo
         if cursor < acknowledged { cursor = acknowledged }
         if let oldest = sentAt.first, ContinuousClock.now - oldest.at > resendAfter {
-            cursor = acknowledged
-            sentAt.removeAll()
-            abandonInFlight()
+            restartWindow(from: acknowledged)
         }
         guard inFlight < window else { return }
         let records: [SpoolRecord]
