@@ -109,7 +109,7 @@ public final class SQLiteStore: MessageCommitter, Sendable {
             // every stored successor.
             var highest = UInt64(bitPattern: try Int64.fetchOne(db, sql: "SELECT highest_contiguous FROM device WHERE serial = ?",
                                                                 arguments: [message.serial]) ?? 0)
-            highest = max(highest, stored ? message.floor : highest)
+            if stored { highest = max(highest, message.floor) }
             while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)",
                                     arguments: [message.serial, Int64(bitPattern: highest + 1)]) == true {
                 highest += 1
@@ -151,21 +151,22 @@ public final class SQLiteStore: MessageCommitter, Sendable {
 
     /// Rejections by reason, for one device ("" holds those that named none).
     public func rejections(serial: String) async throws -> [String: UInt64] {
-        try await pool.read { db in
-            var counts: [String: UInt64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT reason, count FROM rejection WHERE serial = ?", arguments: [serial]) {
-                counts[row["reason"]] = UInt64(row["count"] as Int64)
-            }
-            return counts
+        try await pool.read { db in try Self.rejections(db, serial: serial) }
+    }
+
+    private static func rejections(_ db: Database, serial: String) throws -> [String: UInt64] {
+        var counts: [String: UInt64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT reason, count FROM rejection WHERE serial = ?", arguments: [serial]) {
+            counts[row["reason"]] = UInt64(row["count"] as Int64)
         }
+        return counts
     }
 
     /// Per-device counts, for the API's device list.
     public func device(_ serial: String) async throws -> DeviceSummary? {
-        let rejected = try await rejections(serial: serial)
-        return try await pool.read { db in
+        try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
-            return DeviceSummary(serial: serial, accepted: UInt64(row["accepted"] as Int64), rejected: rejected,
+            return DeviceSummary(serial: serial, accepted: UInt64(row["accepted"] as Int64), rejected: try Self.rejections(db, serial: serial),
                                  firstSeen: row["first_seen"], lastSeen: row["last_seen"],
                                  highestContiguous: UInt64(bitPattern: row["highest_contiguous"] as Int64))
         }
