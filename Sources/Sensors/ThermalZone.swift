@@ -1,3 +1,4 @@
+import Hardware
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,15 +25,11 @@ public final class ThermalZone: Sensor {
 
     /// The zones under `root`, by index.
     public static func zones(root: String = defaultRoot) -> [Zone] {
-        guard let directory = opendir(root) else { return [] }
-        defer { closedir(directory) }
-        var zones: [Zone] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix("thermal_zone"), let index = Int(name.dropFirst("thermal_zone".count)) else { continue }
+        let zones = ((try? SystemFiles.names(in: root)) ?? []).compactMap { name -> Zone? in
+            guard name.hasPrefix("thermal_zone"), let index = Int(name.dropFirst("thermal_zone".count)) else { return nil }
             let path = "\(root)/\(name)"
-            let type = (try? readText("\(path)/type"))?.trimmingWhitespace ?? "unknown"
-            zones.append(Zone(index: index, type: type, path: path))
+            let type = (try? SystemFiles.text("\(path)/type"))?.trimmingWhitespace ?? "unknown"
+            return Zone(index: index, type: type, path: path)
         }
         return zones.sorted { $0.index < $1.index }
     }
@@ -59,26 +56,13 @@ public final class ThermalZone: Sensor {
 
     public func read() throws(SensorError) -> [SensorReading] {
         let text: String
-        do { text = try Self.readText("\(zone.path)/temp") } catch {
-            throw SensorError(code: "io", message: "\(name) (board-temperature): cannot read \(zone.path)/temp: \(String(cString: strerror(error.code)))")
+        do { text = try SystemFiles.text("\(zone.path)/temp") } catch {
+            throw SensorError(code: "io", message: "\(name) (board-temperature): cannot read \(zone.path)/temp: \(error.reason)")
         }
         guard let milli = Int(text.trimmingWhitespace) else {
             throw SensorError(code: "bad-value", message: "\(name) (board-temperature): \(zone.path)/temp holds \"\(text.trimmingWhitespace)\", not millidegrees")
         }
         return [.temperature(celsius: Double(milli) / 1000, range: Self.operatingRange)]
-    }
-
-    struct ReadError: Error { var code: Int32 }
-
-    /// A small sysfs file (a few bytes).
-    static func readText(_ path: String) throws(ReadError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadError(code: errno) }
-        defer { Glibc.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = Glibc.read(fd, &buffer, buffer.count)
-        guard count >= 0 else { throw ReadError(code: errno) }
-        return String(decoding: buffer.prefix(count), as: UTF8.self)
     }
 }
 

@@ -1,4 +1,5 @@
 import ConfigFile
+import Hardware
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,20 +14,16 @@ public struct BoardCatalog: Sendable {
 
     /// Loads every `*.yaml` in `directory`; a broken file is an error naming it.
     public static func load(directory: String) throws(ConfigError) -> BoardCatalog {
-        guard let handle = opendir(directory) else {
-            throw ConfigError(file: directory, line: 0, column: 0, key: "", message: "cannot read the board directory: \(String(cString: strerror(errno))); set FIELDPROOF_BOARDS to the project's boards/ directory")
+        let files: [String]
+        do { files = try SystemFiles.names(in: directory).filter { $0.hasSuffix(".yaml") } } catch {
+            throw ConfigError(file: directory, line: 0, column: 0, key: "", message: "cannot read the board directory: \(error.reason); set FIELDPROOF_BOARDS to the project's boards/ directory")
         }
-        var files: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".yaml") { files.append(name) }
-        }
-        closedir(handle)
         var boards: [Board] = []
         for name in files.sorted() {
             let path = "\(directory)/\(name)"
-            guard let text = readTextFile(path) else {
-                throw ConfigError(file: path, line: 0, column: 0, key: "", message: "cannot read: \(String(cString: strerror(errno)))")
+            let text: String
+            do { text = try SystemFiles.text(path) } catch {
+                throw ConfigError(file: path, line: 0, column: 0, key: "", message: "cannot read: \(error.reason)")
             }
             let board = try Board.parse(text, file: path)
             if let other = boards.first(where: { $0.name == board.name }) {
@@ -75,7 +72,7 @@ public struct BoardCatalog: Sendable {
     /// otherwise the named board, or an error listing the known ones.
     public func select(_ setting: String, modelPath: String = BoardCatalog.modelPath) throws(BoardError) -> Board {
         if setting == "auto" {
-            let model = readTextFile(modelPath) ?? ""
+            let model = (try? SystemFiles.text(modelPath)) ?? ""
             guard let board = detect(model: model) else {
                 throw BoardError("no board matches model \"\(model.replacingNulls)\" and there is no \(Self.genericName).yaml; known boards: \(boardNames)")
             }
@@ -93,20 +90,4 @@ public struct BoardCatalog: Sendable {
 extension String {
     /// The device tree's model string ends with a NUL.
     var replacingNulls: String { String(unicodeScalars.filter { $0 != "\0" && $0 != "\n" }) }
-}
-
-/// A small text file, or nil when it cannot be read.
-func readTextFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = read(fd, &buffer, buffer.count)
-        if count < 0 { return nil }
-        if count == 0 { break }
-        bytes += buffer.prefix(count)
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
