@@ -125,19 +125,23 @@ import TestSupport
         #expect(!status.paired)
     }
 
+    /// The sensors the daemon's status file lists (what it is running).
+    func sensorNames() -> [String] {
+        ((try? DeviceStatus.read(fromStateDirectory: stateDirectory)) ?? nil)?.sensors.map(\.name) ?? []
+    }
+
     @Test func sighupReloadsAValidConfigurationAndKeepsTheOldOneWhenTheNewIsBroken() async throws {
         let broker = try MosquittoBroker()
         defer { broker.stop() }
         let config = try writeConfig(port: broker.port, interval: "100ms")
         let process = try daemon(config)
         defer { process.signal(SIGKILL) }
-        func sensors() -> [String] { ((try? DeviceStatus.read(fromStateDirectory: stateDirectory)) ?? nil)?.sensors.map(\.name) ?? [] }
-        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity"] })
+        #expect(await waitUntil(seconds: 20) { sensorNames() == ["air", "humidity"] })
 
         let valid = try String(contentsOfFile: config, encoding: .utf8)
         try (valid + "\n  - name: light\n    driver: bh1750\n    interval: 100ms\n").write(toFile: config, atomically: true, encoding: .utf8)
         process.signal(SIGHUP)
-        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity", "light"] }, "\(log)")
+        #expect(await waitUntil(seconds: 20) { sensorNames() == ["air", "humidity", "light"] }, "\(log)")
 
         try (valid + "\n  - name: broken\n    driver: bme281\n").write(toFile: config, atomically: true, encoding: .utf8)
         process.signal(SIGHUP)
@@ -145,7 +149,7 @@ import TestSupport
         #expect(log.contains("unknown driver \"bme281\""))
         #expect(process.isRunning)
         try await Task.sleep(for: .milliseconds(500))
-        #expect(sensors() == ["air", "humidity", "light"], "still the last valid configuration")
+        #expect(sensorNames() == ["air", "humidity", "light"], "still the last valid configuration")
         #expect(await process.stop(signal: SIGTERM, timeout: 20))
         #expect(process.exitCode == 0)
     }
@@ -156,19 +160,18 @@ import TestSupport
         let config = try writeConfig(port: broker.port, interval: "100ms")
         let process = try daemon(config)
         defer { process.signal(SIGKILL) }
-        func sensors() -> [String] { ((try? DeviceStatus.read(fromStateDirectory: stateDirectory)) ?? nil)?.sensors.map(\.name) ?? [] }
-        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity"] })
+        #expect(await waitUntil(seconds: 20) { sensorNames() == ["air", "humidity"] })
         let first = try String(contentsOfFile: config, encoding: .utf8)
         let second = first + "\n  - name: light\n    driver: bh1750\n    interval: 100ms\n"
         try second.write(toFile: config, atomically: true, encoding: .utf8)
         process.signal(SIGHUP)
-        #expect(await waitUntil(seconds: 20) { sensors() == ["air", "humidity", "light"] }, "\(log)")
+        #expect(await waitUntil(seconds: 20) { sensorNames() == ["air", "humidity", "light"] }, "\(log)")
         // Parses, but cannot start: there is no such board file.
         try second.replacingOccurrences(of: "board: raspberry-pi-4b", with: "board: raspberry-pi-9").write(toFile: config, atomically: true, encoding: .utf8)
         process.signal(SIGHUP)
         #expect(await waitUntil(seconds: 20) { log.contains("cannot start with the new configuration") }, "\(log)")
         try await Task.sleep(for: .seconds(1))
-        #expect(sensors() == ["air", "humidity", "light"], "back to the configuration that was running, not the one it started with")
+        #expect(sensorNames() == ["air", "humidity", "light"], "back to the configuration that was running, not the one it started with")
         #expect(await process.stop(signal: SIGTERM, timeout: 20))
     }
 
