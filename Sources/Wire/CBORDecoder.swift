@@ -33,6 +33,22 @@ public enum CBORError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// The head of one data item, as `CBORDecoder.token(depth:)` reads it.
+enum CBORToken {
+    case unsigned(UInt64)
+    /// The negative integer −1 − n.
+    case negative(UInt64)
+    /// Where the string's bytes are in the input.
+    case bytes(Range<Int>)
+    case text(String)
+    case array(count: Int)
+    case map(count: Int)
+    case tag(UInt64)
+    case bool(Bool)
+    case null
+    case float(Double)
+}
+
 /// Limits that bound the work and memory any input can cause.
 public struct CBORLimits: Equatable, Sendable {
     public var maximumSize: Int
@@ -60,7 +76,7 @@ public struct CBORDecoder {
         guard bytes.count <= limits.maximumSize else { throw .tooLarge(size: bytes.count, limit: limits.maximumSize) }
         var decoder = CBORDecoder(bytes: bytes, limits: limits)
         let item = try decoder.item(depth: 0)
-        guard decoder.offset == bytes.count else { throw .trailingBytes(offset: decoder.offset) }
+        try decoder.requireEnd()
         return item
     }
 
@@ -127,7 +143,11 @@ public struct CBORDecoder {
         return Int(value)
     }
 
-    mutating func item(depth: Int) throws(CBORError) -> CBOR {
+    /// The head of the next data item, with strings read whole; counted
+    /// against the item and depth limits. Arrays and maps give their count:
+    /// the caller reads that many items next (maps: key, value, key, …), so
+    /// a known message shape can be read without building a tree.
+    mutating func token(depth: Int) throws(CBORError) -> CBORToken {
         guard depth <= limits.maximumDepth else { throw .tooDeep(limit: limits.maximumDepth) }
         items += 1
         guard items <= limits.maximumItems else { throw .tooManyItems(limit: limits.maximumItems) }
@@ -142,19 +162,35 @@ public struct CBORDecoder {
             return .negative(try argument(info, at: start))
         case 2:
             let count = try length(info, at: start, minimumItemSize: 1)
-            return .bytes(Array(try take(count)))
+            return .bytes(try take(count).indices)
         case 3:
             let count = try length(info, at: start, minimumItemSize: 1)
             guard let text = String(validating: try take(count), as: UTF8.self) else { throw .invalidUTF8(offset: start) }
             return .text(text)
         case 4:
-            let count = try length(info, at: start, minimumItemSize: 1)
+            return .array(count: try length(info, at: start, minimumItemSize: 1))
+        case 5:
+            return .map(count: try length(info, at: start, minimumItemSize: 2))
+        case 6:
+            return .tag(try argument(info, at: start))
+        default:
+            return try simpleOrFloat(info, at: start)
+        }
+    }
+
+    /// The next data item as a tree.
+    mutating func item(depth: Int) throws(CBORError) -> CBOR {
+        switch try token(depth: depth) {
+        case let .unsigned(value): return .unsigned(value)
+        case let .negative(value): return .negative(value)
+        case let .bytes(range): return .bytes(Array(bytes[range]))
+        case let .text(text): return .text(text)
+        case let .array(count):
             var elements: [CBOR] = []
             elements.reserveCapacity(count)
             for _ in 0..<count { elements.append(try item(depth: depth + 1)) }
             return .array(elements)
-        case 5:
-            let count = try length(info, at: start, minimumItemSize: 2)
+        case let .map(count):
             var pairs: [CBORPair] = []
             pairs.reserveCapacity(count)
             var previousKey: ArraySlice<UInt8>? = nil
@@ -170,15 +206,19 @@ public struct CBORDecoder {
                 pairs.append(CBORPair(key, try item(depth: depth + 1)))
             }
             return .map(pairs)
-        case 6:
-            let tag = try argument(info, at: start)
-            return .tagged(tag, try item(depth: depth + 1))
-        default:
-            return try simpleOrFloat(info, at: start)
+        case let .tag(tag): return .tagged(tag, try item(depth: depth + 1))
+        case let .bool(value): return .bool(value)
+        case .null: return .null
+        case let .float(value): return .float(value)
         }
     }
 
-    mutating func simpleOrFloat(_ info: UInt8, at start: Int) throws(CBORError) -> CBOR {
+    /// Throws unless every byte has been read.
+    func requireEnd() throws(CBORError) {
+        guard offset == bytes.count else { throw .trailingBytes(offset: offset) }
+    }
+
+    mutating func simpleOrFloat(_ info: UInt8, at start: Int) throws(CBORError) -> CBORToken {
         switch info {
         case 20: return .bool(false)
         case 21: return .bool(true)
@@ -210,8 +250,6 @@ public struct CBORDecoder {
 
     /// A float must use the shortest exact form (NaN only as half 0x7E00).
     func requirePreferred(_ value: Double, encodedSize: Int, at start: Int) throws(CBORError) {
-        var shortest: [UInt8] = []
-        CBOREncoder.appendFloat(value, to: &shortest)
-        if shortest.count != encodedSize { throw .nonPreferredFloat(offset: start) }
+        if CBOREncoder.floatSize(value) != encodedSize { throw .nonPreferredFloat(offset: start) }
     }
 }

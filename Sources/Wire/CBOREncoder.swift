@@ -87,6 +87,12 @@ public enum CBOREncoder {
         appendBigEndian(value.bitPattern, to: &output)
     }
 
+    /// How many bytes `appendFloat` writes for `value`.
+    static func floatSize(_ value: Double) -> Int {
+        if value.isNaN || HalfFloat.bits(exactly: value) != nil { return 3 }
+        return Double(Float(value)) == value ? 5 : 9
+    }
+
     static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to output: inout [UInt8]) {
         withUnsafeBytes(of: value.bigEndian) { output.append(contentsOf: $0) }
     }

@@ -44,35 +44,47 @@ public struct COSESign1: Equatable, Sendable {
     }
 
     /// Parses a tagged COSE_Sign1 and checks its shape: EdDSA, a kid, an
-    /// empty unprotected header, a 64-byte signature.
+    /// empty unprotected header, a 64-byte signature. Read token by token
+    /// (no `CBOR` tree: this runs for every message the aggregator gets),
+    /// with the decoder's rules and limits.
     public init(decoding bytes: [UInt8], limits: CBORLimits = .message) throws(WireError) {
-        let item: CBOR
-        do {
-            item = try CBORDecoder.decode(bytes, limits: limits)
-        } catch {
-            if case .tooLarge = error { throw .oversized(size: bytes.count, limit: limits.maximumSize) }
-            throw .malformed("not deterministic CBOR: \(error)")
+        guard bytes.count <= limits.maximumSize else { throw .oversized(size: bytes.count, limit: limits.maximumSize) }
+        var decoder = CBORDecoder(bytes: bytes, limits: limits)
+        func next(_ depth: Int) throws(WireError) -> CBORToken {
+            do { return try decoder.token(depth: depth) } catch { throw .malformed("not deterministic CBOR: \(error)") }
         }
-        guard case let .tagged(tag, content) = item, tag == Self.tag else { throw .malformed("not a COSE_Sign1 (CBOR tag 18)") }
-        guard case let .array(parts) = content, parts.count == 4 else { throw .malformed("COSE_Sign1 must be an array of 4") }
-        guard let protected = parts[0].bytes, let unprotected = parts[1].pairs, let payload = parts[2].bytes, let signature = parts[3].bytes else {
+        guard case .tag(Self.tag) = try next(0) else { throw .malformed("not a COSE_Sign1 (CBOR tag 18)") }
+        guard case .array(4) = try next(1) else { throw .malformed("COSE_Sign1 must be an array of 4") }
+        guard case let .bytes(protected) = try next(2) else { throw .malformed("COSE_Sign1 parts have the wrong types") }
+        guard case let .map(unprotectedCount) = try next(2) else { throw .malformed("COSE_Sign1 parts have the wrong types") }
+        guard unprotectedCount == 0 else { throw .malformed("the unprotected header must be empty") }
+        guard case let .bytes(payload) = try next(2), case let .bytes(signature) = try next(2) else {
             throw .malformed("COSE_Sign1 parts have the wrong types")
         }
-        guard unprotected.isEmpty else { throw .malformed("the unprotected header must be empty") }
+        do { try decoder.requireEnd() } catch { throw .malformed("not deterministic CBOR: \(error)") }
         guard signature.count == 64 else { throw .malformed("an Ed25519 signature is 64 bytes, not \(signature.count)") }
-        let header: CBOR
+        self.protectedHeader = Array(bytes[protected])
+        self.keyID = try Self.keyID(inProtectedHeader: protectedHeader)
+        self.payload = Array(bytes[payload])
+        self.signature = Array(bytes[signature])
+    }
+
+    /// The kid of a protected header that is exactly {1: -8, 4: kid}.
+    private static func keyID(inProtectedHeader protected: [UInt8]) throws(WireError) -> [UInt8] {
+        var decoder = CBORDecoder(bytes: protected, limits: CBORLimits(maximumSize: 256, maximumDepth: 2, maximumItems: 16))
+        let shape = WireError.malformed("the protected header must be exactly {1: -8 (EdDSA), 4: kid}")
         do {
-            header = try CBORDecoder.decode(protected, limits: CBORLimits(maximumSize: 256, maximumDepth: 2, maximumItems: 16))
+            guard protected.count <= 256 else { throw CBORError.tooLarge(size: protected.count, limit: 256) }
+            guard case .map(2) = try decoder.token(depth: 0), case .unsigned(1) = try decoder.token(depth: 1),
+                  case .negative(UInt64(-1 - algorithmEdDSA)) = try decoder.token(depth: 1), case .unsigned(4) = try decoder.token(depth: 1),
+                  case let .bytes(kid) = try decoder.token(depth: 1) else { throw shape }
+            try decoder.requireEnd()
+            return Array(protected[kid])
+        } catch let error as WireError {
+            throw error
         } catch {
             throw .malformed("protected header: \(error)")
         }
-        guard let pairs = header.pairs, pairs.count == 2, header[1]?.int64 == Self.algorithmEdDSA, let kid = header[4]?.bytes else {
-            throw .malformed("the protected header must be exactly {1: -8 (EdDSA), 4: kid}")
-        }
-        self.protectedHeader = protected
-        self.keyID = kid
-        self.payload = payload
-        self.signature = signature
     }
 
     /// Whether `publicKey` made the signature.

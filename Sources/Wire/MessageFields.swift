@@ -71,13 +71,20 @@ public enum Topics {
     public static func ack(_ serial: String) -> String { "fieldproof/v1/\(serial)/ack" }
     public static func epoch(_ id: String) -> String { "fieldproof/v1/epochs/\(id)" }
 
-    /// The serial in `fieldproof/v1/<serial>/<kind…>`, when the topic has that shape.
+    /// The serial in `fieldproof/v1/<serial>/<kind…>`, when the topic has that
+    /// shape (the serial a non-empty level). Compared byte by byte: this
+    /// runs for every message the aggregator receives.
     public static func serial(in topic: String, kind: String) -> String? {
-        let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
-        let kindParts = kind.split(separator: "/")
-        guard parts.count == 3 + kindParts.count, parts[0] == "fieldproof", parts[1] == "v1",
-              Array(parts.suffix(kindParts.count)) == kindParts, !parts[2].isEmpty else { return nil }
-        return String(parts[2])
+        let prefix = "fieldproof/v1/".utf8, suffix = kind.utf8, bytes = topic.utf8
+        guard bytes.count > prefix.count + 1 + suffix.count, bytes.starts(with: prefix), bytes.reversed().starts(with: suffix.reversed()) else {
+            return nil
+        }
+        let serialStart = bytes.index(bytes.startIndex, offsetBy: prefix.count)
+        let serialEnd = bytes.index(bytes.endIndex, offsetBy: -suffix.count - 1)
+        guard bytes[serialEnd] == UInt8(ascii: "/"), serialStart < serialEnd, !bytes[serialStart..<serialEnd].contains(UInt8(ascii: "/")) else {
+            return nil
+        }
+        return String(topic[serialStart..<serialEnd])
     }
 }
 

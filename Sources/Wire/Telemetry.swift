@@ -69,44 +69,77 @@ public struct Telemetry: Equatable, Sendable {
     }
 
     public init(decoding bytes: [UInt8]) throws(WireError) {
-        let item: CBOR
-        do { item = try CBORDecoder.decode(bytes) } catch { throw .malformed("Telemetry payload: \(error)") }
-        let fields = try MessageFields(item, type: MessageType.telemetry, name: "Telemetry")
-        serial = try fields.text(2, "serial", maximum: 64)
+        var reader = try MessageReader(bytes, type: MessageType.telemetry, name: "Telemetry")
+        var serial: String?, sequence: UInt64?, floor: UInt64?, timestamp: UInt64?, clockSynchronised: Bool?
+        var bootID: [UInt8]?, millisecondsSinceBoot: UInt64?, readings: [Reading]?, statuses: [SensorStatus]?
+        while let key = try reader.nextKey() {
+            switch key {
+            case 2: serial = try reader.text(2, "serial", maximum: 64)
+            case 3: sequence = try reader.uint(3, "sequence")
+            case 4: floor = try reader.uint(4, "floor")
+            case 5: timestamp = try reader.uint(5, "timestamp")
+            case 6: clockSynchronised = try reader.bool(6, "clock synchronised")
+            case 7: bootID = try reader.bytes(7, "boot id", count: 16)
+            case 8: millisecondsSinceBoot = try reader.uint(8, "milliseconds since boot")
+            case 9: readings = try Self.readings(&reader)
+            case 10: statuses = try Self.statuses(&reader)
+            default: try reader.skip(depth: 1)
+            }
+        }
+        guard let serial else { throw reader.missing(2, "serial") }
         guard Serial.isValid(serial) else { throw .malformed("serial \"\(serial)\" has characters other than letters, digits, '-' and '_'") }
-        sequence = try fields.uint(3, "sequence")
-        floor = try fields.uint(4, "floor")
+        guard let sequence else { throw reader.missing(3, "sequence") }
+        guard let floor else { throw reader.missing(4, "floor") }
         guard floor < sequence else { throw .malformed("floor \(floor) must be below the sequence \(sequence)") }
-        timestamp = try fields.uint(5, "timestamp")
-        clockSynchronised = try fields.bool(6, "clock synchronised")
-        bootID = try fields.bytes(7, "boot id", count: 16...16)
-        millisecondsSinceBoot = try fields.uint(8, "milliseconds since boot")
+        guard let timestamp else { throw reader.missing(5, "timestamp") }
+        guard let clockSynchronised else { throw reader.missing(6, "clock synchronised") }
+        guard let bootID else { throw reader.missing(7, "boot id") }
+        guard let millisecondsSinceBoot else { throw reader.missing(8, "milliseconds since boot") }
+        guard let readings else { throw reader.missing(9, "readings") }
+        guard let statuses else { throw reader.missing(10, "sensor statuses") }
+        self.init(serial: serial, sequence: sequence, floor: floor, timestamp: timestamp, clockSynchronised: clockSynchronised, bootID: bootID,
+                  millisecondsSinceBoot: millisecondsSinceBoot, readings: readings, statuses: statuses)
+    }
+
+    private static func readings(_ reader: inout MessageReader) throws(WireError) -> [Reading] {
+        let count = try reader.arrayCount(9, "readings", maximum: maximumReadings)
         var readings: [Reading] = []
-        for entry in try fields.array(9, "readings", maximum: Self.maximumReadings) {
-            guard let parts = entry.array, parts.count == 4, let sensor = parts[0].text, let quantity = parts[1].text, let unit = parts[3].text,
-                  sensor.utf8.count <= 64, quantity.utf8.count <= 64, unit.utf8.count <= 32 else {
+        readings.reserveCapacity(count)
+        for _ in 0..<count {
+            guard case .array(4) = try reader.token(depth: 2),
+                  case let .text(sensor) = try reader.token(depth: 3), sensor.utf8.count <= 64,
+                  case let .text(quantity) = try reader.token(depth: 3), quantity.utf8.count <= 64 else {
                 throw .malformed("a reading must be [sensor, quantity, value, unit]")
             }
             let value: Double
-            switch parts[2] {
+            switch try reader.token(depth: 3) {
             case let .float(number): value = number
-            case let number where number.int64 != nil: value = Double(number.int64 ?? 0)
+            case let .unsigned(number) where number <= UInt64(Int64.max): value = Double(Int64(number))
+            case let .negative(number) where number <= UInt64(Int64.max): value = Double(-1 - Int64(number))
             default: throw .malformed("a reading's value must be a number")
+            }
+            guard case let .text(unit) = try reader.token(depth: 3), unit.utf8.count <= 32 else {
+                throw .malformed("a reading must be [sensor, quantity, value, unit]")
             }
             readings.append(Reading(sensor: sensor, quantity: quantity, value: value, unit: unit))
         }
-        self.readings = readings
+        return readings
+    }
+
+    private static func statuses(_ reader: inout MessageReader) throws(WireError) -> [SensorStatus] {
+        let count = try reader.arrayCount(10, "sensor statuses", maximum: maximumReadings)
         var statuses: [SensorStatus] = []
-        for entry in try fields.array(10, "sensor statuses", maximum: Self.maximumReadings) {
-            guard let parts = entry.array, parts.count == 2, let sensor = parts[0].text, sensor.utf8.count <= 64 else {
+        statuses.reserveCapacity(count)
+        for _ in 0..<count {
+            guard case .array(2) = try reader.token(depth: 2), case let .text(sensor) = try reader.token(depth: 3), sensor.utf8.count <= 64 else {
                 throw .malformed("a sensor status must be [sensor, error code or null]")
             }
-            switch parts[1] {
+            switch try reader.token(depth: 3) {
             case .null: statuses.append(SensorStatus(sensor: sensor, errorCode: nil))
             case let .text(code) where code.utf8.count <= 32: statuses.append(SensorStatus(sensor: sensor, errorCode: code))
             default: throw .malformed("a sensor status code must be short text or null")
             }
         }
-        self.statuses = statuses
+        return statuses
     }
 }

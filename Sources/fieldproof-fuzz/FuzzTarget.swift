@@ -12,6 +12,9 @@ import Wire
 /// Invariants checked on every input, besides "never traps":
 /// - whatever the CBOR decoder accepts re-encodes to exactly the same bytes
 ///   (it accepts only core deterministic encoding);
+/// - what the Telemetry and COSE_Sign1 readers (token by token, no tree)
+///   accept, the tree decoder accepts too, and a Telemetry re-encodes to
+///   a message that decodes to the same value;
 /// - nothing the verifier accepts fails signature verification with the
 ///   registered key.
 enum FuzzTarget {
@@ -27,7 +30,15 @@ enum FuzzTarget {
             let again = CBOREncoder.encode(item)
             if again != bytes { fatalError("decoded CBOR does not re-encode to the same bytes") }
         }
-        _ = try? Telemetry(decoding: bytes)
+        // The token-by-token readers accept nothing the tree decoder refuses.
+        if let telemetry = try? Telemetry(decoding: bytes) {
+            guard (try? CBORDecoder.decode(bytes)) != nil, (try? Telemetry(decoding: telemetry.encode())) == telemetry else {
+                fatalError("Telemetry accepted bytes the tree decoder refuses, or does not round-trip")
+            }
+        }
+        if (try? COSESign1(decoding: bytes)) != nil, (try? CBORDecoder.decode(bytes)) == nil {
+            fatalError("COSE_Sign1 accepted bytes the tree decoder refuses")
+        }
         _ = try? Ack(decoding: bytes)
         _ = try? PairRequest(decodingBody: bytes)
         _ = try? PairResponse(decodingBody: bytes)
