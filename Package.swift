@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "fieldproof", targets: ["fieldproof"]),
         .executable(name: "fieldproof-bench", targets: ["fieldproof-bench"]),
+        .executable(name: "fieldproof-aggregator", targets: ["fieldproof-aggregator"]),
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Identity", targets: ["Identity"]),
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // C libraries enter only here, each wrapped once by one Swift module.
@@ -63,7 +65,7 @@ let package = Package(
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
-            "Agent", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware", "Station",
+            "Agent", "MQTT", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware", "Station",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -80,7 +82,17 @@ let package = Package(
 
         // The aggregator's stores: SQLite (GRDB) now, PostgreSQL next.
         .target(name: "AggregatorStore", dependencies: [
-            "Aggregator", "Wire", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            "Aggregator", "Wire", "Identity", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // The aggregator binary: the service and the operator's commands.
+        .executableTarget(name: "fieldproof-aggregator", dependencies: [
+            "Aggregator", "AggregatorStore", "Agent", "ConfigFile", "Identity", "MQTT", "Wire",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // libFuzzer target over the decoder and verifier (scripts/fuzz); in a

@@ -9,22 +9,27 @@ extension SQLiteStore: DeviceKeyRegistry {
     /// Binds `publicKey` as the device's key (pairing). A key bound before
     /// is retired: messages signed with it are rejected as revoked.
     public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) throws {
+        try pool.write { db in try Self.bindKey(db, serial: serial, publicKey: publicKey, at: time) }
+    }
+
+    static func bindKey(_ db: Database, serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) throws {
         let keyID = Data(KeyID.of(publicKey))
-        try pool.write { db in
-            try db.execute(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING", arguments: [serial])
-            try db.execute(sql: "UPDATE device_key SET retired = 1 WHERE serial = ? AND key_id != ?", arguments: [serial, keyID])
-            try db.execute(sql: """
-                INSERT INTO device_key (serial, key_id, public_key, bound_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (serial, key_id) DO UPDATE SET retired = 0, bound_at = excluded.bound_at
-                """, arguments: [serial, keyID, Data(publicKey.rawRepresentation), time])
-            try db.execute(sql: "UPDATE device SET revoked = 0 WHERE serial = ?", arguments: [serial])
-        }
+        try db.execute(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING", arguments: [serial])
+        try db.execute(sql: "UPDATE device_key SET retired = 1 WHERE serial = ? AND key_id != ?", arguments: [serial, keyID])
+        try db.execute(sql: """
+            INSERT INTO device_key (serial, key_id, public_key, bound_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (serial, key_id) DO UPDATE SET retired = 0, bound_at = excluded.bound_at
+            """, arguments: [serial, keyID, Data(publicKey.rawRepresentation), time])
+        try db.execute(sql: "UPDATE device SET revoked = 0 WHERE serial = ?", arguments: [serial])
     }
 
     /// The operator revoked the device: everything it sends is refused.
-    public func revoke(serial: String) throws {
+    /// Returns false for a serial the store does not know.
+    @discardableResult
+    public func revoke(serial: String) throws -> Bool {
         try pool.write { db in
             try db.execute(sql: "UPDATE device SET revoked = 1 WHERE serial = ?", arguments: [serial])
+            return db.changesCount > 0
         }
     }
 

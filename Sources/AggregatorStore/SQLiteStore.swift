@@ -76,6 +76,8 @@ public final class SQLiteStore: MessageCommitter, Sendable {
                 ALTER TABLE device ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        registerPairingMigrations(&migrator)
+        registerReadModelMigrations(&migrator)
         return migrator
     }
 
@@ -126,6 +128,7 @@ public final class SQLiteStore: MessageCommitter, Sendable {
                 INSERT INTO rejection (serial, reason, count) VALUES (?, ?, 1)
                 ON CONFLICT (serial, reason) DO UPDATE SET count = count + 1
                 """, arguments: [serial ?? "", reason])
+            try Self.recordRejectionMinute(db, at: Int64(Date().timeIntervalSince1970 * 1000))
         }
     }
 
@@ -154,7 +157,7 @@ public final class SQLiteStore: MessageCommitter, Sendable {
         try await pool.read { db in try Self.rejections(db, serial: serial) }
     }
 
-    private static func rejections(_ db: Database, serial: String) throws -> [String: UInt64] {
+    static func rejections(_ db: Database, serial: String) throws -> [String: UInt64] {
         var counts: [String: UInt64] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT reason, count FROM rejection WHERE serial = ?", arguments: [serial]) {
             counts[row["reason"]] = UInt64(row["count"] as Int64)
@@ -162,21 +165,36 @@ public final class SQLiteStore: MessageCommitter, Sendable {
         return counts
     }
 
-    /// Per-device counts, for the API's device list.
-    public func device(_ serial: String) async throws -> DeviceSummary? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
-            return DeviceSummary(serial: serial, accepted: UInt64(row["accepted"] as Int64), rejected: try Self.rejections(db, serial: serial),
-                                 firstSeen: row["first_seen"], lastSeen: row["last_seen"],
-                                 highestContiguous: UInt64(bitPattern: row["highest_contiguous"] as Int64))
-        }
-    }
-
     /// The SHA-256 of every message accepted in an epoch, sorted (the
     /// leaves of its Merkle tree).
     public func messageHashes(epochStart: Int64) async throws -> [[UInt8]] {
         try await pool.read { db in
             try Data.fetchAll(db, sql: "SELECT hash FROM message WHERE epoch_start = ? ORDER BY hash", arguments: [epochStart]).map { Array($0) }
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// One accepted message as stored.
+    public struct ExportedMessage: Sendable {
+        public var serial: String
+        public var sequence: UInt64
+        public var receivedAt: Int64
+        public var hash: [UInt8]
+        public var raw: [UInt8]
+    }
+
+    /// Every accepted message (optionally one device's), in (serial,
+    /// sequence) order, handed to `body` one at a time.
+    public func exportMessages(serial: String?, _ body: (ExportedMessage) throws -> Void) throws {
+        try pool.read { db in
+            let filter = serial == nil ? "" : "WHERE serial = ?"
+            let cursor = try Row.fetchCursor(db, sql: "SELECT serial, sequence, received_at, hash, raw FROM message \(filter) ORDER BY serial, sequence",
+                                             arguments: StatementArguments(serial.map { [$0] } ?? []))
+            while let row = try cursor.next() {
+                try body(ExportedMessage(serial: row["serial"], sequence: UInt64(bitPattern: row["sequence"] as Int64), receivedAt: row["received_at"],
+                                         hash: Array(row["hash"] as Data), raw: Array(row["raw"] as Data)))
+            }
         }
     }
 }

@@ -35,10 +35,13 @@ public enum DevicePairing {
         let envelope = try COSESign1(decoding: bytes)
         let maced = try MACedBody(decoding: envelope.payload)
         let response = try PairResponse(decodingBody: maced.body)
-        // "Unknown serial" cannot carry a MAC (there is no enrollment to key
-        // it); anything else must prove it comes from our enrollment's holder.
+        // Only an acceptance must prove it comes from our enrollment's
+        // holder (the MAC): the key it makes us pin is what everything else
+        // rests on. A refusal cannot carry a MAC we can check (after a wrong
+        // PIN our MAC key is not the enrollment's; an unknown serial has no
+        // enrollment), and believing a forged refusal costs only a retry.
         let macOK = KeyDerivation.macMatches(KeyDerivation.mac(key: request.macKey, body: maced.body), maced.mac)
-        guard macOK || response.result == .unknownSerial else {
+        guard macOK || response.result != .accepted else {
             throw .malformed("the pairing answer's MAC is wrong: it does not come from the aggregator that enrolled this device")
         }
         guard let aggregatorKey = try? Curve25519.Signing.PublicKey(rawRepresentation: response.aggregatorPublicKey),

@@ -47,8 +47,8 @@ struct StatusCommand: ParsableCommand {
 enum FileHandleText {
     /// Writes a line to standard error (fd 2; the C `stderr` global is
     /// shared mutable state to Swift 6).
-    static func standardError(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
+    static func standardError(_ line: String, newline: Bool = true) {
+        let bytes = Array((newline ? line + "\n" : line).utf8)
         _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 }

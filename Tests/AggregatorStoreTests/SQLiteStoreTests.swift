@@ -30,7 +30,7 @@ import TestSupport
         #expect(try await store.commit(message(1)) == CommitResult(stored: false, highestContiguous: 1))
         let tallies = try await store.tallies(serial: "dev-1")
         #expect(tallies.map(\.count) == [1, 1], "counted once")
-        #expect(try await store.device("dev-1")?.accepted == 1)
+        #expect(try await store.device(serial: "dev-1")?.accepted == 1)
     }
 
     @Test func highestContiguousWaitsForGapsAndMovesPastSettledOnes() async throws {
@@ -42,7 +42,7 @@ import TestSupport
         // The device dropped 5…9 from a full spool and says so with its floor.
         #expect(try await store.commit(message(10, floor: 9)).highestContiguous == 10)
         #expect(try await store.commit(message(12)).highestContiguous == 10)
-        #expect(try await store.device("dev-1")?.highestContiguous == 10)
+        #expect(try await store.device(serial: "dev-1")?.highestContiguous == 10)
     }
 
     @Test func talliesKeepCountMinMaxSumAndMeanPerDeviceMetricAndEpoch() async throws {
@@ -77,7 +77,7 @@ import TestSupport
         let (store, path) = try store()
         for sequence in UInt64(1)...50 { _ = try await store.commit(message(sequence)) }
         let reopened = try SQLiteStore(path: path, calendar: calendar)
-        #expect(try await reopened.device("dev-1")?.highestContiguous == 50)
+        #expect(try await reopened.device(serial: "dev-1")?.highestContiguous == 50)
         #expect(try await reopened.commit(message(50)).stored == false)
         #expect(try await reopened.messageHashes(epochStart: t0).count == 50)
     }
@@ -91,8 +91,8 @@ import TestSupport
                 }
             }
         }
-        #expect(try await store.device("dev-1")?.accepted == 200)
+        #expect(try await store.device(serial: "dev-1")?.accepted == 200)
         #expect(try await store.tallies(serial: "dev-1").first { $0.metric == "air/temperature" }?.count == 200)
-        #expect(try await store.device("dev-1")?.highestContiguous == 200)
+        #expect(try await store.device(serial: "dev-1")?.highestContiguous == 200)
     }
 }

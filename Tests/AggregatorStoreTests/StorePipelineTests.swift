@@ -70,14 +70,14 @@ struct SignedAcks: AckPublisher {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let rejected = try await store.rejections(serial: "dev-1").values.reduce(0, +)
-            if try await store.device("dev-1")?.accepted == 200 && rejected >= 4 { break }
+            if try await store.device(serial: "dev-1")?.accepted == 200 && rejected >= 4 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         try await Task.sleep(for: .milliseconds(300))
         subscriber.close()
         await runner.value
 
-        let summary = try #require(try await store.device("dev-1"))
+        let summary = try #require(try await store.device(serial: "dev-1"))
         #expect(summary.accepted == 200)
         #expect(summary.highestContiguous == 200)
         #expect(try await store.tallies(serial: "dev-1").first?.count == 200)

@@ -159,8 +159,8 @@ public struct AggregatorHTTPServer: Sendable {
 }
 
 /// Durations for operator input: `90s`, `30m`, `24h`, `7d`.
-enum DurationText {
-    static func parse(_ text: String) -> Duration? {
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
         let units: [(String, Int64)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, seconds) in units where text.hasSuffix(suffix) {
             guard let value = Int64(text.dropLast()), value > 0 else { return nil }

@@ -1,8 +1,8 @@
 /// Tallies as CSV (RFC 4180: CRLF line ends, quoted fields where needed).
-enum TallyCSV {
+public enum TallyCSV {
     static let header = ["device", "metric", "unit", "epoch_start_ms", "epoch_end_ms", "count", "min", "max", "sum", "mean"]
 
-    static func render(_ rows: [TallyRow]) -> String {
+    public static func render(_ rows: [TallyRow]) -> String {
         var lines = [header.joined(separator: ",")]
         for row in rows {
             lines.append([

@@ -1,0 +1,125 @@
+import Aggregator
+import Foundation
+import GRDB
+import Wire
+
+/// The API's and dashboard's queries answered from the SQLite file.
+extension SQLiteStore: AggregatorReadModel {
+    static func registerReadModelMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v4-rejection-minutes") { db in
+            // Rejections per minute, for the dashboard's chart (the
+            // per-device counts by reason are in `rejection`).
+            try db.execute(sql: """
+                CREATE TABLE rejection_minute (minute INTEGER PRIMARY KEY NOT NULL, count INTEGER NOT NULL);
+                CREATE INDEX message_received ON message (received_at);
+                """)
+        }
+    }
+
+    public func devices() async throws -> [DeviceSummary] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT serial FROM device ORDER BY serial").compactMap { try Self.summary(db, serial: $0) }
+        }
+    }
+
+    public func device(serial: String) async throws -> DeviceSummary? {
+        try await pool.read { db in try Self.summary(db, serial: serial) }
+    }
+
+    public func tallies(_ query: TallyQuery) async throws -> [TallyRow] {
+        try await tallies(serial: query.serial, from: query.from, to: query.to)
+    }
+
+    public func activity(buckets: Int, bucketMilliseconds: Int64, now: Int64) async throws -> [ActivityBucket] {
+        let first = (now / bucketMilliseconds - Int64(buckets - 1)) * bucketMilliseconds
+        return try await pool.read { db in
+            var accepted: [Int64: UInt64] = [:], rejected: [Int64: UInt64] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT (received_at / ?) * ? AS bucket, count(*) AS n FROM message WHERE received_at >= ? GROUP BY bucket
+                """, arguments: [bucketMilliseconds, bucketMilliseconds, first]) {
+                accepted[row["bucket"]] = UInt64(row["n"] as Int64)
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT minute, count FROM rejection_minute WHERE minute >= ?", arguments: [first]) {
+                let minute: Int64 = row["minute"]
+                rejected[minute / bucketMilliseconds * bucketMilliseconds, default: 0] += UInt64(row["count"] as Int64)
+            }
+            return (0..<Int64(buckets)).map { index in
+                let start = first + index * bucketMilliseconds
+                return ActivityBucket(start: start, accepted: accepted[start] ?? 0, rejected: rejected[start] ?? 0)
+            }
+        }
+    }
+
+    /// The newest value of each device's metrics with up to 30 before it,
+    /// decoded from the stored messages themselves.
+    public func latestReadings(limit: Int) async throws -> [LatestReading] {
+        try await pool.read { db in
+            var latest: [LatestReading] = []
+            for serial in try String.fetchAll(db, sql: "SELECT serial FROM device ORDER BY serial") {
+                let raws = try Data.fetchAll(db, sql: "SELECT raw FROM message WHERE serial = ? ORDER BY sequence DESC LIMIT 30",
+                                             arguments: [serial])
+                var byMetric: [String: LatestReading] = [:]
+                var order: [String] = []
+                for raw in raws.reversed() {
+                    guard let envelope = try? COSESign1(decoding: Array(raw)), let telemetry = try? Telemetry(decoding: envelope.payload) else { continue }
+                    for reading in telemetry.readings {
+                        let metric = "\(reading.sensor)/\(reading.quantity)"
+                        if byMetric[metric] == nil { order.append(metric) }
+                        var entry = byMetric[metric] ?? LatestReading(serial: serial, metric: metric, value: reading.value, unit: reading.unit,
+                                                                      at: Int64(clamping: telemetry.timestamp))
+                        entry.value = reading.value
+                        entry.at = Int64(clamping: telemetry.timestamp)
+                        entry.recent.append(reading.value)
+                        byMetric[metric] = entry
+                    }
+                }
+                latest += order.compactMap { byMetric[$0] }
+                if latest.count >= limit { break }
+            }
+            return Array(latest.prefix(limit))
+        }
+    }
+
+    public func epochs() async throws -> [EpochSummary] { [] }
+
+    public func epoch(id: String) async throws -> EpochSummary? { nil }
+
+    public func proof(epoch: String, serial: String, sequence: UInt64) async throws -> [UInt8]? { nil }
+
+    /// One device's summary. Coverage: readings received ÷ readings
+    /// expected from the intervals the device declared when it paired,
+    /// between its first and last message (per sensor, the quantity seen
+    /// most often counts as that sensor's samples).
+    static func summary(_ db: Database, serial: String) throws -> DeviceSummary? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
+        let keyID = try Data.fetchOne(db, sql: "SELECT key_id FROM device_key WHERE serial = ? AND retired = 0", arguments: [serial])
+        var summary = DeviceSummary(serial: serial, keyID: keyID.map { KeyID.hex(Array($0)) }, pairedAt: row["paired_at"],
+                                    revoked: row["revoked"], accepted: UInt64(row["accepted"] as Int64), rejected: try rejections(db, serial: serial),
+                                    firstSeen: row["first_seen"], lastSeen: row["last_seen"],
+                                    highestContiguous: UInt64(bitPattern: row["highest_contiguous"] as Int64))
+        if let first = summary.firstSeen, let last = summary.lastSeen {
+            var expected = 0.0, received = 0.0
+            for sensor in try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial]) {
+                let interval: Int64 = sensor["interval_ms"]
+                guard interval > 0 else { continue }
+                let name: String = sensor["name"]
+                expected += Double((last - first) / interval + 1)
+                received += Double(try Int64.fetchOne(db, sql: """
+                    SELECT max(n) FROM (SELECT sum(count) AS n FROM tally WHERE serial = ? AND metric LIKE ? ESCAPE '\\' GROUP BY metric)
+                    """, arguments: [serial, likePrefix(name) + "/%"]) ?? 0)
+            }
+            if expected > 0 { summary.coverage = min(1, received / expected) }
+        }
+        return summary
+    }
+
+    static func likePrefix(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    static func recordRejectionMinute(_ db: Database, at time: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO rejection_minute (minute, count) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET count = count + 1
+            """, arguments: [time / 60_000 * 60_000])
+    }
+}

@@ -1,0 +1,72 @@
+import Aggregator
+import AggregatorStore
+import ArgumentParser
+import ConfigFile
+import Crypto
+import Foundation
+import Identity
+
+/// What every command needs: the checked configuration, the store and
+/// (for `serve` and `enroll`) the aggregator's signing key.
+struct AggregatorContext {
+    let configuration: AggregatorConfiguration
+    let store: SQLiteStore
+
+    /// Loads and checks the configuration; an error is printed with file,
+    /// line, column and fix, and the exit status is 78 (EX_CONFIG).
+    static func load(_ options: ConfigOption) throws -> AggregatorContext {
+        let configuration: AggregatorConfiguration
+        do {
+            guard let text = try? String(contentsOfFile: options.config, encoding: .utf8) else {
+                throw ValidationError("cannot read \(options.config): pass --config with the aggregator's configuration file (example: config/aggregator.yaml)")
+            }
+            configuration = try AggregatorConfiguration.parse(text, file: options.config)
+        } catch let error as ConfigError {
+            Output.error("\(error)")
+            throw ExitCode(ConfigError.exitCode)
+        }
+        guard case let .sqlite(path) = configuration.store else {
+            Output.error("\(options.config): store kind postgres is not available in this build; use kind: sqlite")
+            throw ExitCode(ConfigError.exitCode)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            let store = try SQLiteStore(path: path, calendar: EpochCalendar(length: configuration.epochLength, grace: configuration.epochGrace))
+            return AggregatorContext(configuration: configuration, store: store)
+        } catch {
+            Output.error("cannot open the store \(path): \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The aggregator's Ed25519 key: `aggregator.key` in the state
+    /// directory (32 random bytes, mode 0600), made on first use. Devices
+    /// pin its public key when they pair.
+    func signingKey() throws -> Curve25519.Signing.PrivateKey {
+        let path = configuration.stateDirectory + "/aggregator.key"
+        let seed = try DeviceSecret.loadOrCreate(at: path)
+        return try Curve25519.Signing.PrivateKey(rawRepresentation: seed.bytes)
+    }
+}
+
+enum Output {
+    static func line(_ text: String) {
+        print(text)
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(("fieldproof-aggregator: " + text + "\n").utf8))
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+enum Now {
+    static func milliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,186 @@
+import Agent
+import Aggregator
+import AggregatorStore
+import Crypto
+import Hummingbird
+import Identity
+import Logging
+import MQTT
+import ServiceLifecycle
+import Wire
+
+/// The running aggregator: one MQTT client (telemetry and pairing
+/// requests in, Acks and pairing answers out), the verification pipeline
+/// over the SQLite store, and the HTTP server, under one ServiceGroup that
+/// shuts down gracefully on SIGTERM/SIGINT.
+struct AggregatorService {
+    let configuration: AggregatorConfiguration
+    let store: SQLiteStore
+    let key: Curve25519.Signing.PrivateKey
+    let logger: Logger
+    let metrics = AggregatorMetrics()
+    let client: MQTTClient
+
+    init(context: AggregatorContext, key: Curve25519.Signing.PrivateKey, logger: Logger) throws {
+        configuration = context.configuration
+        store = context.store
+        self.key = key
+        self.logger = logger
+        let broker = configuration.broker
+        var mqtt = MQTTConfiguration(host: broker.host, port: broker.port, clientID: broker.clientID)
+        mqtt.username = broker.username
+        mqtt.password = broker.password
+        if let ca = broker.caFile {
+            mqtt.tls = MQTTTLSConfiguration(caFile: ca, certificateFile: broker.certificateFile, keyFile: broker.keyFile)
+        }
+        // Shared subscriptions are MQTT 5. A persistent session lets the
+        // broker keep what arrives while the aggregator restarts.
+        if broker.sharedGroup != nil { mqtt.protocolVersion = .v5 }
+        mqtt.cleanSession = false
+        // Back-pressure: when verification falls behind, libmosquitto's
+        // thread stops reading and the broker holds the rest.
+        mqtt.incomingQueueLimit = configuration.verification.queueLimit
+        client = try MQTTClient(configuration: mqtt)
+    }
+
+    /// `$share/<group>/<filter>` when several aggregators split the stream.
+    func filter(_ base: String) -> String {
+        configuration.broker.sharedGroup.map { "$share/\($0)/\(base)" } ?? base
+    }
+
+    func run() async throws {
+        try await client.connect()
+        try await client.subscribe(filter("fieldproof/v1/+/telemetry"), qos: .atLeastOnce)
+        try await client.subscribe(filter("fieldproof/v1/+/pair/req"), qos: .atLeastOnce)
+        logger.info("connected", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)",
+                                            "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))"])
+
+        let workers = configuration.verification.workers > 0 ? configuration.verification.workers : System.coreCount
+        let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(registry: store), committer: store,
+                                            acks: SignedAckPublisher(client: client, key: key), workers: workers, metrics: metrics, logger: logger)
+        let pairing = PairingResponder(store: store, client: client, key: key, maximumAge: configuration.pairing.maximumRequestAge, logger: logger)
+        let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
+                                        operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
+                                                                    pinLength: configuration.pairing.pinLength),
+                                        operatorToken: configuration.http.operatorToken, metrics: metrics, logger: logger)
+        let notifier = SystemdNotifier()
+        let logger = logger
+        let application = http.application { port in
+            logger.info("HTTP API and dashboard on http://\(configuration.http.host):\(port)/")
+            notifier.ready(status: "verifying; HTTP on port \(port)")
+        }
+        let ingest = IngestService(client: client, pipeline: pipeline, pairing: pairing)
+        var services: [any Service] = [application, ingest]
+        if let interval = notifier.watchdogMicroseconds {
+            services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2))))
+        }
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        notifier.stopping()
+        logger.info("stopped")
+    }
+}
+
+/// Reads the broker's messages: pairing requests are answered on the spot,
+/// telemetry goes through the pipeline. On graceful shutdown the client
+/// closes, the stream ends, and the pipeline finishes what is in flight.
+struct IngestService<Verifier: MessageVerifier, Committer: MessageCommitter>: Service where Verifier.Accepted == Committer.Accepted {
+    let client: MQTTClient
+    let pipeline: VerificationPipeline<Verifier, Committer>
+    let pairing: PairingResponder
+
+    func run() async throws {
+        let pairing = pairing
+        let messages = client.messages.compactMap { message -> IncomingMessage? in
+            if message.topic.hasSuffix("/pair/req") {
+                await pairing.answer(message)
+                return nil
+            }
+            return IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: Now.milliseconds())
+        }
+        let client = client
+        await withGracefulShutdownHandler {
+            await pipeline.run(messages, now: { Now.milliseconds() })
+        } onGracefulShutdown: {
+            client.close()
+        }
+    }
+}
+
+/// `WATCHDOG=1` at half the interval systemd asked for, while the service runs.
+struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            notifier.watchdog()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// Publishes the signed Ack (retained) after a commit moved a device's
+/// highest contiguous sequence.
+struct SignedAckPublisher: AckPublisher {
+    let client: MQTTClient
+    let key: Curve25519.Signing.PrivateKey
+
+    func publishAck(serial: String, upTo sequence: UInt64) async throws {
+        let signed = try PairingAuthority.ack(serial: serial, upTo: sequence, aggregatorKey: key, now: UInt64(Now.milliseconds()))
+        try await client.publish(topic: Topics.ack(serial), payload: signed, qos: .atLeastOnce, retain: true)
+    }
+}
+
+/// Answers `fieldproof/v1/<serial>/pair/req`: the store judges the request
+/// against the enrollment (and binds the key) in one transaction; the
+/// answer is signed by the aggregator and MACed with the enrollment's
+/// verifier.
+struct PairingResponder: Sendable {
+    let store: SQLiteStore
+    let client: MQTTClient
+    let key: Curve25519.Signing.PrivateKey
+    let maximumAge: Duration
+    let logger: Logger
+
+    func answer(_ message: MQTTMessage) async {
+        // The request itself, to answer it; what cannot be read gets no answer.
+        guard let envelope = try? COSESign1(decoding: message.payload), let maced = try? MACedBody(decoding: envelope.payload),
+              let request = try? PairRequest(decodingBody: maced.body) else {
+            logger.warning("unreadable pairing request", metadata: ["topic": "\(message.topic)"])
+            return
+        }
+        let now = Now.milliseconds()
+        do {
+            let (decision, verifier) = try store.pair(bytes: message.payload, topic: message.topic, now: now, maximumAge: maximumAge)
+            logger.info("pairing request", metadata: ["serial": "\(request.serial)", "decision": "\(Self.describe(decision))"])
+            if case .malformed = decision { return }
+            let answer = try PairingAuthority.response(to: request, decision: decision, verifier: verifier, aggregatorKey: key, now: UInt64(now))
+            try await client.publish(topic: Topics.pairResponse(request.serial), payload: answer, qos: .atLeastOnce, retain: false)
+        } catch {
+            logger.error("pairing request failed", metadata: ["serial": "\(request.serial)", "reason": "\(error)"])
+        }
+    }
+
+    static func describe(_ decision: PairingAuthority.Decision) -> String {
+        switch decision {
+        case let .accepted(publicKey, _): return "accepted, key \(KeyID.hex(KeyID.of(rawPublicKey: publicKey)))"
+        case let .wrongPIN(left): return "wrong PIN, \(left) attempts left"
+        case .expired: return "expired"
+        case .locked: return "locked"
+        case .alreadyUsed: return "PIN already used"
+        case .unknownSerial: return "unknown serial"
+        case .stale: return "stale or replayed"
+        case let .malformed(reason): return "malformed: \(reason)"
+        }
+    }
+}
+
+enum System {
+    static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

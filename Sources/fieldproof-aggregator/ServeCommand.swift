@@ -1,0 +1,53 @@
+import Agent
+import Aggregator
+import AggregatorStore
+import ArgumentParser
+import Logging
+
+/// `serve`: the service. Subscribes to telemetry and pairing requests,
+/// verifies, tallies, acknowledges, and serves the HTTP API and dashboard
+/// until SIGTERM or SIGINT (then it stops taking messages, finishes those
+/// in flight and exits 0).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the aggregator service.",
+        discussion: "Example: fieldproof-aggregator serve --config /etc/fieldproof/aggregator.yaml"
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let context = try AggregatorContext.load(options)
+        let level = Self.level(context.configuration.logLevel)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "fieldproof-aggregator")
+        logger.logLevel = level
+        let service: AggregatorService
+        do {
+            service = try AggregatorService(context: context, key: try context.signingKey(), logger: logger)
+        } catch {
+            Output.error("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        do {
+            try await service.run()
+        } catch {
+            Output.error("stopped: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    static func level(_ name: String) -> Logger.Level {
+        switch name {
+        case "error": return .error
+        case "warning": return .warning
+        case "debug": return .debug
+        default: return .info
+        }
+    }
+}
