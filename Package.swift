@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [
-            "Agent", "TestSupport", "fieldproof", "fieldproof-fuzz", "Wire", "Identity", "MQTT",
+            "Agent", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "Wire", "Identity", "MQTT",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Crypto
+import FoundationEssentials
 import Identity
 import MQTT
 import Station
@@ -57,6 +58,8 @@ struct PairCommand: AsyncParsableCommand {
         }
         let secret: DeviceSecret
         do {
+            try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
             secret = try DeviceSecret.loadOrCreate(at: configuration.stateDirectory + "/device.secret")
         } catch {
             return try finish(.failed, "\(error)", serial: serial)

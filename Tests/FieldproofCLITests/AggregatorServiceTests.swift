@@ -1,0 +1,172 @@
+@testable import Agent
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TestSupport
+
+/// The real `fieldproof-aggregator` and `fieldproof` binaries against a real
+/// broker: enrollment, pairing outcomes, signed telemetry tallied exactly
+/// once through a `kill -9` of the aggregator, the API, and SIGTERM.
+@Suite(.serialized) struct AggregatorServiceTests {
+    let directory: String
+
+    init() throws {
+        directory = try TemporaryDirectory.make(prefix: "aggregator-service").path
+    }
+
+    var aggregatorConfig: String { directory + "/aggregator.yaml" }
+    var aggregatorLog: String { directory + "/aggregator.log" }
+    func stateDirectory(_ serial: String) -> String { directory + "/" + serial }
+
+    func writeAggregatorConfig(brokerPort: Int, httpPort: Int) throws {
+        try """
+            state_directory: \(directory)/aggregator
+            log_level: warning
+            broker:
+              port: \(brokerPort)
+            http:
+              port: \(httpPort)
+            pairing:
+              max_attempts: 3
+            """.write(toFile: aggregatorConfig, atomically: true, encoding: .utf8)
+    }
+
+    func writeDeviceConfig(_ serial: String, brokerPort: Int) throws -> String {
+        let path = directory + "/\(serial).yaml"
+        try """
+            serial: \(serial)
+            state_directory: \(stateDirectory(serial))
+            simulate: true
+            board: raspberry-pi-4b
+            broker:
+              port: \(brokerPort)
+              reconnect_max_delay: 300ms
+            publishing:
+              resend_after: 1s
+            sensors:
+              - {name: air, driver: bme280, interval: 50ms}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func aggregator(_ arguments: String...) async throws -> ProcessRunner.Result {
+        let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
+        return try await ProcessRunner.runDetached(binary.path, arguments + ["--config", aggregatorConfig])
+    }
+
+    func fieldproof(_ arguments: [String]) async throws -> ProcessRunner.Result {
+        let binary = try #require(ProjectPaths.product("fieldproof"))
+        return try await ProcessRunner.runDetached(binary.path, arguments)
+    }
+
+    func serve() throws -> ChildProcess {
+        let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
+        return try ChildProcess(binary.path, ["serve", "--config", aggregatorConfig], outputFile: aggregatorLog)
+    }
+
+    func enroll(_ serial: String, expires: String = "1h") async throws -> String {
+        let result = try await aggregator("enroll", "--serial", serial, "--expires", expires, "--json")
+        #expect(result.status == 0, "\(result.output)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: String]
+        return try #require(object?["pin"])
+    }
+
+    func device(_ serial: String) async throws -> [String: Any] {
+        let result = try await aggregator("devices", "show", serial, "--json")
+        return (try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+
+    var log: String { (try? String(contentsOfFile: aggregatorLog, encoding: .utf8)) ?? "" }
+
+    @Test func pairingOutcomesAndExactlyOnceTalliesThroughAKill9() async throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let httpPort = try LoopbackNetwork.freePort()
+        try writeAggregatorConfig(brokerPort: broker.port, httpPort: httpPort)
+        let good = try writeDeviceConfig("dev-good", brokerPort: broker.port)
+        let locked = try writeDeviceConfig("dev-locked", brokerPort: broker.port)
+
+        // A config error names the place and exits 78.
+        try "broker:\n  port: nope\n".write(toFile: directory + "/bad.yaml", atomically: true, encoding: .utf8)
+        let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
+        let bad = try await ProcessRunner.runDetached(binary.path, ["serve", "--config", directory + "/bad.yaml"])
+        #expect(bad.status == 78 && bad.output.contains("bad.yaml:2"), "\(bad.output)")
+
+        let goodPIN = try await enroll("dev-good")
+        _ = try await enroll("dev-locked")
+        let expiredPIN = try await enroll("dev-expired", expires: "1s")
+        var service = try serve()
+        #expect(await waitUntil(seconds: 20) { LoopbackNetwork.accepts(port: httpPort) }, "\(log)")
+
+        // Wrong PIN until locked; then even the right one is refused.
+        let wrong = try await fieldproof(["pair", "--config", locked, "--pin", "000000"])
+        #expect(wrong.status == 2 && wrong.output.contains("wrong PIN: 2 attempts left"), "\(wrong.output)")
+        _ = try await fieldproof(["pair", "--config", locked, "--pin", "000000"])
+        let third = try await fieldproof(["pair", "--config", locked, "--pin", "000000"])
+        #expect(third.status == 4 && third.output.contains("locked"), "\(third.output)")
+        // Expired PIN (enrolled for 1 s), unknown serial.
+        let expired = try await fieldproof(["pair", "--config", locked, "--serial", "dev-expired", "--pin", expiredPIN])
+        #expect(expired.status == 3, "\(expired.output)")
+        let unknown = try await fieldproof(["pair", "--config", locked, "--serial", "dev-nobody", "--pin", "123456"])
+        #expect(unknown.status == 5 && unknown.output.contains("enroll --serial dev-nobody"), "\(unknown.output)")
+
+        // The right PIN pairs once; used again it is refused.
+        let paired = try await fieldproof(["pair", "--config", good, "--pin", goodPIN])
+        #expect(paired.status == 0 && paired.output.contains("paired dev-good: key id"), "\(paired.output)")
+        let reused = try await fieldproof(["pair", "--config", good, "--pin", goodPIN])
+        #expect(reused.status == 3, "\(reused.output)")
+        #expect(try await device("dev-good")["keyID"] as? String != nil)
+
+        // The daemon publishes at 20 Hz; the aggregator is killed with -9
+        // mid-stream and restarted.
+        let daemonBinary = try #require(ProjectPaths.product("fieldproof"))
+        let daemon = try ChildProcess(daemonBinary.path, ["run", "--config", good], outputFile: directory + "/daemon.log")
+        #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["accepted"] as? Int ?? 0) >= 40 }, "\(log)")
+        #expect(await service.stop(signal: SIGKILL, timeout: 5))
+        try await Task.sleep(for: .seconds(2))
+        service = try serve()
+        try await Task.sleep(for: .seconds(2))
+        #expect(await daemon.stop(signal: SIGTERM, timeout: 20))
+        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory("dev-good")))
+        let last = status.lastSequence
+        #expect(last > 60)
+        // Every sequence tallied exactly once: the daemon re-sends what was
+        // not acknowledged, the store ignores what it already has.
+        let settled = try await waitUntil(seconds: 30) {
+            let summary = try await device("dev-good")
+            return (summary["highestContiguous"] as? Int ?? 0) >= Int(last)
+        }
+        let summary = try await device("dev-good")
+        #expect(settled, "\(summary) vs last sequence \(last)")
+        #expect(summary["accepted"] as? Int == Int(last), "each of \(last) sequences counted once: \(summary)")
+        let tallies = try await aggregator("tally", "--device", "dev-good", "--json")
+        let rows = try JSONSerialization.jsonObject(with: Data(tallies.output.utf8)) as? [[String: Any]] ?? []
+        let temperature = rows.filter { $0["metric"] as? String == "air/temperature" }.compactMap { $0["count"] as? Int }.reduce(0, +)
+        #expect(temperature == Int(last), "\(tallies.output)")
+
+        // The API shows the same, and the device list knows the locked one.
+        let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/devices/dev-good")!)
+        let api = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        #expect(api?["accepted"] as? Int == Int(last))
+        let list = try await aggregator("devices", "list")
+        #expect(list.output.contains("dev-locked") && list.output.contains("enrolled"), "\(list.output)")
+
+        // Revoked: what the device sends next is refused as revoked_key.
+        #expect(try await aggregator("devices", "revoke", "dev-good").status == 0)
+        #expect(try await device("dev-good")["revoked"] as? Bool == true)
+
+        #expect(await service.stop(signal: SIGTERM, timeout: 20))
+        #expect(service.exitCode == 0, "graceful stop: \(log)")
+    }
+}
