@@ -80,12 +80,6 @@ extension SQLiteStore: AggregatorReadModel {
         }
     }
 
-    public func epochs() async throws -> [EpochSummary] { [] }
-
-    public func epoch(id: String) async throws -> EpochSummary? { nil }
-
-    public func proof(epoch: String, serial: String, sequence: UInt64) async throws -> [UInt8]? { nil }
-
     /// One device's summary. Coverage: readings received ÷ readings
     /// expected from the intervals the device declared when it paired,
     /// between its first and last message (per sensor, the quantity seen

@@ -78,6 +78,7 @@ public final class SQLiteStore: MessageCommitter, Sendable {
         }
         registerPairingMigrations(&migrator)
         registerReadModelMigrations(&migrator)
+        registerEpochMigrations(&migrator)
         return migrator
     }
 
@@ -85,11 +86,12 @@ public final class SQLiteStore: MessageCommitter, Sendable {
         let calendar = calendar
         return try await pool.write { db in
             let epoch = calendar.start(of: message.timestamp)
+            let merkleEpoch = try Self.merkleEpoch(db, deviceEpoch: epoch, receivedAt: message.receivedAt, calendar: calendar)
             try db.execute(sql: """
-                INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """, arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
-                                 message.timestamp, message.receivedAt, epoch])
+                                 message.timestamp, message.receivedAt, epoch, merkleEpoch])
             let stored = db.changesCount > 0
             try db.execute(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING", arguments: [message.serial])
             if stored {
@@ -163,14 +165,6 @@ public final class SQLiteStore: MessageCommitter, Sendable {
             counts[row["reason"]] = UInt64(row["count"] as Int64)
         }
         return counts
-    }
-
-    /// The SHA-256 of every message accepted in an epoch, sorted (the
-    /// leaves of its Merkle tree).
-    public func messageHashes(epochStart: Int64) async throws -> [[UInt8]] {
-        try await pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT hash FROM message WHERE epoch_start = ? ORDER BY hash", arguments: [epochStart]).map { Array($0) }
-        }
     }
 }
 

@@ -60,6 +60,8 @@ public enum MessageType {
     public static let pairRequest: UInt64 = 2
     public static let pairResponse: UInt64 = 3
     public static let ack: UInt64 = 4
+    public static let epochRoot: UInt64 = 5
+    public static let inclusionProof: UInt64 = 6
 }
 
 /// Topics (`fieldproof/v1/<serial>/…`).

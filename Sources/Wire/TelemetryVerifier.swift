@@ -49,6 +49,12 @@ public struct VerifiedTelemetry: Sendable {
     public var raw: [UInt8]
     public var keyID: [UInt8]
 
+    public init(telemetry: Telemetry, raw: [UInt8], keyID: [UInt8]) {
+        self.telemetry = telemetry
+        self.raw = raw
+        self.keyID = keyID
+    }
+
     /// SHA-256 of `raw` (the epoch's Merkle leaf), computed when the store
     /// asks for it rather than by the verifier: a message can still turn
     /// out to be a duplicate at commit, and hashing cost ~1 µs per message.

@@ -70,7 +70,9 @@ struct AggregatorService {
             notifier.ready(status: "verifying; HTTP on port \(port)")
         }
         let ingest = IngestService(client: client, pipeline: pipeline, pairing: pairing)
-        var services: [any Service] = [application, ingest]
+        let sealer = EpochSealer(store: store, client: client, key: key, logger: logger,
+                                 interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))))
+        var services: [any Service] = [application, ingest, sealer]
         if let interval = notifier.watchdogMicroseconds {
             services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2))))
         }
@@ -104,6 +106,44 @@ struct IngestService<Verifier: MessageVerifier, Committer: MessageCommitter>: Se
             await pipeline.run(messages, now: { Now.milliseconds() })
         } onGracefulShutdown: {
             client.close()
+        }
+    }
+}
+
+/// Seals each epoch once its end and grace period have passed: the signed
+/// Merkle root is stored and published, retained, on
+/// `fieldproof/v1/epochs/<id>`. A root that could not be published is
+/// published again on the next pass.
+struct EpochSealer: Service {
+    let store: SQLiteStore
+    let client: MQTTClient
+    let key: Curve25519.Signing.PrivateKey
+    let logger: Logger
+    let interval: Duration
+
+    func run() async throws {
+        var unpublished: [(id: String, signed: [UInt8])] = []
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                for start in try store.closableEpochs(now: Now.milliseconds()) {
+                    guard let (root, signed) = try store.seal(epochStart: start, key: key, now: Now.milliseconds()) else { continue }
+                    logger.info("epoch sealed", metadata: ["epoch": "\(root.id)", "messages": "\(root.messageCount)",
+                                                           "root": "\(KeyID.hex(root.root))"])
+                    unpublished.append((root.id, signed))
+                }
+            } catch {
+                logger.error("sealing epochs failed; retrying", metadata: ["reason": "\(error)"])
+            }
+            var failed: [(id: String, signed: [UInt8])] = []
+            for epoch in unpublished {
+                do {
+                    try await client.publish(topic: Topics.epoch(epoch.id), payload: epoch.signed, qos: .atLeastOnce, retain: true)
+                } catch {
+                    failed.append(epoch)
+                }
+            }
+            unpublished = failed
+            try? await Task.sleep(for: interval)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import FoundationEssentials
+import Identity
 import Wire
 
 /// `fieldproof decode`: prints any Fieldproof message readably and, with a
@@ -14,10 +15,17 @@ struct DecodeCommand: ParsableCommand {
             Pairing messages carry their own key and are checked with it; Telemetry
             and Ack need --key (the device's or the aggregator's public key, hex or base64).
 
+            With --proof, FILE is an inclusion proof from the aggregator
+            (GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}): the device's signature,
+            the Merkle path to the epoch root and, with --key or a paired identity in
+            --state-directory, the aggregator's signature on the root are checked offline.
+            Exit status 2 when anything does not verify.
+
             Examples:
               mosquitto_sub -t 'fieldproof/v1/fp-0001/telemetry' -C 1 -N > msg.cbor && fieldproof decode msg.cbor --key 3d40…660c
               fieldproof decode --hex d28443a10127a0…
               fieldproof decode message.b64 --base64 --json
+              curl -s http://aggregator:8080/api/v1/epochs/2026-11-25T17:00Z-1h/proofs/fp-0001/42 | fieldproof decode --proof -
             """
     )
 
@@ -28,6 +36,8 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "The input is base64 text.") var base64 = false
     @Option(help: "Public key to check the signature with (32 bytes, hex or base64).") var key: String?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "The input is an inclusion proof: check it offline.") var proof = false
+    @Option(help: "With --proof: take the aggregator key pinned at pairing from this state directory.") var stateDirectory: String?
 
     func validate() throws {
         if hex && base64 { throw ValidationError("choose one of --hex and --base64") }
@@ -48,9 +58,47 @@ struct DecodeCommand: ParsableCommand {
             bytes = input
         }
         let publicKey = try key.map(Self.parseKey)
+        if proof { return try checkProof(bytes, aggregatorKey: publicKey) }
         let report = try MessageReport.make(bytes, key: publicKey)
         print(json ? report.json().render() : report.text())
         if report.signatureValid == false { throw ExitCode(2) }
+    }
+
+    func checkProof(_ bytes: [UInt8], aggregatorKey: Curve25519.Signing.PublicKey?) throws {
+        var trusted = aggregatorKey
+        if trusted == nil, let stateDirectory {
+            trusted = try PairedIdentity.load(from: stateDirectory)?.aggregatorKey
+        }
+        let checked: InclusionProof.Checked
+        do {
+            checked = try InclusionProof(decoding: bytes).check(aggregatorKey: trusted)
+        } catch {
+            if json {
+                print(JSONText.object([("valid", .bool(false)), ("reason", .string(error.description))]).render())
+            } else {
+                FileHandleText.standardError("fieldproof: the proof does not hold: \(error.description)")
+            }
+            throw ExitCode(2)
+        }
+        let telemetry = checked.telemetry
+        let signer = KeyID.hex(checked.aggregatorKeyID)
+        if json {
+            print(JSONText.object([
+                ("valid", .bool(true)), ("serial", .string(telemetry.serial)), ("sequence", .unsigned(telemetry.sequence)),
+                ("epoch", .string(checked.epoch.id)), ("epochMessages", .unsigned(checked.epoch.messageCount)),
+                ("root", .string(KeyID.hex(checked.epoch.root))), ("aggregatorKeyID", .string(signer)),
+                ("aggregatorSignatureChecked", .bool(checked.aggregatorVerified)),
+            ]).render())
+            return
+        }
+        print("message   \(telemetry.serial) #\(telemetry.sequence), signed by the device key in the proof: valid")
+        print("epoch     \(checked.epoch.id): \(checked.epoch.messageCount) messages, Merkle root \(KeyID.hex(checked.epoch.root))")
+        print("path      the message is leaf of that root: valid")
+        if checked.aggregatorVerified {
+            print("root      signed by aggregator key \(signer): valid")
+        } else {
+            print("root      signed by aggregator key id \(signer): NOT checked (pass --key or --state-directory of a paired device)")
+        }
     }
 
     static func parseKey(_ text: String) throws -> Curve25519.Signing.PublicKey {

@@ -67,4 +67,40 @@ import Wire
         #expect(result.output.contains("not a Fieldproof message"))
         #expect(!result.output.contains("Fatal error"))
     }
+
+    /// An inclusion proof as the aggregator serves it, checked offline:
+    /// with the right aggregator key it holds (exit 0); with another key or
+    /// a message swapped in it does not (exit 2, one line why).
+    @Test func checksAnInclusionProofOffline() throws {
+        let aggregator = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x43, count: 32))
+        let message = try telemetryMessage()
+        let others: [[UInt8]] = (1...4).map { Array(SHA256.hash(data: [UInt8($0)])) }
+        let leaves = (others + [Array(SHA256.hash(data: message))]).sorted { $0.lexicographicallyPrecedes($1) }.map(MerkleTree.leafHash)
+        let root = EpochRoot(id: "2026-11-25T17:00Z-1h", start: 1_795_626_000_000, end: 1_795_629_600_000, messageCount: 5,
+                             root: MerkleTree.root(leaves), time: 1_795_629_900_000)
+        let signedRoot = try COSESign1.sign(payload: root.encode(), with: aggregator, keyID: KeyID.of(aggregator.publicKey))
+        let index = try #require(leaves.firstIndex(of: MerkleTree.leafHash(Array(SHA256.hash(data: message)))))
+        let proof = InclusionProof(epoch: signedRoot, message: message, devicePublicKey: Array(key.publicKey.rawRepresentation),
+                                   leafIndex: UInt64(index), path: try #require(MerkleTree.inclusionProof(index: index, leaves: leaves)))
+        let path = try file(proof.encode())
+        let aggregatorHex = KeyID.hex(Array(aggregator.publicKey.rawRepresentation))
+
+        let good = try fieldproof(["decode", "--proof", path, "--key", aggregatorHex])
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("fp-0001 #7") && good.output.contains("2026-11-25T17:00Z-1h: 5 messages"), "\(good.output)")
+        #expect(good.output.contains("signed by aggregator key \(KeyID.hex(KeyID.of(aggregator.publicKey))): valid"), "\(good.output)")
+        let unchecked = try fieldproof(["decode", "--proof", path])
+        #expect(unchecked.status == 0 && unchecked.output.contains("NOT checked"), "\(unchecked.output)")
+
+        let wrongKey = try fieldproof(["decode", "--proof", path, "--key", keyHex])
+        #expect(wrongKey.status == 2 && wrongKey.output.contains("not signed by aggregator key"), "\(wrongKey.output)")
+        // Another message the device really signed, but not one of the epoch's.
+        var swapped = proof
+        var other = try Telemetry(decoding: try COSESign1(decoding: message).payload)
+        other.sequence = 8
+        other.floor = 7
+        swapped.message = try COSESign1.sign(payload: other.encode(), with: key, keyID: KeyID.of(key.publicKey))
+        let moved = try fieldproof(["decode", "--proof", try file(swapped.encode()), "--key", aggregatorHex, "--json"])
+        #expect(moved.status == 2 && moved.output.contains("\"valid\": false") && moved.output.contains("audit path"), "\(moved.output)")
+    }
 }
