@@ -122,8 +122,13 @@ struct EpochSealer: Service {
     let interval: Duration
 
     func run() async throws {
+        // Cancelled on graceful shutdown, so a sleep between passes ends at once.
+        try await cancelWhenGracefulShutdown { try await passes() }
+    }
+
+    private func passes() async throws {
         var unpublished: [(id: String, signed: [UInt8])] = []
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        while !Task.isCancelled {
             do {
                 for start in try store.closableEpochs(now: Now.milliseconds()) {
                     guard let (root, signed) = try store.seal(epochStart: start, key: key, now: Now.milliseconds()) else { continue }
@@ -154,9 +159,11 @@ struct WatchdogService: Service {
     let interval: Duration
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            notifier.watchdog()
-            try? await Task.sleep(for: interval)
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                notifier.watchdog()
+                try? await Task.sleep(for: interval)
+            }
         }
     }
 }

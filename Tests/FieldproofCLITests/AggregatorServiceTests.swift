@@ -1,4 +1,6 @@
 @testable import Agent
+import Identity
+import Wire
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -168,5 +170,60 @@ import TestSupport
 
         #expect(await service.stop(signal: SIGTERM, timeout: 20))
         #expect(service.exitCode == 0, "graceful stop: \(log)")
+    }
+
+    static let pythonPath = ProcessInfo.processInfo.environment["FIELDPROOF_PYTHON"]
+
+    /// Honest and bad traffic from a client nobody here wrote (paho-mqtt,
+    /// cbor2, pycose in the test venv): each bad message is rejected and
+    /// counted under its reason, honest traffic keeps being tallied.
+    @Test(.enabled(if: pythonPath != nil || ProcessInfo.processInfo.environment["CI"] != nil,
+                   "FIELDPROOF_PYTHON is not set: run scripts/test, which makes the venv"))
+    func everyRejectionReasonFromPahoIsCountedWhileHonestTrafficIsTallied() async throws {
+        let python = try #require(Self.pythonPath, "scripts/test sets FIELDPROOF_PYTHON")
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let httpPort = try LoopbackNetwork.freePort()
+        try writeAggregatorConfig(brokerPort: broker.port, httpPort: httpPort)
+        let service = try serve()
+        #expect(await waitUntil(seconds: 20) { LoopbackNetwork.accepts(port: httpPort) }, "\(log)")
+        for serial in ["dev-1", "dev-old"] {
+            let pin = try await enroll(serial)
+            let paired = try await fieldproof(["pair", "--config", try writeDeviceConfig(serial, brokerPort: broker.port), "--pin", pin])
+            #expect(paired.status == 0, "\(paired.output)")
+        }
+        #expect(try await aggregator("devices", "revoke", "dev-old").status == 0)
+        func seed(_ serial: String) throws -> String {
+            let identity = try #require(try PairedIdentity.load(from: stateDirectory(serial)))
+            return KeyID.hex(Array(identity.identityKey.rawRepresentation))
+        }
+
+        let script = ProjectPaths.root.appendingPathComponent("scripts/interop/paho_publisher.py").path
+        let published = try await ProcessRunner.runDetached(python, [script, String(broker.port), "dev-1", try seed("dev-1"), "dev-old",
+                                                                     try seed("dev-old"), "50"])
+        #expect(published.status == 0, "\(published.output)")
+        let settled = try await waitUntil(seconds: 30) {
+            let rejected = (try await device("dev-1")["rejected"] as? [String: Int] ?? [:]).values.reduce(0, +)
+            return try await device("dev-1")["accepted"] as? Int == 100 && rejected >= 6
+        }
+        let summary = try await device("dev-1")
+        #expect(settled, "\(summary)")
+        #expect(summary["accepted"] as? Int == 100 && summary["highestContiguous"] as? Int == 100, "\(summary)")
+        let rejected = summary["rejected"] as? [String: Int] ?? [:]
+        #expect(rejected == ["bad_signature": 1, "duplicate_sequence": 1, "topic_serial_mismatch": 1, "oversized": 1, "malformed": 1,
+                             "timestamp_in_future": 1], "\(rejected)")
+        #expect((try await device("dev-old")["rejected"] as? [String: Int]) == ["revoked_key": 1])
+
+        // The Prometheus counters agree.
+        let metrics = try await ProcessRunner.runDetached("/usr/bin/python3", ["-c", """
+            import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:\(httpPort)/metrics").read().decode())
+            """]).output
+        for reason in ["bad_signature", "duplicate_sequence", "topic_serial_mismatch", "oversized", "malformed", "timestamp_in_future",
+                       "revoked_key", "unknown_device"] {
+            #expect(metrics.contains("fieldproof_messages_rejected_total{reason=\"\(reason)\"} 1"), "\(reason): \(metrics)")
+        }
+        #expect(metrics.contains("fieldproof_messages_accepted_total 100"))
+        #expect(await service.stop(signal: SIGTERM, timeout: 20))
+        #expect(service.exitCode == 0, "\(log)")
     }
 }
