@@ -82,7 +82,7 @@ let package = Package(
 
         // The aggregator's stores: SQLite (GRDB) now, PostgreSQL next.
         .target(name: "AggregatorStore", dependencies: [
-            "Aggregator", "Wire", "Identity", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            "Aggregator", "Wire", "Identity", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // The aggregator binary: the service and the operator's commands.

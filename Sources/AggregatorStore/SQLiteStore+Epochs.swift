@@ -37,9 +37,9 @@ extension SQLiteStore {
     }
 
     /// Epochs with messages whose end + grace has passed and that are not sealed yet.
-    public func closableEpochs(now: Int64) throws -> [Int64] {
+    public func closableEpochs(now: Int64) async throws -> [Int64] {
         guard let last = calendar.lastClosable(at: now) else { return [] }
-        return try pool.read { db in
+        return try await pool.read { db in
             try Int64.fetchAll(db, sql: """
                 SELECT DISTINCT merkle_epoch FROM message
                 WHERE merkle_epoch <= ? AND merkle_epoch NOT IN (SELECT start FROM epoch) ORDER BY merkle_epoch
@@ -50,9 +50,9 @@ extension SQLiteStore {
     /// Seals an epoch: the Merkle root over its messages' sorted hashes,
     /// signed with `key`, stored. Returns the signed root to publish (nil
     /// when it was sealed already).
-    public func seal(epochStart: Int64, key: Curve25519.Signing.PrivateKey, now: Int64) throws -> (root: EpochRoot, signed: [UInt8])? {
+    public func seal(epochStart: Int64, key: Curve25519.Signing.PrivateKey, now: Int64) async throws -> (root: EpochRoot, signed: [UInt8])? {
         let calendar = calendar
-        return try pool.write { db in
+        return try await pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM epoch WHERE start = ?)", arguments: [epochStart]) == true { return nil }
             let hashes = try Self.epochHashes(db, epochStart: epochStart)
             let root = EpochRoot(id: calendar.id(ofEpochStartingAt: epochStart), start: UInt64(epochStart),
@@ -68,8 +68,8 @@ extension SQLiteStore {
     }
 
     /// The SHA-256 of every message in an epoch's Merkle tree, sorted.
-    public func messageHashes(epochStart: Int64) throws -> [[UInt8]] {
-        try pool.read { db in try Self.epochHashes(db, epochStart: epochStart) }
+    public func messageHashes(epochStart: Int64) async throws -> [[UInt8]] {
+        try await pool.read { db in try Self.epochHashes(db, epochStart: epochStart) }
     }
 
     static func epochHashes(_ db: Database, epochStart: Int64) throws -> [[UInt8]] {

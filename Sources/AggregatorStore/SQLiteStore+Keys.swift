@@ -8,8 +8,8 @@ import Wire
 extension SQLiteStore: DeviceKeyRegistry {
     /// Binds `publicKey` as the device's key (pairing). A key bound before
     /// is retired: messages signed with it are rejected as revoked.
-    public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) throws {
-        try pool.write { db in try Self.bindKey(db, serial: serial, publicKey: publicKey, at: time) }
+    public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) async throws {
+        try await pool.write { db in try Self.bindKey(db, serial: serial, publicKey: publicKey, at: time) }
     }
 
     static func bindKey(_ db: Database, serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) throws {
@@ -26,28 +26,41 @@ extension SQLiteStore: DeviceKeyRegistry {
     /// The operator revoked the device: everything it sends is refused.
     /// Returns false for a serial the store does not know.
     @discardableResult
-    public func revoke(serial: String) throws -> Bool {
-        try pool.write { db in
+    public func revoke(serial: String) async throws -> Bool {
+        try await pool.write { db in
             try db.execute(sql: "UPDATE device SET revoked = 1 WHERE serial = ?", arguments: [serial])
             return db.changesCount > 0
         }
     }
 
     public func keys(for serial: String) -> DeviceKeys? {
-        try? pool.read { db -> DeviceKeys? in
-            guard let revoked = try Bool.fetchOne(db, sql: "SELECT revoked FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
-            var current: Curve25519.Signing.PublicKey?
-            var retired: Set<[UInt8]> = []
-            for row in try Row.fetchAll(db, sql: "SELECT key_id, public_key, retired FROM device_key WHERE serial = ?", arguments: [serial]) {
-                let keyID: Data = row["key_id"]
-                if row["retired"] as Bool {
-                    retired.insert(Array(keyID))
-                } else {
-                    current = try? Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data)
-                }
+        try? pool.read { db in try Self.deviceKeys(db, serial: serial) } ?? nil
+    }
+
+    public func deviceKeys(serial: String) async throws -> DeviceKeys? {
+        try await pool.read { db in try Self.deviceKeys(db, serial: serial) }
+    }
+
+    public func isStored(serial: String, sequence: UInt64) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)",
+                              arguments: [serial, Int64(bitPattern: sequence)]) ?? false
+        }
+    }
+
+    static func deviceKeys(_ db: Database, serial: String) throws -> DeviceKeys? {
+        guard let revoked = try Bool.fetchOne(db, sql: "SELECT revoked FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
+        var current: Curve25519.Signing.PublicKey?
+        var retired: Set<[UInt8]> = []
+        for row in try Row.fetchAll(db, sql: "SELECT key_id, public_key, retired FROM device_key WHERE serial = ?", arguments: [serial]) {
+            let keyID: Data = row["key_id"]
+            if row["retired"] as Bool {
+                retired.insert(Array(keyID))
+            } else {
+                current = try? Curve25519.Signing.PublicKey(rawRepresentation: row["public_key"] as Data)
             }
-            return DeviceKeys(current: current, retiredKeyIDs: retired, revoked: revoked)
-        } ?? nil
+        }
+        return DeviceKeys(current: current, retiredKeyIDs: retired, revoked: revoked)
     }
 
     public func hasAccepted(serial: String, sequence: UInt64) -> Bool {

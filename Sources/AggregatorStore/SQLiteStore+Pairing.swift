@@ -39,8 +39,8 @@ extension SQLiteStore {
 
     /// Saves a new enrollment for `serial`, replacing any earlier one (a
     /// re-enrollment issues a new PIN; the old PIN stops working).
-    public func saveEnrollment(_ enrollment: Enrollment, at time: Int64) throws {
-        try pool.write { db in
+    public func saveEnrollment(_ enrollment: Enrollment, at time: Int64) async throws {
+        try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO enrollment (serial, verifier, kdf_log_n, kdf_r, kdf_p, expires_at, attempts_left, used, seen_nonces, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -60,9 +60,9 @@ extension SQLiteStore {
     /// binds the new key (retiring the old one) and records the device's
     /// board and sensors. Returns the decision and the enrollment's
     /// verifier (the key the answer is MACed with; nil for an unknown serial).
-    public func pair(bytes: [UInt8], topic: String, now: Int64, maximumAge: Duration) throws -> (PairingAuthority.Decision, [UInt8]?) {
+    public func pair(bytes: [UInt8], topic: String, now: Int64, maximumAge: Duration) async throws -> (PairingAuthority.Decision, [UInt8]?) {
         let maximumAgeMilliseconds = UInt64(maximumAge.components.seconds * 1000)
-        return try pool.write { db in
+        return try await pool.write { db in
             let serial = Topics.serial(in: topic, kind: "pair/req")
             let stored = try serial.flatMap { try Self.enrollment(db, serial: $0) }
             let (decision, updated) = PairingAuthority.verify(bytes: bytes, topic: topic, enrollment: stored, now: UInt64(now),
@@ -108,37 +108,4 @@ extension SQLiteStore {
     private static func decodeNonces(_ bytes: [UInt8]) -> [[UInt8]] {
         (try? CBORDecoder.decode(bytes))?.array?.compactMap(\.bytes) ?? []
     }
-}
-
-/// What the operator does through the CLI or the API: enroll (a one-time
-/// PIN, shown once, of which only the verifier is stored) and revoke.
-public struct StoreOperations: AggregatorOperations {
-    public let store: SQLiteStore
-    public let maximumAttempts: Int
-    public let pinLength: Int
-
-    public init(store: SQLiteStore, maximumAttempts: Int, pinLength: Int) {
-        self.store = store
-        self.maximumAttempts = maximumAttempts
-        self.pinLength = pinLength
-    }
-
-    public func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {
-        guard Serial.isValid(serial) else { throw InvalidSerial(serial: serial) }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let expiresAt = now + expiresIn.components.seconds * 1000
-        let (enrollment, pin) = try Enrollment.create(serial: serial, expiresAt: UInt64(expiresAt), maximumAttempts: maximumAttempts,
-                                                      pinLength: pinLength)
-        try store.saveEnrollment(enrollment, at: now)
-        return (pin.digits, expiresAt)
-    }
-
-    public func revoke(serial: String) async throws -> Bool {
-        try store.revoke(serial: serial)
-    }
-}
-
-public struct InvalidSerial: Error, CustomStringConvertible {
-    public var serial: String
-    public var description: String { "serial \"\(serial)\" must be 1-64 letters, digits, '-' or '_'" }
 }

@@ -6,7 +6,7 @@ import GRDB
 /// accepted message, its (serial, sequence) uniqueness and its tally
 /// updates are committed in one transaction, so a redelivered message
 /// changes nothing and a crash leaves all of it or none.
-public final class SQLiteStore: MessageCommitter, Sendable {
+public final class SQLiteStore: AggregatorDataStore, Sendable {
     public typealias Accepted = StoredMessage
 
     let pool: DatabasePool
@@ -169,19 +169,10 @@ public final class SQLiteStore: MessageCommitter, Sendable {
 }
 
 extension SQLiteStore {
-    /// One accepted message as stored.
-    public struct ExportedMessage: Sendable {
-        public var serial: String
-        public var sequence: UInt64
-        public var receivedAt: Int64
-        public var hash: [UInt8]
-        public var raw: [UInt8]
-    }
-
     /// Every accepted message (optionally one device's), in (serial,
     /// sequence) order, handed to `body` one at a time.
-    public func exportMessages(serial: String?, _ body: (ExportedMessage) throws -> Void) throws {
-        try pool.read { db in
+    public func exportMessages(serial: String?, _ body: @Sendable (ExportedMessage) throws -> Void) async throws {
+        try await pool.read { db in
             let filter = serial == nil ? "" : "WHERE serial = ?"
             let cursor = try Row.fetchCursor(db, sql: "SELECT serial, sequence, received_at, hash, raw FROM message \(filter) ORDER BY serial, sequence",
                                              arguments: StatementArguments(serial.map { [$0] } ?? []))

@@ -74,45 +74,89 @@ public enum TelemetryVerdict: Sendable {
 
 /// Verification as a pure function: bytes, the topic they came on, and the
 /// registry in; accepted (with the decoded message) or one reason out.
+/// In three steps so a store that answers asynchronously can look up the
+/// keys between them: `decode`, `checkSignature` (with the device's keys),
+/// `checkFreshness` (with whether the sequence is already stored).
 public enum TelemetryVerifier {
+    /// A message that decoded, before any key was consulted.
+    public struct Decoded: Sendable {
+        public var envelope: COSESign1
+        public var telemetry: Telemetry
+        public var bytes: [UInt8]
+        public var topic: String
+    }
+
     public static func verify(bytes: [UInt8], topic: String, registry: some DeviceKeyRegistry, now: UInt64,
                               maximumFutureSkew: UInt64 = 300_000, limits: CBORLimits = .message) -> TelemetryVerdict {
+        let decoded: Decoded
+        switch decode(bytes: bytes, topic: topic, limits: limits) {
+        case let .failure(rejection): return rejection.verdict
+        case let .success(value): decoded = value
+        }
+        let serial = decoded.telemetry.serial
+        if let rejection = checkSignature(decoded, keys: Topics.serial(in: topic, kind: "telemetry") == serial ? registry.keys(for: serial) : nil) {
+            return rejection.verdict
+        }
+        return checkFreshness(decoded, alreadyAccepted: registry.hasAccepted(serial: serial, sequence: decoded.telemetry.sequence),
+                              now: now, maximumFutureSkew: maximumFutureSkew)
+    }
+
+    /// A rejection, as an error so the steps can use `Result`.
+    public struct Rejection: Error, Sendable {
+        public var reason: RejectionReason
+        public var serial: String?
+        public var detail: String
+        public var verdict: TelemetryVerdict { .rejected(reason, serial: serial, detail: detail) }
+    }
+
+    /// Envelope and payload decoded, or `malformed` / `oversized`.
+    public static func decode(bytes: [UInt8], topic: String, limits: CBORLimits = .message) -> Result<Decoded, Rejection> {
         let topicSerial = Topics.serial(in: topic, kind: "telemetry")
         let envelope: COSESign1
         do {
             envelope = try COSESign1(decoding: bytes, limits: limits)
         } catch {
-            if case .oversized = error { return .rejected(.oversized, serial: topicSerial, detail: error.description) }
-            return .rejected(.malformed, serial: topicSerial, detail: error.description)
+            if case .oversized = error { return .failure(Rejection(reason: .oversized, serial: topicSerial, detail: error.description)) }
+            return .failure(Rejection(reason: .malformed, serial: topicSerial, detail: error.description))
         }
-        let telemetry: Telemetry
         do {
-            telemetry = try Telemetry(decoding: envelope.payload)
+            return .success(Decoded(envelope: envelope, telemetry: try Telemetry(decoding: envelope.payload), bytes: bytes, topic: topic))
         } catch {
-            return .rejected(.malformed, serial: topicSerial, detail: error.description)
+            return .failure(Rejection(reason: .malformed, serial: topicSerial, detail: error.description))
         }
-        let serial = telemetry.serial
-        guard topicSerial == serial else {
-            return .rejected(.topicSerialMismatch, serial: serial, detail: "signed serial \(serial) arrived on topic \(topic)")
+    }
+
+    /// The topic, the device's standing and its signature; nil when all hold.
+    /// `keys` is what the registry knows of the signed serial (nil: not enrolled).
+    public static func checkSignature(_ decoded: Decoded, keys: DeviceKeys?) -> Rejection? {
+        let serial = decoded.telemetry.serial, envelope = decoded.envelope
+        guard Topics.serial(in: decoded.topic, kind: "telemetry") == serial else {
+            return Rejection(reason: .topicSerialMismatch, serial: serial, detail: "signed serial \(serial) arrived on topic \(decoded.topic)")
         }
-        guard let keys = registry.keys(for: serial) else {
-            return .rejected(.unknownDevice, serial: serial, detail: "no device \(serial) is enrolled")
+        guard let keys else {
+            return Rejection(reason: .unknownDevice, serial: serial, detail: "no device \(serial) is enrolled")
         }
         if keys.revoked || keys.retiredKeyIDs.contains(envelope.keyID) {
-            return .rejected(.revokedKey, serial: serial, detail: "key \(KeyID.hex(envelope.keyID)) of \(serial) is revoked")
+            return Rejection(reason: .revokedKey, serial: serial, detail: "key \(KeyID.hex(envelope.keyID)) of \(serial) is revoked")
         }
         guard let key = keys.current, let keyID = keys.currentKeyID else {
-            return .rejected(.unknownDevice, serial: serial, detail: "device \(serial) is enrolled but not paired")
+            return Rejection(reason: .unknownDevice, serial: serial, detail: "device \(serial) is enrolled but not paired")
         }
         guard envelope.keyID == keyID, envelope.isValid(for: key) else {
-            return .rejected(.badSignature, serial: serial, detail: "signature does not verify with the key bound to \(serial)")
+            return Rejection(reason: .badSignature, serial: serial, detail: "signature does not verify with the key bound to \(serial)")
         }
-        if registry.hasAccepted(serial: serial, sequence: telemetry.sequence) {
+        return nil
+    }
+
+    /// Replays and clocks: the last step, after the signature held.
+    public static func checkFreshness(_ decoded: Decoded, alreadyAccepted: Bool, now: UInt64, maximumFutureSkew: UInt64 = 300_000) -> TelemetryVerdict {
+        let telemetry = decoded.telemetry, serial = telemetry.serial
+        if alreadyAccepted {
             return .rejected(.duplicateSequence, serial: serial, detail: "sequence \(telemetry.sequence) of \(serial) was already accepted")
         }
         if telemetry.clockSynchronised && telemetry.timestamp > now + maximumFutureSkew {
             return .rejected(.timestampInFuture, serial: serial, detail: "timestamp is \((telemetry.timestamp - now) / 1000) s in the future")
         }
-        return .accepted(VerifiedTelemetry(telemetry: telemetry, raw: bytes, keyID: keyID))
+        return .accepted(VerifiedTelemetry(telemetry: telemetry, raw: decoded.bytes, keyID: decoded.envelope.keyID))
     }
 }

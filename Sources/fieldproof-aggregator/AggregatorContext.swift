@@ -10,7 +10,7 @@ import Identity
 /// (for `serve` and `enroll`) the aggregator's signing key.
 struct AggregatorContext {
     let configuration: AggregatorConfiguration
-    let store: SQLiteStore
+    let store: any AggregatorDataStore
 
     /// Loads and checks the configuration; an error is printed with file,
     /// line, column and fix, and the exit status is 78 (EX_CONFIG).

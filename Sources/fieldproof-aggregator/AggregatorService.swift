@@ -13,17 +13,17 @@ import Wire
 /// requests in, Acks and pairing answers out), the verification pipeline
 /// over the SQLite store, and the HTTP server, under one ServiceGroup that
 /// shuts down gracefully on SIGTERM/SIGINT.
-struct AggregatorService {
+struct AggregatorService<Store: AggregatorDataStore> {
     let configuration: AggregatorConfiguration
-    let store: SQLiteStore
+    let store: Store
     let key: Curve25519.Signing.PrivateKey
     let logger: Logger
     let metrics = AggregatorMetrics()
     let client: MQTTClient
 
-    init(context: AggregatorContext, key: Curve25519.Signing.PrivateKey, logger: Logger) throws {
-        configuration = context.configuration
-        store = context.store
+    init(configuration: AggregatorConfiguration, store: Store, key: Curve25519.Signing.PrivateKey, logger: Logger) throws {
+        self.configuration = configuration
+        self.store = store
         self.key = key
         self.logger = logger
         let broker = configuration.broker
@@ -56,7 +56,7 @@ struct AggregatorService {
                                             "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))"])
 
         let workers = configuration.verification.workers > 0 ? configuration.verification.workers : System.coreCount
-        let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(registry: store), committer: store,
+        let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store, maximumFutureSkew: configuration.verification.maximumFutureSkew, logger: logger), committer: store,
                                             acks: SignedAckPublisher(client: client, key: key), workers: workers, metrics: metrics, logger: logger)
         let pairing = PairingResponder(store: store, client: client, key: key, maximumAge: configuration.pairing.maximumRequestAge, logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
@@ -87,10 +87,11 @@ struct AggregatorService {
 /// Reads the broker's messages: pairing requests are answered on the spot,
 /// telemetry goes through the pipeline. On graceful shutdown the client
 /// closes, the stream ends, and the pipeline finishes what is in flight.
-struct IngestService<Verifier: MessageVerifier, Committer: MessageCommitter>: Service where Verifier.Accepted == Committer.Accepted {
+struct IngestService<Verifier: MessageVerifier, Committer: MessageCommitter, Store: AggregatorDataStore>: Service
+where Verifier.Accepted == Committer.Accepted {
     let client: MQTTClient
     let pipeline: VerificationPipeline<Verifier, Committer>
-    let pairing: PairingResponder
+    let pairing: PairingResponder<Store>
 
     func run() async throws {
         let pairing = pairing
@@ -114,8 +115,8 @@ struct IngestService<Verifier: MessageVerifier, Committer: MessageCommitter>: Se
 /// Merkle root is stored and published, retained, on
 /// `fieldproof/v1/epochs/<id>`. A root that could not be published is
 /// published again on the next pass.
-struct EpochSealer: Service {
-    let store: SQLiteStore
+struct EpochSealer<Store: AggregatorDataStore>: Service {
+    let store: Store
     let client: MQTTClient
     let key: Curve25519.Signing.PrivateKey
     let logger: Logger
@@ -130,8 +131,8 @@ struct EpochSealer: Service {
         var unpublished: [(id: String, signed: [UInt8])] = []
         while !Task.isCancelled {
             do {
-                for start in try store.closableEpochs(now: Now.milliseconds()) {
-                    guard let (root, signed) = try store.seal(epochStart: start, key: key, now: Now.milliseconds()) else { continue }
+                for start in try await store.closableEpochs(now: Now.milliseconds()) {
+                    guard let (root, signed) = try await store.seal(epochStart: start, key: key, now: Now.milliseconds()) else { continue }
                     logger.info("epoch sealed", metadata: ["epoch": "\(root.id)", "messages": "\(root.messageCount)",
                                                            "root": "\(KeyID.hex(root.root))"])
                     unpublished.append((root.id, signed))
@@ -184,8 +185,8 @@ struct SignedAckPublisher: AckPublisher {
 /// against the enrollment (and binds the key) in one transaction; the
 /// answer is signed by the aggregator and MACed with the enrollment's
 /// verifier.
-struct PairingResponder: Sendable {
-    let store: SQLiteStore
+struct PairingResponder<Store: AggregatorDataStore>: Sendable {
+    let store: Store
     let client: MQTTClient
     let key: Curve25519.Signing.PrivateKey
     let maximumAge: Duration
@@ -200,7 +201,7 @@ struct PairingResponder: Sendable {
         }
         let now = Now.milliseconds()
         do {
-            let (decision, verifier) = try store.pair(bytes: message.payload, topic: message.topic, now: now, maximumAge: maximumAge)
+            let (decision, verifier) = try await store.pair(bytes: message.payload, topic: message.topic, now: now, maximumAge: maximumAge)
             logger.info("pairing request", metadata: ["serial": "\(request.serial)", "decision": "\(Self.describe(decision))"])
             if case .malformed = decision { return }
             let answer = try PairingAuthority.response(to: request, decision: decision, verifier: verifier, aggregatorKey: key, now: UInt64(now))

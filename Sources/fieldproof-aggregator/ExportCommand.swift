@@ -18,7 +18,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try AggregatorContext.load(options).store
-        try store.exportMessages(serial: device) { message in
+        try await store.exportMessages(serial: device) { message in
             print("{\"serial\":\"\(message.serial)\",\"sequence\":\(message.sequence),\"receivedAt\":\(message.receivedAt),"
                   + "\"sha256\":\"\(KeyID.hex(message.hash))\",\"cose\":\"\(KeyID.hex(message.raw))\"}")
         }

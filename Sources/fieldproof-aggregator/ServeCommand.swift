@@ -2,6 +2,7 @@ import Agent
 import Aggregator
 import AggregatorStore
 import ArgumentParser
+import Crypto
 import Logging
 
 /// `serve`: the service. Subscribes to telemetry and pairing requests,
@@ -27,9 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "fieldproof-aggregator")
         logger.logLevel = level
-        let service: AggregatorService
+        try await serve(context.store, configuration: context.configuration, key: try context.signingKey(), logger: logger)
+    }
+
+    /// The service over the configured store's concrete type.
+    private func serve<Store: AggregatorDataStore>(_ store: Store, configuration: AggregatorConfiguration, key: Curve25519.Signing.PrivateKey,
+                                                   logger: Logger) async throws {
+        let service: AggregatorService<Store>
         do {
-            service = try AggregatorService(context: context, key: try context.signingKey(), logger: logger)
+            service = try AggregatorService(configuration: configuration, store: store, key: key, logger: logger)
         } catch {
             Output.error("cannot start: \(error)")
             throw ExitCode(1)

@@ -14,10 +14,10 @@ import Wire
     let hour: Int64 = 3_600_000
     let device = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x31, count: 32))
 
-    func store() throws -> SQLiteStore {
+    func store() async throws -> SQLiteStore {
         let path = try TemporaryDirectory.make(prefix: "epochs").appendingPathComponent("aggregator.sqlite").path
         let store = try SQLiteStore(path: path, calendar: calendar)
-        try store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: t0)
+        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: t0)
         return store
     }
 
@@ -33,19 +33,19 @@ import Wire
 
     @Test func twoAggregatorsSealTheSameRootWhateverTheOrder() async throws {
         let messages = try (1...40).map { try message(UInt64($0), at: t0 + Int64($0) * 60_000) }
-        let first = try store(), second = try store()
+        let first = try await store(), second = try await store()
         for message in messages { _ = try await first.commit(message) }
         for message in messages.shuffled() { _ = try await second.commit(message) }
         let sealTime = t0 + hour + 300_000
-        #expect(try first.closableEpochs(now: sealTime - 1).isEmpty, "not before end + grace")
-        #expect(try first.closableEpochs(now: sealTime) == [t0])
+        #expect(try await first.closableEpochs(now: sealTime - 1).isEmpty, "not before end + grace")
+        #expect(try await first.closableEpochs(now: sealTime) == [t0])
         let keyA = Curve25519.Signing.PrivateKey(), keyB = Curve25519.Signing.PrivateKey()
-        let a = try #require(try first.seal(epochStart: t0, key: keyA, now: sealTime))
-        let b = try #require(try second.seal(epochStart: t0, key: keyB, now: sealTime + 5))
+        let a = try #require(try await first.seal(epochStart: t0, key: keyA, now: sealTime))
+        let b = try #require(try await second.seal(epochStart: t0, key: keyB, now: sealTime + 5))
         #expect(a.root.root == b.root.root && a.root.messageCount == 40)
         #expect(a.root.root == MerkleTree.root(messages.map(\.hash).sorted { $0.lexicographicallyPrecedes($1) }.map(MerkleTree.leafHash)))
-        #expect(try first.seal(epochStart: t0, key: keyA, now: sealTime) == nil, "sealed once")
-        #expect(try first.closableEpochs(now: sealTime + hour).isEmpty)
+        #expect(try await first.seal(epochStart: t0, key: keyA, now: sealTime) == nil, "sealed once")
+        #expect(try await first.closableEpochs(now: sealTime + hour).isEmpty)
         // The signed root as published verifies with the aggregator's key.
         let envelope = try COSESign1(decoding: a.signed)
         let published = try EpochRoot(decoding: envelope.payload)
@@ -54,25 +54,25 @@ import Wire
     }
 
     @Test func aLateMessageCountsInTheEpochItArrivedInAndTheSealedRootStays() async throws {
-        let store = try store()
+        let store = try await store()
         _ = try await store.commit(try message(1, at: t0 + 1000))
         let key = Curve25519.Signing.PrivateKey()
-        let sealed = try #require(try store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000))
+        let sealed = try #require(try await store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000))
         // Sequence 2 was taken in the sealed hour but arrives two hours later.
         let late = try message(2, at: t0 + 2000, receivedAt: t0 + 2 * hour + 10)
         #expect(try await store.commit(late).stored)
-        #expect(try store.messageHashes(epochStart: t0) == [try message(1, at: t0 + 1000).hash])
-        #expect(try store.messageHashes(epochStart: t0 + 2 * hour) == [late.hash])
+        #expect(try await store.messageHashes(epochStart: t0) == [try message(1, at: t0 + 1000).hash])
+        #expect(try await store.messageHashes(epochStart: t0 + 2 * hour) == [late.hash])
         #expect(try await store.epoch(id: sealed.root.id)?.messageCount == 1)
         // Its tally still goes by the time it was taken.
         #expect(try await store.tallies(serial: "dev-1").first { $0.epochStart == t0 }?.count == 2)
     }
 
     @Test func anInclusionProofFromTheStoreChecksOffline() async throws {
-        let store = try store()
+        let store = try await store()
         for sequence in 1...13 { _ = try await store.commit(try message(UInt64(sequence), at: t0 + Int64(sequence) * 1000)) }
         let key = Curve25519.Signing.PrivateKey()
-        let sealed = try #require(try store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000))
+        let sealed = try #require(try await store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000))
         for sequence in [1, 7, 13] as [UInt64] {
             let bytes = try #require(try await store.proof(epoch: sealed.root.id, serial: "dev-1", sequence: sequence))
             let checked = try InclusionProof(decoding: bytes).check(aggregatorKey: key.publicKey)

@@ -79,7 +79,7 @@ import TestSupport
         let reopened = try SQLiteStore(path: path, calendar: calendar)
         #expect(try await reopened.device(serial: "dev-1")?.highestContiguous == 50)
         #expect(try await reopened.commit(message(50)).stored == false)
-        #expect(try reopened.messageHashes(epochStart: t0).count == 50)
+        #expect(try await reopened.messageHashes(epochStart: t0).count == 50)
     }
 
     @Test func concurrentCommitsOfTheSameMessagesCountEachOnce() async throws {

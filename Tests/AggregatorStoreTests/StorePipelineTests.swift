@@ -41,7 +41,7 @@ struct SignedAcks: AckPublisher {
     @Test func honestMessagesAreTalliedOnceAndEveryRejectionIsCounted() async throws {
         let path = try TemporaryDirectory.make(prefix: "store-pipeline").appendingPathComponent("aggregator.sqlite").path
         let store = try SQLiteStore(path: path, calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(60)))
-        try store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: now)
+        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: now)
 
         let broker = try MosquittoBroker()
         defer { broker.stop() }
@@ -52,7 +52,7 @@ struct SignedAcks: AckPublisher {
         try await publisher.connect()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(registry: store), committer: store,
+        let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store), committer: store,
                                             acks: SignedAcks(client: publisher, key: aggregatorKey), workers: 2,
                                             metrics: AggregatorMetrics(), logger: logger)
         let now = now
@@ -103,7 +103,7 @@ struct SignedAcks: AckPublisher {
 
         // Re-pairing with a new key: messages signed by the old one are now revoked.
         let newKey = Curve25519.Signing.PrivateKey()
-        try store.bindKey(serial: "dev-1", publicKey: newKey.publicKey, at: now + 1)
+        try await store.bindKey(serial: "dev-1", publicKey: newKey.publicKey, at: now + 1)
         let verdict = TelemetryVerifier.verify(bytes: try telemetry("dev-1", 300, key: device), topic: "fieldproof/v1/dev-1/telemetry",
                                                registry: store, now: UInt64(now))
         #expect(verdict.reason == .revokedKey)

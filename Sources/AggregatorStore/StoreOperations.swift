@@ -1,0 +1,37 @@
+import Aggregator
+import Foundation
+import Identity
+import Wire
+
+/// What the operator does through the CLI or the API: enroll (a one-time
+/// PIN, shown once, of which only the verifier is stored) and revoke.
+public struct StoreOperations: AggregatorOperations {
+    public let store: any AggregatorDataStore
+    public let maximumAttempts: Int
+    public let pinLength: Int
+
+    public init(store: any AggregatorDataStore, maximumAttempts: Int, pinLength: Int) {
+        self.store = store
+        self.maximumAttempts = maximumAttempts
+        self.pinLength = pinLength
+    }
+
+    public func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {
+        guard Serial.isValid(serial) else { throw InvalidSerial(serial: serial) }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let expiresAt = now + expiresIn.components.seconds * 1000
+        let (enrollment, pin) = try Enrollment.create(serial: serial, expiresAt: UInt64(expiresAt), maximumAttempts: maximumAttempts,
+                                                      pinLength: pinLength)
+        try await store.saveEnrollment(enrollment, at: now)
+        return (pin.digits, expiresAt)
+    }
+
+    public func revoke(serial: String) async throws -> Bool {
+        try await store.revoke(serial: serial)
+    }
+}
+
+public struct InvalidSerial: Error, CustomStringConvertible {
+    public var serial: String
+    public var description: String { "serial \"\(serial)\" must be 1-64 letters, digits, '-' or '_'" }
+}
