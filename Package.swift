@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
     ],
     targets: [
         // C libraries enter only here, each wrapped once by one Swift module.
@@ -80,9 +81,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // The aggregator's stores: SQLite (GRDB) now, PostgreSQL next.
+        // The aggregator's stores: SQLite (GRDB) and PostgreSQL (PostgresNIO).
         .target(name: "AggregatorStore", dependencies: [
             "Aggregator", "Wire", "Identity", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
 
         // The aggregator binary: the service and the operator's commands.

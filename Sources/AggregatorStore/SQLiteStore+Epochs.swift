@@ -95,27 +95,25 @@ extension SQLiteStore {
 
     /// An inclusion proof for (serial, sequence) in sealed epoch `id`.
     public func proof(epoch id: String, serial: String, sequence: UInt64) async throws -> [UInt8]? {
-        try await pool.read { db in
+        let found = try await pool.read { db -> (signed: [UInt8], raw: [UInt8], hash: [UInt8], hashes: [[UInt8]])? in
             guard let epoch = try Row.fetchOne(db, sql: "SELECT start, signed FROM epoch WHERE id = ?", arguments: [id]),
                   let message = try Row.fetchOne(db, sql: "SELECT raw, hash FROM message WHERE serial = ? AND sequence = ? AND merkle_epoch = ?",
                                                  arguments: [serial, Int64(bitPattern: sequence), epoch["start"] as Int64]) else { return nil }
-            let raw = Array(message["raw"] as Data)
-            let hashes = try Self.epochHashes(db, epochStart: epoch["start"])
-            guard let index = hashes.firstIndex(of: Array(message["hash"] as Data)),
-                  let path = MerkleTree.inclusionProof(index: index, leaves: hashes.map(MerkleTree.leafHash)),
-                  let envelope = try? COSESign1(decoding: raw),
-                  let publicKey = try Data.fetchOne(db, sql: "SELECT public_key FROM device_key WHERE serial = ? AND key_id = ?",
-                                                    arguments: [serial, Data(envelope.keyID)]) else { return nil }
-            return InclusionProof(epoch: Array(epoch["signed"] as Data), message: raw, devicePublicKey: Array(publicKey),
-                                  leafIndex: UInt64(index), path: path).encode()
+            return (Array(epoch["signed"] as Data), Array(message["raw"] as Data), Array(message["hash"] as Data),
+                    try Self.epochHashes(db, epochStart: epoch["start"]))
+        }
+        guard let found else { return nil }
+        return try await StoredViews.proof(signedEpoch: found.signed, raw: found.raw, hash: found.hash, epochHashes: found.hashes) { keyID in
+            try await self.pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT public_key FROM device_key WHERE serial = ? AND key_id = ?", arguments: [serial, Data(keyID)])
+                    .map { Array($0) }
+            }
         }
     }
 
     static func epochSummary(_ row: Row) -> EpochSummary {
-        let signed = Array(row["signed"] as Data)
-        let signature = (try? COSESign1(decoding: signed)).map { KeyID.hex($0.signature) } ?? ""
-        return EpochSummary(id: row["id"], start: row["start"], end: row["end"], messageCount: UInt64(row["message_count"] as Int64),
-                            root: KeyID.hex(Array(row["root"] as Data)), signature: signature,
-                            aggregatorKey: KeyID.hex(Array(row["aggregator_key"] as Data)))
+        StoredViews.epochSummary(id: row["id"], start: row["start"], end: row["end"], messageCount: row["message_count"],
+                                 root: Array(row["root"] as Data), signed: Array(row["signed"] as Data),
+                                 aggregatorKey: Array(row["aggregator_key"] as Data))
     }
 }

@@ -70,7 +70,7 @@ extension SQLiteStore {
             if let updated, updated != stored {
                 try db.execute(sql: """
                     UPDATE enrollment SET attempts_left = ?, used = ?, seen_nonces = ? WHERE serial = ?
-                    """, arguments: [updated.attemptsLeft, updated.used, Data(Self.encodeNonces(updated.seenNonces)), updated.serial])
+                    """, arguments: [updated.attemptsLeft, updated.used, Data(EnrollmentNonces.encode(updated.seenNonces)), updated.serial])
             }
             if case let .accepted(publicKey, request) = decision {
                 let key = try Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
@@ -92,20 +92,11 @@ extension SQLiteStore {
                                             p: UInt32(clamping: row["kdf_p"] as Int64))
         return Enrollment(serial: serial, verifier: Array(row["verifier"] as Data), kdf: kdf,
                           expiresAt: UInt64(clamping: row["expires_at"] as Int64), attemptsLeft: Int(row["attempts_left"] as Int64),
-                          used: row["used"], seenNonces: decodeNonces(Array(row["seen_nonces"] as Data)))
+                          used: row["used"], seenNonces: EnrollmentNonces.decode(Array(row["seen_nonces"] as Data)))
     }
 
     private static func arguments(_ enrollment: Enrollment) -> StatementArguments {
         [enrollment.serial, Data(enrollment.verifier), Int64(enrollment.kdf.logN), Int64(enrollment.kdf.r), Int64(enrollment.kdf.p),
-         Int64(clamping: enrollment.expiresAt), enrollment.attemptsLeft, enrollment.used, Data(encodeNonces(enrollment.seenNonces))]
-    }
-
-    /// Nonces as one CBOR array of byte strings.
-    private static func encodeNonces(_ nonces: [[UInt8]]) -> [UInt8] {
-        CBOREncoder.encode(.array(nonces.map(CBOR.bytes)))
-    }
-
-    private static func decodeNonces(_ bytes: [UInt8]) -> [[UInt8]] {
-        (try? CBORDecoder.decode(bytes))?.array?.compactMap(\.bytes) ?? []
+         Int64(clamping: enrollment.expiresAt), enrollment.attemptsLeft, enrollment.used, Data(EnrollmentNonces.encode(enrollment.seenNonces))]
     }
 }

@@ -58,32 +58,14 @@ extension SQLiteStore: AggregatorReadModel {
             for serial in try String.fetchAll(db, sql: "SELECT serial FROM device ORDER BY serial") {
                 let raws = try Data.fetchAll(db, sql: "SELECT raw FROM message WHERE serial = ? ORDER BY sequence DESC LIMIT 30",
                                              arguments: [serial])
-                var byMetric: [String: LatestReading] = [:]
-                var order: [String] = []
-                for raw in raws.reversed() {
-                    guard let envelope = try? COSESign1(decoding: Array(raw)), let telemetry = try? Telemetry(decoding: envelope.payload) else { continue }
-                    for reading in telemetry.readings {
-                        let metric = "\(reading.sensor)/\(reading.quantity)"
-                        if byMetric[metric] == nil { order.append(metric) }
-                        var entry = byMetric[metric] ?? LatestReading(serial: serial, metric: metric, value: reading.value, unit: reading.unit,
-                                                                      at: Int64(clamping: telemetry.timestamp))
-                        entry.value = reading.value
-                        entry.at = Int64(clamping: telemetry.timestamp)
-                        entry.recent.append(reading.value)
-                        byMetric[metric] = entry
-                    }
-                }
-                latest += order.compactMap { byMetric[$0] }
+                latest += StoredViews.latestReadings(serial: serial, newestFirst: raws.map { Array($0) })
                 if latest.count >= limit { break }
             }
             return Array(latest.prefix(limit))
         }
     }
 
-    /// One device's summary. Coverage: readings received ÷ readings
-    /// expected from the intervals the device declared when it paired,
-    /// between its first and last message (per sensor, the quantity seen
-    /// most often counts as that sensor's samples).
+    /// One device's summary (coverage as `StoredViews.coverage`).
     static func summary(_ db: Database, serial: String) throws -> DeviceSummary? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM device WHERE serial = ?", arguments: [serial]) else { return nil }
         let keyID = try Data.fetchOne(db, sql: "SELECT key_id FROM device_key WHERE serial = ? AND retired = 0", arguments: [serial])
@@ -92,23 +74,13 @@ extension SQLiteStore: AggregatorReadModel {
                                     firstSeen: row["first_seen"], lastSeen: row["last_seen"],
                                     highestContiguous: UInt64(bitPattern: row["highest_contiguous"] as Int64))
         if let first = summary.firstSeen, let last = summary.lastSeen {
-            var expected = 0.0, received = 0.0
-            for sensor in try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial]) {
-                let interval: Int64 = sensor["interval_ms"]
-                guard interval > 0 else { continue }
-                let name: String = sensor["name"]
-                expected += Double((last - first) / interval + 1)
-                received += Double(try Int64.fetchOne(db, sql: """
-                    SELECT max(n) FROM (SELECT sum(count) AS n FROM tally WHERE serial = ? AND metric LIKE ? ESCAPE '\\' GROUP BY metric)
-                    """, arguments: [serial, likePrefix(name) + "/%"]) ?? 0)
-            }
-            if expected > 0 { summary.coverage = min(1, received / expected) }
+            let sensors = try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial])
+                .map { (name: $0["name"] as String, intervalMilliseconds: $0["interval_ms"] as Int64) }
+            let counts = try Row.fetchAll(db, sql: "SELECT metric, sum(count) AS n FROM tally WHERE serial = ? GROUP BY metric", arguments: [serial])
+                .map { (metric: $0["metric"] as String, count: $0["n"] as Int64) }
+            summary.coverage = StoredViews.coverage(firstSeen: first, lastSeen: last, sensors: sensors, counts: counts)
         }
         return summary
-    }
-
-    static func likePrefix(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
     static func recordRejectionMinute(_ db: Database, at time: Int64) throws {

@@ -14,7 +14,7 @@ struct AggregatorContext {
 
     /// Loads and checks the configuration; an error is printed with file,
     /// line, column and fix, and the exit status is 78 (EX_CONFIG).
-    static func load(_ options: ConfigOption) throws -> AggregatorContext {
+    static func load(_ options: ConfigOption) async throws -> AggregatorContext {
         let configuration: AggregatorConfiguration
         do {
             guard let text = try? String(contentsOfFile: options.config, encoding: .utf8) else {
@@ -25,27 +25,27 @@ struct AggregatorContext {
             Output.error("\(error)")
             throw ExitCode(ConfigError.exitCode)
         }
-        guard case let .sqlite(path) = configuration.store else {
-            Output.error("\(options.config): store kind postgres is not available in this build; use kind: sqlite")
-            throw ExitCode(ConfigError.exitCode)
-        }
         do {
             try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            let store = try SQLiteStore(path: path, calendar: EpochCalendar(length: configuration.epochLength, grace: configuration.epochGrace))
-            return AggregatorContext(configuration: configuration, store: store)
+            let calendar = EpochCalendar(length: configuration.epochLength, grace: configuration.epochGrace)
+            switch configuration.store {
+            case let .sqlite(path):
+                return AggregatorContext(configuration: configuration, store: try SQLiteStore(path: path, calendar: calendar))
+            case let .postgres(url):
+                return AggregatorContext(configuration: configuration, store: try await PostgresStore(url: url, calendar: calendar))
+            }
         } catch {
-            Output.error("cannot open the store \(path): \(error)")
+            Output.error("cannot open the store (\(configuration.store)): \(error)")
             throw ExitCode(1)
         }
     }
 
-    /// The aggregator's Ed25519 key: `aggregator.key` in the state
-    /// directory (32 random bytes, mode 0600), made on first use. Devices
-    /// pin its public key when they pair.
+    /// The aggregator's Ed25519 key: `signing_key_file` (default
+    /// `aggregator.key` in the state directory; 32 random bytes, mode 0600),
+    /// made on first use. Devices pin its public key when they pair.
     func signingKey() throws -> Curve25519.Signing.PrivateKey {
-        let path = configuration.stateDirectory + "/aggregator.key"
-        let seed = try DeviceSecret.loadOrCreate(at: path)
+        let seed = try DeviceSecret.loadOrCreate(at: configuration.signingKeyFile)
         return try Curve25519.Signing.PrivateKey(rawRepresentation: seed.bytes)
     }
 }

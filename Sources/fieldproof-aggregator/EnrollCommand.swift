@@ -17,7 +17,7 @@ struct EnrollCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let context = try AggregatorContext.load(options)
+        let context = try await AggregatorContext.load(options)
         var lifetime = context.configuration.pairing.defaultExpiry
         if let expires {
             guard let parsed = DurationText.parse(expires) else { throw ValidationError("--expires \(expires) is not a duration such as 30m, 24h or 7d") }

@@ -17,7 +17,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Only this device.") var device: String?
 
     func run() async throws {
-        let store = try AggregatorContext.load(options).store
+        let store = try await AggregatorContext.load(options).store
         try await store.exportMessages(serial: device) { message in
             print("{\"serial\":\"\(message.serial)\",\"sequence\":\(message.sequence),\"receivedAt\":\(message.receivedAt),"
                   + "\"sha256\":\"\(KeyID.hex(message.hash))\",\"cose\":\"\(KeyID.hex(message.raw))\"}")

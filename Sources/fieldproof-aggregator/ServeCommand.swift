@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let context = try AggregatorContext.load(options)
+        let context = try await AggregatorContext.load(options)
         let level = Self.level(context.configuration.logLevel)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -44,6 +44,10 @@ public struct AggregatorConfiguration: Equatable, Sendable {
 
     public var file: String
     public var stateDirectory = "/var/lib/fieldproof-aggregator"
+    /// The aggregator's Ed25519 key (made on first use). Aggregators that
+    /// share a database and a `$share` group must share this key too:
+    /// devices pin one aggregator key when they pair.
+    public var signingKeyFile: String
     public var logLevel = "info"
     public var broker = Broker()
     public var store: Store
@@ -57,7 +61,10 @@ public struct AggregatorConfiguration: Equatable, Sendable {
         let root = try ConfigSection.root(text: text, file: file)
         let state = try root.string("state_directory", default: "/var/lib/fieldproof-aggregator",
                                     example: "state_directory: /var/lib/fieldproof-aggregator")
-        var config = AggregatorConfiguration(file: file, stateDirectory: state, store: .sqlite(path: state + "/tallies.sqlite"))
+        var config = AggregatorConfiguration(file: file, stateDirectory: state, signingKeyFile: state + "/aggregator.key",
+                                             store: .sqlite(path: state + "/tallies.sqlite"))
+        config.signingKeyFile = try root.string("signing_key_file", default: state + "/aggregator.key",
+                                                example: "signing_key_file: /etc/fieldproof/aggregator.key")
         config.logLevel = try root.choice("log_level", from: ["error", "warning", "info", "debug"], default: "info")
 
         if let broker = try root.section("broker") {

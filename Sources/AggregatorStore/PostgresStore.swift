@@ -1,0 +1,340 @@
+import Aggregator
+import Crypto
+import Foundation
+import Identity
+import Logging
+import PostgresNIO
+import Wire
+
+/// The store for more than one machine: PostgreSQL through PostgresNIO.
+/// Several aggregators share one database (and split the MQTT stream
+/// through one `$share` group), so every write that reads before it writes
+/// takes a lock: the device row (`FOR UPDATE`) for commits and pairing, and
+/// an advisory lock per epoch that commits hold shared and sealing holds
+/// exclusive, so a root never misses a message committed into its epoch.
+public final class PostgresStore: AggregatorDataStore, Sendable {
+    public typealias Accepted = StoredMessage
+
+    let client: PostgresClient
+    let runner: Task<Void, Never>
+    public let calendar: EpochCalendar
+    let logger: Logger
+
+    /// Connects (the pool runs until `close()`) and creates the schema when
+    /// it is missing. `url`: `postgres://user[:password]@host[:port]/database`.
+    public init(url: String, calendar: EpochCalendar, logger: Logger = Logger(label: "fieldproof-postgres")) async throws {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+            throw PostgresStoreError.badURL(url)
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        var configuration = PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+                                                         password: components.password, database: database.isEmpty ? nil : database,
+                                                         tls: .disable)
+        configuration.options.maximumConnections = 8
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let client = client
+        runner = Task { await client.run() }
+        self.calendar = calendar
+        self.logger = logger
+        try await createSchema()
+    }
+
+    public func close() {
+        runner.cancel()
+    }
+
+    static let schema = [
+        """
+        CREATE TABLE IF NOT EXISTS device (
+            serial TEXT PRIMARY KEY, accepted BIGINT NOT NULL DEFAULT 0, first_seen BIGINT, last_seen BIGINT,
+            highest_contiguous BIGINT NOT NULL DEFAULT 0, revoked BOOLEAN NOT NULL DEFAULT FALSE, board TEXT, paired_at BIGINT)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS message (
+            serial TEXT NOT NULL, sequence BIGINT NOT NULL, raw BYTEA NOT NULL, hash BYTEA NOT NULL, device_time BIGINT NOT NULL,
+            received_at BIGINT NOT NULL, epoch_start BIGINT NOT NULL, merkle_epoch BIGINT NOT NULL, PRIMARY KEY (serial, sequence))
+        """,
+        "CREATE INDEX IF NOT EXISTS message_merkle_epoch ON message (merkle_epoch, hash)",
+        "CREATE INDEX IF NOT EXISTS message_received ON message (received_at)",
+        """
+        CREATE TABLE IF NOT EXISTS tally (
+            serial TEXT NOT NULL, metric TEXT NOT NULL, epoch_start BIGINT NOT NULL, unit TEXT NOT NULL, count BIGINT NOT NULL,
+            minimum DOUBLE PRECISION NOT NULL, maximum DOUBLE PRECISION NOT NULL, sum DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (serial, metric, epoch_start))
+        """,
+        "CREATE TABLE IF NOT EXISTS rejection (serial TEXT NOT NULL, reason TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (serial, reason))",
+        "CREATE TABLE IF NOT EXISTS rejection_minute (minute BIGINT PRIMARY KEY, count BIGINT NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS device_key (
+            serial TEXT NOT NULL, key_id BYTEA NOT NULL, public_key BYTEA NOT NULL, bound_at BIGINT NOT NULL,
+            retired BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (serial, key_id))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS enrollment (
+            serial TEXT PRIMARY KEY, verifier BYTEA NOT NULL, kdf_log_n BIGINT NOT NULL, kdf_r BIGINT NOT NULL, kdf_p BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL, attempts_left BIGINT NOT NULL, used BOOLEAN NOT NULL, seen_nonces BYTEA NOT NULL, created_at BIGINT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS device_sensor (
+            serial TEXT NOT NULL, name TEXT NOT NULL, driver TEXT NOT NULL, interval_ms BIGINT NOT NULL, PRIMARY KEY (serial, name))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS epoch (
+            start BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, end_ms BIGINT NOT NULL, message_count BIGINT NOT NULL, root BYTEA NOT NULL,
+            signed BYTEA NOT NULL, aggregator_key BYTEA NOT NULL, sealed_at BIGINT NOT NULL)
+        """,
+    ]
+
+    /// Advisory lock ids: one for schema creation, and per epoch (by its start).
+    static let schemaLock: Int64 = 0x4650_5343_4845_4D41
+
+    private func createSchema() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            // Several aggregators start at once: one creates, the others wait.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
+            for statement in Self.schema {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    // MARK: - Committing
+
+    public func commit(_ message: StoredMessage) async throws -> CommitResult {
+        let epoch = calendar.start(of: message.timestamp)
+        let calendar = calendar, logger = logger
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("INSERT INTO device (serial) VALUES (\(message.serial)) ON CONFLICT DO NOTHING", logger: logger)
+            // One commit per device at a time, whichever aggregator runs it.
+            var highest = try await connection.query(
+                "SELECT highest_contiguous FROM device WHERE serial = \(message.serial) FOR UPDATE", logger: logger
+            ).collect().first.map { try $0.decode(Int64.self) } ?? 0
+            try await connection.query("SELECT pg_advisory_xact_lock_shared(\(epoch))", logger: logger)
+            let sealed = try await connection.query("SELECT 1 FROM epoch WHERE start = \(epoch)", logger: logger).collect().isEmpty == false
+            let merkleEpoch = sealed ? calendar.start(of: message.receivedAt) : epoch
+            if sealed { try await connection.query("SELECT pg_advisory_xact_lock_shared(\(merkleEpoch))", logger: logger) }
+            let inserted = try await connection.query("""
+                INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
+                VALUES (\(message.serial), \(Int64(bitPattern: message.sequence)), \(Data(message.raw)), \(Data(message.hash)),
+                        \(message.timestamp), \(message.receivedAt), \(epoch), \(merkleEpoch))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """, logger: logger).collect()
+            let stored = !inserted.isEmpty
+            if stored {
+                for reading in message.readings {
+                    try await connection.query("""
+                        INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum)
+                        VALUES (\(message.serial), \(reading.metric), \(epoch), \(reading.unit), 1, \(reading.value), \(reading.value), \(reading.value))
+                        ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET count = tally.count + 1,
+                            minimum = LEAST(tally.minimum, excluded.minimum), maximum = GREATEST(tally.maximum, excluded.maximum),
+                            sum = tally.sum + excluded.sum
+                        """, logger: logger)
+                }
+                try await connection.query("""
+                    UPDATE device SET accepted = accepted + 1, first_seen = LEAST(COALESCE(first_seen, \(message.receivedAt)), \(message.receivedAt)),
+                        last_seen = GREATEST(COALESCE(last_seen, 0), \(message.receivedAt))
+                    WHERE serial = \(message.serial)
+                    """, logger: logger)
+                highest = max(highest, Int64(bitPattern: message.floor))
+            }
+            // Highest contiguous: past the settled floor, then over stored successors.
+            while true {
+                let next = try await connection.query("""
+                    SELECT sequence FROM message WHERE serial = \(message.serial) AND sequence > \(highest) ORDER BY sequence LIMIT 1000
+                    """, logger: logger).collect().map { try $0.decode(Int64.self) }
+                var moved = 0
+                for sequence in next where sequence == highest + 1 {
+                    highest = sequence
+                    moved += 1
+                }
+                if moved < 1000 { break }
+            }
+            try await connection.query("UPDATE device SET highest_contiguous = \(highest) WHERE serial = \(message.serial)", logger: logger)
+            return CommitResult(stored: stored, highestContiguous: UInt64(bitPattern: highest))
+        }
+    }
+
+    public func recordRejection(serial: String?, reason: String) async throws {
+        let minute = Int64(Date().timeIntervalSince1970 * 1000) / 60_000 * 60_000
+        let logger = logger
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO rejection (serial, reason, count) VALUES (\(serial ?? ""), \(reason), 1)
+                ON CONFLICT (serial, reason) DO UPDATE SET count = rejection.count + 1
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO rejection_minute (minute, count) VALUES (\(minute), 1)
+                ON CONFLICT (minute) DO UPDATE SET count = rejection_minute.count + 1
+                """, logger: logger)
+        }
+    }
+
+    // MARK: - Keys
+
+    public func deviceKeys(serial: String) async throws -> DeviceKeys? {
+        guard let revoked = try await client.query("SELECT revoked FROM device WHERE serial = \(serial)", logger: logger)
+            .collect().first.map({ try $0.decode(Bool.self) }) else { return nil }
+        var current: Curve25519.Signing.PublicKey?
+        var retired: Set<[UInt8]> = []
+        for try await (keyID, publicKey, isRetired) in try await client.query(
+            "SELECT key_id, public_key, retired FROM device_key WHERE serial = \(serial)", logger: logger
+        ).decode((Data, Data, Bool).self) {
+            if isRetired { retired.insert(Array(keyID)) } else { current = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) }
+        }
+        return DeviceKeys(current: current, retiredKeyIDs: retired, revoked: revoked)
+    }
+
+    public func isStored(serial: String, sequence: UInt64) async throws -> Bool {
+        try await !client.query("SELECT 1 FROM message WHERE serial = \(serial) AND sequence = \(Int64(bitPattern: sequence))", logger: logger)
+            .collect().isEmpty
+    }
+
+    public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) async throws {
+        let logger = logger
+        try await client.withTransaction(logger: logger) { connection in
+            try await Self.bindKey(connection, serial: serial, publicKey: publicKey, at: time, logger: logger)
+        }
+    }
+
+    static func bindKey(_ connection: PostgresConnection, serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64,
+                        logger: Logger) async throws {
+        let keyID = Data(KeyID.of(publicKey))
+        try await connection.query("INSERT INTO device (serial) VALUES (\(serial)) ON CONFLICT DO NOTHING", logger: logger)
+        try await connection.query("UPDATE device_key SET retired = TRUE WHERE serial = \(serial) AND key_id <> \(keyID)", logger: logger)
+        try await connection.query("""
+            INSERT INTO device_key (serial, key_id, public_key, bound_at) VALUES (\(serial), \(keyID), \(Data(publicKey.rawRepresentation)), \(time))
+            ON CONFLICT (serial, key_id) DO UPDATE SET retired = FALSE, bound_at = excluded.bound_at
+            """, logger: logger)
+        try await connection.query("UPDATE device SET revoked = FALSE WHERE serial = \(serial)", logger: logger)
+    }
+
+    public func revoke(serial: String) async throws -> Bool {
+        try await !client.query("UPDATE device SET revoked = TRUE WHERE serial = \(serial) RETURNING 1", logger: logger).collect().isEmpty
+    }
+
+    // MARK: - Enrollment and pairing
+
+    public func saveEnrollment(_ enrollment: Enrollment, at time: Int64) async throws {
+        let logger = logger
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("""
+                INSERT INTO enrollment (serial, verifier, kdf_log_n, kdf_r, kdf_p, expires_at, attempts_left, used, seen_nonces, created_at)
+                VALUES (\(enrollment.serial), \(Data(enrollment.verifier)), \(Int64(enrollment.kdf.logN)), \(Int64(enrollment.kdf.r)),
+                        \(Int64(enrollment.kdf.p)), \(Int64(clamping: enrollment.expiresAt)), \(Int64(enrollment.attemptsLeft)), \(enrollment.used),
+                        \(Data(EnrollmentNonces.encode(enrollment.seenNonces))), \(time))
+                ON CONFLICT (serial) DO UPDATE SET verifier = excluded.verifier, kdf_log_n = excluded.kdf_log_n, kdf_r = excluded.kdf_r,
+                    kdf_p = excluded.kdf_p, expires_at = excluded.expires_at, attempts_left = excluded.attempts_left, used = excluded.used,
+                    seen_nonces = excluded.seen_nonces, created_at = excluded.created_at
+                """, logger: logger)
+            try await connection.query("INSERT INTO device (serial) VALUES (\(enrollment.serial)) ON CONFLICT DO NOTHING", logger: logger)
+        }
+    }
+
+    public func pair(bytes: [UInt8], topic: String, now: Int64, maximumAge: Duration) async throws -> (PairingAuthority.Decision, [UInt8]?) {
+        let logger = logger
+        let maximumAgeMilliseconds = UInt64(maximumAge.components.seconds * 1000)
+        return try await client.withTransaction(logger: logger) { connection in
+            var stored: Enrollment?
+            if let serial = Topics.serial(in: topic, kind: "pair/req") {
+                let rows = try await connection.query("""
+                    SELECT verifier, kdf_log_n, kdf_r, kdf_p, expires_at, attempts_left, used, seen_nonces FROM enrollment
+                    WHERE serial = \(serial) FOR UPDATE
+                    """, logger: logger).collect()
+                if let row = rows.first {
+                    let (verifier, logN, r, p, expiresAt, attemptsLeft, used, nonces) =
+                        try row.decode((Data, Int64, Int64, Int64, Int64, Int64, Bool, Data).self)
+                    stored = Enrollment(serial: serial, verifier: Array(verifier),
+                                        kdf: PairRequest.KDFParameters(logN: UInt8(clamping: logN), r: UInt32(clamping: r), p: UInt32(clamping: p)),
+                                        expiresAt: UInt64(clamping: expiresAt), attemptsLeft: Int(attemptsLeft), used: used,
+                                        seenNonces: EnrollmentNonces.decode(Array(nonces)))
+                }
+            }
+            let (decision, updated) = PairingAuthority.verify(bytes: bytes, topic: topic, enrollment: stored, now: UInt64(now),
+                                                              maximumAge: maximumAgeMilliseconds)
+            if let updated, updated != stored {
+                try await connection.query("""
+                    UPDATE enrollment SET attempts_left = \(Int64(updated.attemptsLeft)), used = \(updated.used),
+                        seen_nonces = \(Data(EnrollmentNonces.encode(updated.seenNonces))) WHERE serial = \(updated.serial)
+                    """, logger: logger)
+            }
+            if case let .accepted(publicKey, request) = decision {
+                try await Self.bindKey(connection, serial: request.serial, publicKey: try Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
+                                       at: now, logger: logger)
+                try await connection.query("UPDATE device SET board = \(request.board), paired_at = \(now) WHERE serial = \(request.serial)",
+                                           logger: logger)
+                try await connection.query("DELETE FROM device_sensor WHERE serial = \(request.serial)", logger: logger)
+                for sensor in request.sensors {
+                    try await connection.query("""
+                        INSERT INTO device_sensor (serial, name, driver, interval_ms)
+                        VALUES (\(request.serial), \(sensor.name), \(sensor.driver), \(Int64(clamping: sensor.intervalMilliseconds)))
+                        ON CONFLICT (serial, name) DO NOTHING
+                        """, logger: logger)
+                }
+            }
+            return (decision, stored?.verifier)
+        }
+    }
+
+    // MARK: - Epochs
+
+    public func closableEpochs(now: Int64) async throws -> [Int64] {
+        guard let last = calendar.lastClosable(at: now) else { return [] }
+        return try await client.query("""
+            SELECT DISTINCT merkle_epoch FROM message WHERE merkle_epoch <= \(last)
+            AND merkle_epoch NOT IN (SELECT start FROM epoch) ORDER BY merkle_epoch
+            """, logger: logger).collect().map { try $0.decode(Int64.self) }
+    }
+
+    public func seal(epochStart: Int64, key: Curve25519.Signing.PrivateKey, now: Int64) async throws -> (root: EpochRoot, signed: [UInt8])? {
+        let calendar = calendar, logger = logger
+        return try await client.withTransaction(logger: logger) { connection in
+            // Waits for commits into this epoch to finish; later ones see the seal.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(epochStart))", logger: logger)
+            guard try await connection.query("SELECT 1 FROM epoch WHERE start = \(epochStart)", logger: logger).collect().isEmpty else {
+                return nil
+            }
+            let hashes = try await Self.hashes(connection, epochStart: epochStart, logger: logger)
+            let root = EpochRoot(id: calendar.id(ofEpochStartingAt: epochStart), start: UInt64(epochStart),
+                                 end: UInt64(calendar.end(ofEpochStartingAt: epochStart)), messageCount: UInt64(hashes.count),
+                                 root: MerkleTree.root(hashes.map(MerkleTree.leafHash)), time: UInt64(now))
+            let signed = try COSESign1.sign(payload: root.encode(), with: key, keyID: KeyID.of(key.publicKey))
+            try await connection.query("""
+                INSERT INTO epoch (start, id, end_ms, message_count, root, signed, aggregator_key, sealed_at)
+                VALUES (\(epochStart), \(root.id), \(Int64(root.end)), \(Int64(hashes.count)), \(Data(root.root)), \(Data(signed)),
+                        \(Data(key.publicKey.rawRepresentation)), \(now))
+                """, logger: logger)
+            return (root, signed)
+        }
+    }
+
+    public func messageHashes(epochStart: Int64) async throws -> [[UInt8]] {
+        let logger = logger
+        return try await client.withConnection { connection in try await Self.hashes(connection, epochStart: epochStart, logger: logger) }
+    }
+
+    static func hashes(_ connection: PostgresConnection, epochStart: Int64, logger: Logger) async throws -> [[UInt8]] {
+        // Bytewise order (COLLATE does not apply to bytea): the same as SQLite's.
+        try await connection.query("SELECT hash FROM message WHERE merkle_epoch = \(epochStart) ORDER BY hash", logger: logger)
+            .collect().map { Array(try $0.decode(Data.self)) }
+    }
+
+    public func exportMessages(serial: String?, _ body: @Sendable (ExportedMessage) throws -> Void) async throws {
+        let rows = try await client.query("""
+            SELECT serial, sequence, received_at, hash, raw FROM message WHERE \(serial == nil) OR serial = \(serial ?? "")
+            ORDER BY serial, sequence
+            """, logger: logger)
+        for try await (serial, sequence, receivedAt, hash, raw) in rows.decode((String, Int64, Int64, Data, Data).self) {
+            try body(ExportedMessage(serial: serial, sequence: UInt64(bitPattern: sequence), receivedAt: receivedAt, hash: Array(hash), raw: Array(raw)))
+        }
+    }
+}
+
+public enum PostgresStoreError: Error, CustomStringConvertible {
+    case badURL(String)
+
+    public var description: String {
+        switch self {
+        case let .badURL(url): return "\"\(url)\" is not a postgres://user@host:port/database URL"
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Aggregator
+import Crypto
+import Wire
+
+/// The parts of the read model that do not depend on the database: both
+/// stores fetch rows and hand them here, so the API shows the same thing
+/// whichever store is behind it.
+enum StoredViews {
+    /// The newest value of each metric of one device with the values before
+    /// it (oldest first), from that device's latest stored messages.
+    static func latestReadings(serial: String, newestFirst raws: [[UInt8]]) -> [LatestReading] {
+        var byMetric: [String: LatestReading] = [:]
+        var order: [String] = []
+        for raw in raws.reversed() {
+            guard let envelope = try? COSESign1(decoding: raw), let telemetry = try? Telemetry(decoding: envelope.payload) else { continue }
+            for reading in telemetry.readings {
+                let metric = "\(reading.sensor)/\(reading.quantity)"
+                if byMetric[metric] == nil { order.append(metric) }
+                var entry = byMetric[metric] ?? LatestReading(serial: serial, metric: metric, value: reading.value, unit: reading.unit,
+                                                              at: Int64(clamping: telemetry.timestamp))
+                entry.value = reading.value
+                entry.at = Int64(clamping: telemetry.timestamp)
+                entry.recent.append(reading.value)
+                byMetric[metric] = entry
+            }
+        }
+        return order.compactMap { byMetric[$0] }
+    }
+
+    /// Readings received ÷ readings expected from the intervals the device
+    /// declared when it paired, between its first and last message. Per
+    /// sensor, the quantity counted most often stands for its samples.
+    static func coverage(firstSeen: Int64, lastSeen: Int64, sensors: [(name: String, intervalMilliseconds: Int64)],
+                         counts: [(metric: String, count: Int64)]) -> Double? {
+        var expected = 0.0, received = 0.0
+        for sensor in sensors where sensor.intervalMilliseconds > 0 {
+            expected += Double((lastSeen - firstSeen) / sensor.intervalMilliseconds + 1)
+            received += Double(counts.filter { $0.metric.hasPrefix(sensor.name + "/") }.map(\.count).max() ?? 0)
+        }
+        return expected > 0 ? min(1, received / expected) : nil
+    }
+
+    /// The inclusion proof of the message with `hash` among an epoch's
+    /// sorted hashes.
+    static func proof(signedEpoch: [UInt8], raw: [UInt8], hash: [UInt8], epochHashes: [[UInt8]],
+                      devicePublicKey: (_ keyID: [UInt8]) async throws -> [UInt8]?) async throws -> [UInt8]? {
+        guard let index = epochHashes.firstIndex(of: hash),
+              let path = MerkleTree.inclusionProof(index: index, leaves: epochHashes.map(MerkleTree.leafHash)),
+              let envelope = try? COSESign1(decoding: raw), let publicKey = try await devicePublicKey(envelope.keyID) else { return nil }
+        return InclusionProof(epoch: signedEpoch, message: raw, devicePublicKey: publicKey, leafIndex: UInt64(index), path: path).encode()
+    }
+
+    static func epochSummary(id: String, start: Int64, end: Int64, messageCount: Int64, root: [UInt8], signed: [UInt8],
+                             aggregatorKey: [UInt8]) -> EpochSummary {
+        let signature = (try? COSESign1(decoding: signed)).map { KeyID.hex($0.signature) } ?? ""
+        return EpochSummary(id: id, start: start, end: end, messageCount: UInt64(messageCount), root: KeyID.hex(root), signature: signature,
+                            aggregatorKey: KeyID.hex(aggregatorKey))
+    }
+}
+
+/// An enrollment's remembered nonces as one CBOR array of byte strings
+/// (both stores keep them this way).
+enum EnrollmentNonces {
+    static func encode(_ nonces: [[UInt8]]) -> [UInt8] {
+        CBOREncoder.encode(.array(nonces.map(CBOR.bytes)))
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [[UInt8]] {
+        (try? CBORDecoder.decode(bytes))?.array?.compactMap(\.bytes) ?? []
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A real PostgreSQL server for a test: Debian's `postgresql` binaries, a
+/// fresh cluster in a temporary directory, listening on a free loopback
+/// port, stopped by PID. PostgreSQL refuses to run as root, so as root the
+/// cluster belongs to the `postgres` system user and `initdb` and
+/// `postgres` run as that user (through `setpriv`, which execs: the PID
+/// we hold is the server's).
+public final class PostgresServer: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
+    public var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
+    public var logFile: URL { directory.appendingPathComponent("postgres.log") }
+    private let process: ChildProcess
+
+    /// The newest installed server's binaries (`/usr/lib/postgresql/<version>/bin`).
+    public static func binaries() throws -> URL {
+        let root = URL(fileURLWithPath: "/usr/lib/postgresql")
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        guard let newest = versions.compactMap(Int.init).max() else {
+            throw TestSupportError.missingTool("no PostgreSQL server in /usr/lib/postgresql: install Debian's postgresql package (scripts/test does)")
+        }
+        return root.appendingPathComponent("\(newest)/bin")
+    }
+
+    public init() throws {
+        let bin = try Self.binaries()
+        port = try LoopbackNetwork.freePort()
+        // Not TemporaryDirectory (mode 0700, root's): the server's user must reach it.
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("fieldproof-postgres-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let data = directory.appendingPathComponent("data").path
+        let asRoot = geteuid() == 0
+        if asRoot { try ProcessRunner.check("/usr/bin/chown", ["postgres:postgres", directory.path]) }
+        func command(_ tool: String, _ arguments: [String]) -> (String, [String]) {
+            let path = bin.appendingPathComponent(tool).path
+            return asRoot ? ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--reset-env", path] + arguments)
+                          : (path, arguments)
+        }
+        let (initdb, initArguments) = command("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
+        try ProcessRunner.check(initdb, initArguments)
+        let (postgres, arguments) = command("postgres", [
+            "-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=100",
+        ])
+        let log = directory.appendingPathComponent("postgres.log")
+        process = try ChildProcess(postgres, arguments, outputFile: log.path)
+        let deadline = Date().addingTimeInterval(30)
+        while !LoopbackNetwork.accepts(port: port) {
+            guard Date() < deadline, !process.waitForExit(timeout: 0.05) else {
+                let log = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                _ = process.terminate(signal: SIGKILL)
+                throw TestSupportError.commandFailed("PostgreSQL did not start on port \(port): \(log)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// Fast shutdown (SIGINT: clients are disconnected), then the files go.
+    public func stop() {
+        _ = process.terminate(signal: SIGINT, timeout: 20)
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

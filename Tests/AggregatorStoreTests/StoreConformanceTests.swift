@@ -1,0 +1,121 @@
+import Aggregator
+import AggregatorStore
+import Crypto
+import Foundation
+import Identity
+import Testing
+import TestSupport
+import Wire
+
+/// The same behaviour from both stores: SQLite (a file) and PostgreSQL (a
+/// real server started for the test, as the postgres user when root).
+@Suite(.serialized) struct StoreConformanceTests {
+    enum Kind: String, CaseIterable { case sqlite, postgres }
+
+    let calendar = EpochCalendar(length: .seconds(3600), grace: .seconds(300))
+    let t0: Int64 = 1_795_557_600_000 // an epoch boundary
+    let hour: Int64 = 3_600_000
+    let device = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x41, count: 32))
+
+    /// A store of `kind`, and what stops its server.
+    func open(_ kind: Kind) async throws -> (any AggregatorDataStore, () -> Void) {
+        switch kind {
+        case .sqlite:
+            let path = try TemporaryDirectory.make(prefix: "conformance").appendingPathComponent("aggregator.sqlite").path
+            return (try SQLiteStore(path: path, calendar: calendar), {})
+        case .postgres:
+            let server = try PostgresServer()
+            let store = try await PostgresStore(url: server.url, calendar: calendar)
+            return (store, { store.close(); server.stop() })
+        }
+    }
+
+    func message(_ sequence: UInt64, floor: UInt64 = 0, at time: Int64, serial: String = "dev-1") throws -> StoredMessage {
+        let telemetry = Telemetry(serial: serial, sequence: sequence, floor: floor, timestamp: UInt64(time), clockSynchronised: true,
+                                  bootID: [UInt8](repeating: 9, count: 16), millisecondsSinceBoot: sequence * 1000,
+                                  readings: [.init(sensor: "air", quantity: "temperature", value: 280 + Double(sequence % 20), unit: "K")],
+                                  statuses: [.init(sensor: "air", errorCode: nil)])
+        let raw = try COSESign1.sign(payload: telemetry.encode(), with: device, keyID: KeyID.of(device.publicKey))
+        return StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(device.publicKey)), receivedAt: time + 100)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func commitsTalliesKeysPairingAndEpochs(kind: Kind) async throws {
+        let (store, stop) = try await open(kind)
+        defer { stop() }
+
+        // Exactly once; highest contiguous waits for gaps, moves past the floor.
+        #expect(try await store.commit(try message(1, at: t0 + 1000)) == CommitResult(stored: true, highestContiguous: 1))
+        #expect(try await store.commit(try message(1, at: t0 + 1000)) == CommitResult(stored: false, highestContiguous: 1))
+        #expect(try await store.commit(try message(3, at: t0 + 3000)).highestContiguous == 1)
+        #expect(try await store.commit(try message(2, at: t0 + 2000)).highestContiguous == 3)
+        #expect(try await store.commit(try message(7, floor: 5, at: t0 + hour + 7000)).highestContiguous == 5)
+        #expect(try await store.commit(try message(6, at: t0 + hour + 6000)).highestContiguous == 7)
+        #expect(try await store.isStored(serial: "dev-1", sequence: 6))
+        #expect(try await !store.isStored(serial: "dev-1", sequence: 4))
+        let tallies = try await store.tallies(TallyQuery(serial: "dev-1"))
+        #expect(tallies.map(\.count) == [3, 2] && tallies.map(\.epochStart) == [t0, t0 + hour])
+        #expect(tallies.first?.minimum == 281 && tallies.first?.maximum == 283 && tallies.first?.mean == 282)
+        #expect(try await store.tallies(TallyQuery(from: t0 + hour)).count == 1)
+        try await store.recordRejection(serial: "dev-1", reason: "bad_signature")
+        try await store.recordRejection(serial: "dev-1", reason: "bad_signature")
+        let summary = try #require(try await store.device(serial: "dev-1"))
+        #expect(summary.accepted == 5 && summary.highestContiguous == 7 && summary.rejected == ["bad_signature": 2])
+
+        // Keys: enrolled-but-unpaired, bound, re-bound (old one retired), revoked.
+        let (enrollment, pin) = try Enrollment.create(serial: "dev-2", expiresAt: UInt64(t0 + hour), maximumAttempts: 2)
+        try await store.saveEnrollment(enrollment, at: t0)
+        #expect(try await store.deviceKeys(serial: "dev-2")?.current == nil)
+        #expect(try await store.deviceKeys(serial: "nobody") == nil)
+        let secret = DeviceSecret(bytes: [UInt8](repeating: 7, count: 32))
+        let wrong = try DevicePairing.makeRequest(serial: "dev-2", pin: try PIN(validating: "00000000"), secret: secret, board: "b", sensors: [],
+                                                  time: UInt64(t0))
+        let (refused, _) = try await store.pair(bytes: wrong.message, topic: Topics.pairRequest("dev-2"), now: t0, maximumAge: .seconds(600))
+        #expect(refused == .wrongPIN(attemptsLeft: 1))
+        let right = try DevicePairing.makeRequest(serial: "dev-2", pin: pin, secret: secret, board: "raspberry-pi-5",
+                                                  sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 1000)], time: UInt64(t0))
+        let (accepted, verifier) = try await store.pair(bytes: right.message, topic: Topics.pairRequest("dev-2"), now: t0, maximumAge: .seconds(600))
+        guard case .accepted = accepted else { Issue.record("\(accepted)"); return }
+        #expect(verifier == enrollment.verifier)
+        let (again, _) = try await store.pair(bytes: right.message, topic: Topics.pairRequest("dev-2"), now: t0, maximumAge: .seconds(600))
+        #expect(again == .stale || again == .alreadyUsed, "a replayed or second request does not pair again: \(again)")
+        let bound = try #require(try await store.deviceKeys(serial: "dev-2"))
+        #expect(bound.currentKeyID == KeyID.of(right.identityKey.publicKey))
+        let newKey = Curve25519.Signing.PrivateKey()
+        try await store.bindKey(serial: "dev-2", publicKey: newKey.publicKey, at: t0 + 1)
+        #expect(try await store.deviceKeys(serial: "dev-2")?.retiredKeyIDs == [KeyID.of(right.identityKey.publicKey)])
+        #expect(try await store.revoke(serial: "dev-2"))
+        #expect(try await store.deviceKeys(serial: "dev-2")?.revoked == true)
+        #expect(try await !store.revoke(serial: "nobody"))
+
+        // Epochs: sealed once, the root is the RFC 6962 root of the sorted hashes.
+        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: t0)
+        #expect(try await store.closableEpochs(now: t0 + hour + 300_000) == [t0])
+        let key = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x51, count: 32))
+        let sealed = try #require(try await store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000))
+        let hashes = try [1, 2, 3].map { try message(UInt64($0), at: t0 + Int64($0) * 1000).hash }.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(sealed.root.root == MerkleTree.root(hashes.map(MerkleTree.leafHash)) && sealed.root.messageCount == 3)
+        #expect(try await store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000) == nil)
+        let proof = try #require(try await store.proof(epoch: sealed.root.id, serial: "dev-1", sequence: 2))
+        #expect(try InclusionProof(decoding: proof).check(aggregatorKey: key.publicKey).telemetry.sequence == 2)
+        #expect(try await store.epochs().map(\.id) == [sealed.root.id])
+        // A late message for the sealed hour counts in the hour it arrived in.
+        var late = try message(4, at: t0 + 4000)
+        late.receivedAt = t0 + 2 * hour + 5
+        #expect(try await store.commit(late).stored)
+        #expect(try await store.messageHashes(epochStart: t0) == hashes)
+        #expect(try await store.messageHashes(epochStart: t0 + 2 * hour) == [late.hash])
+
+        let exported = ExportCollector()
+        try await store.exportMessages(serial: "dev-1") { exported.append($0.sequence) }
+        #expect(exported.values == [1, 2, 3, 4, 6, 7])
+        #expect(try await store.latestReadings(limit: 10).first?.recent.count == 6)
+    }
+}
+
+final class ExportCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [UInt64] = []
+    func append(_ value: UInt64) { lock.withLock { collected.append(value) } }
+    var values: [UInt64] { lock.withLock { collected } }
+}
