@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [
-            "Agent", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "Wire", "Identity", "MQTT",
+            "Agent", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "Wire", "Aggregator", "AggregatorStore", "Identity", "MQTT",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [

@@ -78,12 +78,61 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         CREATE TABLE IF NOT EXISTS device_sensor (
             serial TEXT NOT NULL, name TEXT NOT NULL, driver TEXT NOT NULL, interval_ms BIGINT NOT NULL, PRIMARY KEY (serial, name))
         """,
+        commitFunction,
         """
         CREATE TABLE IF NOT EXISTS epoch (
             start BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, end_ms BIGINT NOT NULL, message_count BIGINT NOT NULL, root BYTEA NOT NULL,
             signed BYTEA NOT NULL, aggregator_key BYTEA NOT NULL, sealed_at BIGINT NOT NULL)
         """,
     ]
+
+    /// One accepted message committed in one statement (one round trip):
+    /// the device row locked (by the upsert), the epoch's advisory lock held
+    /// shared (a sealed epoch sends the message to the one it arrived in),
+    /// the message inserted unless already there, its readings summed into
+    /// the tallies, the highest contiguous sequence moved, the device's
+    /// counters updated. Returns whether it was stored and the new highest.
+    static let commitFunction = """
+        CREATE OR REPLACE FUNCTION fieldproof_commit(
+            p_serial TEXT, p_sequence BIGINT, p_floor BIGINT, p_raw BYTEA, p_hash BYTEA, p_device_time BIGINT, p_received_at BIGINT,
+            p_epoch BIGINT, p_arrival_epoch BIGINT, p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
+        RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE plpgsql AS $$
+        DECLARE
+            v_highest BIGINT;
+            v_merkle BIGINT := p_epoch;
+            v_stored BOOLEAN;
+        BEGIN
+            INSERT INTO device AS d (serial) VALUES (p_serial)
+                ON CONFLICT (serial) DO UPDATE SET serial = excluded.serial RETURNING d.highest_contiguous INTO v_highest;
+            PERFORM pg_advisory_xact_lock_shared(p_epoch);
+            IF EXISTS (SELECT 1 FROM epoch e WHERE e.start = p_epoch) THEN
+                v_merkle := p_arrival_epoch;
+                PERFORM pg_advisory_xact_lock_shared(v_merkle);
+            END IF;
+            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
+                VALUES (p_serial, p_sequence, p_raw, p_hash, p_device_time, p_received_at, p_epoch, v_merkle)
+                ON CONFLICT DO NOTHING;
+            v_stored := FOUND;
+            IF v_stored THEN
+                INSERT INTO tally AS t (serial, metric, epoch_start, unit, count, minimum, maximum, sum)
+                    SELECT p_serial, r.m, p_epoch, min(r.u), count(*), min(r.v), max(r.v), sum(r.v)
+                    FROM unnest(p_metrics, p_units, p_values) AS r(m, u, v) GROUP BY r.m
+                    ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET count = t.count + excluded.count,
+                        minimum = LEAST(t.minimum, excluded.minimum), maximum = GREATEST(t.maximum, excluded.maximum),
+                        sum = t.sum + excluded.sum;
+                v_highest := GREATEST(v_highest, p_floor);
+            END IF;
+            WHILE EXISTS (SELECT 1 FROM message m WHERE m.serial = p_serial AND m.sequence = v_highest + 1) LOOP
+                v_highest := v_highest + 1;
+            END LOOP;
+            UPDATE device d SET highest_contiguous = v_highest,
+                accepted = d.accepted + CASE WHEN v_stored THEN 1 ELSE 0 END,
+                first_seen = CASE WHEN v_stored THEN LEAST(COALESCE(d.first_seen, p_received_at), p_received_at) ELSE d.first_seen END,
+                last_seen = CASE WHEN v_stored THEN GREATEST(COALESCE(d.last_seen, 0), p_received_at) ELSE d.last_seen END
+                WHERE d.serial = p_serial;
+            RETURN QUERY SELECT v_stored, v_highest;
+        END $$
+        """
 
     /// Advisory lock ids: one for schema creation, and per epoch (by its start).
     static let schemaLock: Int64 = 0x4650_5343_4845_4D41
@@ -102,83 +151,43 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
 
     public func commit(_ message: StoredMessage) async throws -> CommitResult {
         let epoch = calendar.start(of: message.timestamp)
-        let calendar = calendar, logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("INSERT INTO device (serial) VALUES (\(message.serial)) ON CONFLICT DO NOTHING", logger: logger)
-            // One commit per device at a time, whichever aggregator runs it.
-            var highest = try await connection.query(
-                "SELECT highest_contiguous FROM device WHERE serial = \(message.serial) FOR UPDATE", logger: logger
-            ).collect().first.map { try $0.decode(Int64.self) } ?? 0
-            try await connection.query("SELECT pg_advisory_xact_lock_shared(\(epoch))", logger: logger)
-            let sealed = try await connection.query("SELECT 1 FROM epoch WHERE start = \(epoch)", logger: logger).collect().isEmpty == false
-            let merkleEpoch = sealed ? calendar.start(of: message.receivedAt) : epoch
-            if sealed { try await connection.query("SELECT pg_advisory_xact_lock_shared(\(merkleEpoch))", logger: logger) }
-            let inserted = try await connection.query("""
-                INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
-                VALUES (\(message.serial), \(Int64(bitPattern: message.sequence)), \(Data(message.raw)), \(Data(message.hash)),
-                        \(message.timestamp), \(message.receivedAt), \(epoch), \(merkleEpoch))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger).collect()
-            let stored = !inserted.isEmpty
-            if stored {
-                for reading in message.readings {
-                    try await connection.query("""
-                        INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum)
-                        VALUES (\(message.serial), \(reading.metric), \(epoch), \(reading.unit), 1, \(reading.value), \(reading.value), \(reading.value))
-                        ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET count = tally.count + 1,
-                            minimum = LEAST(tally.minimum, excluded.minimum), maximum = GREATEST(tally.maximum, excluded.maximum),
-                            sum = tally.sum + excluded.sum
-                        """, logger: logger)
-                }
-                try await connection.query("""
-                    UPDATE device SET accepted = accepted + 1, first_seen = LEAST(COALESCE(first_seen, \(message.receivedAt)), \(message.receivedAt)),
-                        last_seen = GREATEST(COALESCE(last_seen, 0), \(message.receivedAt))
-                    WHERE serial = \(message.serial)
-                    """, logger: logger)
-                highest = max(highest, Int64(bitPattern: message.floor))
-            }
-            // Highest contiguous: past the settled floor, then over stored successors.
-            while true {
-                let next = try await connection.query("""
-                    SELECT sequence FROM message WHERE serial = \(message.serial) AND sequence > \(highest) ORDER BY sequence LIMIT 1000
-                    """, logger: logger).collect().map { try $0.decode(Int64.self) }
-                var moved = 0
-                for sequence in next where sequence == highest + 1 {
-                    highest = sequence
-                    moved += 1
-                }
-                if moved < 1000 { break }
-            }
-            try await connection.query("UPDATE device SET highest_contiguous = \(highest) WHERE serial = \(message.serial)", logger: logger)
-            return CommitResult(stored: stored, highestContiguous: UInt64(bitPattern: highest))
-        }
+        let arrival = calendar.start(of: message.receivedAt)
+        let rows = try await client.query("""
+            SELECT was_stored, new_highest FROM fieldproof_commit(\(message.serial), \(Int64(bitPattern: message.sequence)),
+                \(Int64(bitPattern: message.floor)), \(Data(message.raw)), \(Data(message.hash)), \(message.timestamp), \(message.receivedAt),
+                \(epoch), \(arrival), \(message.readings.map(\.metric)), \(message.readings.map(\.unit)), \(message.readings.map(\.value)))
+            """, logger: logger).collect()
+        guard let (stored, highest) = try rows.first?.decode((Bool, Int64).self) else { throw PostgresStoreError.noResult("fieldproof_commit") }
+        return CommitResult(stored: stored, highestContiguous: UInt64(bitPattern: highest))
     }
 
     public func recordRejection(serial: String?, reason: String) async throws {
         let minute = Int64(Date().timeIntervalSince1970 * 1000) / 60_000 * 60_000
-        let logger = logger
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("""
+        // One statement (one round trip): both counters in one transaction.
+        try await client.query("""
+            WITH per_device AS (
                 INSERT INTO rejection (serial, reason, count) VALUES (\(serial ?? ""), \(reason), 1)
-                ON CONFLICT (serial, reason) DO UPDATE SET count = rejection.count + 1
-                """, logger: logger)
-            try await connection.query("""
-                INSERT INTO rejection_minute (minute, count) VALUES (\(minute), 1)
-                ON CONFLICT (minute) DO UPDATE SET count = rejection_minute.count + 1
-                """, logger: logger)
-        }
+                ON CONFLICT (serial, reason) DO UPDATE SET count = rejection.count + 1 RETURNING 1)
+            INSERT INTO rejection_minute (minute, count) VALUES (\(minute), 1)
+            ON CONFLICT (minute) DO UPDATE SET count = rejection_minute.count + 1
+            """, logger: logger)
     }
 
     // MARK: - Keys
 
     public func deviceKeys(serial: String) async throws -> DeviceKeys? {
-        guard let revoked = try await client.query("SELECT revoked FROM device WHERE serial = \(serial)", logger: logger)
-            .collect().first.map({ try $0.decode(Bool.self) }) else { return nil }
+        // One round trip: the device (if any) and each of its keys.
+        let rows = try await client.query("""
+            SELECT d.revoked, k.key_id, k.public_key, k.retired FROM device d LEFT JOIN device_key k ON k.serial = d.serial
+            WHERE d.serial = \(serial)
+            """, logger: logger).collect()
+        guard let first = rows.first else { return nil }
+        let revoked = try first.decode((Bool, Data?, Data?, Bool?).self).0
         var current: Curve25519.Signing.PublicKey?
         var retired: Set<[UInt8]> = []
-        for try await (keyID, publicKey, isRetired) in try await client.query(
-            "SELECT key_id, public_key, retired FROM device_key WHERE serial = \(serial)", logger: logger
-        ).decode((Data, Data, Bool).self) {
+        for row in rows {
+            let (_, keyID, publicKey, isRetired) = try row.decode((Bool, Data?, Data?, Bool?).self)
+            guard let keyID, let publicKey, let isRetired else { continue }
             if isRetired { retired.insert(Array(keyID)) } else { current = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) }
         }
         return DeviceKeys(current: current, retiredKeyIDs: retired, revoked: revoked)
@@ -331,10 +340,12 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
 
 public enum PostgresStoreError: Error, CustomStringConvertible {
     case badURL(String)
+    case noResult(String)
 
     public var description: String {
         switch self {
         case let .badURL(url): return "\"\(url)\" is not a postgres://user@host:port/database URL"
+        case let .noResult(what): return "\(what) returned no row"
         }
     }
 }

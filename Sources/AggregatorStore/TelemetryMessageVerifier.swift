@@ -1,18 +1,26 @@
 import Aggregator
+import Foundation
 import Logging
 import Wire
 
 /// The pipeline's verifier: `TelemetryVerifier`'s steps with the device's
-/// keys and its stored sequences looked up in the store between them.
+/// keys looked up in the store between them. Keys are kept for
+/// `keyLifetime` (default 2 s): a pairing or revocation takes effect
+/// within that, and a busy aggregator makes one lookup per device per
+/// lifetime instead of one per message. Replays are found by the store at
+/// commit (`CommitResult.stored`), where several aggregators agree.
 public struct TelemetryMessageVerifier<Store: AggregatorDataStore>: MessageVerifier {
     public let store: Store
     public let maximumFutureSkew: UInt64
     public let logger: Logger
+    private let cache: KeyCache
 
-    public init(store: Store, maximumFutureSkew: Duration = .seconds(300), logger: Logger = Logger(label: "fieldproof-verifier")) {
+    public init(store: Store, maximumFutureSkew: Duration = .seconds(300), keyLifetime: Duration = .seconds(2),
+                logger: Logger = Logger(label: "fieldproof-verifier")) {
         self.store = store
         self.maximumFutureSkew = UInt64(maximumFutureSkew.components.seconds * 1000)
         self.logger = logger
+        self.cache = KeyCache(lifetime: keyLifetime)
     }
 
     public func verify(_ message: IncomingMessage) async -> VerificationOutcome<StoredMessage> {
@@ -22,12 +30,17 @@ public struct TelemetryMessageVerifier<Store: AggregatorDataStore>: MessageVerif
         case let .success(value): decoded = value
         }
         let telemetry = decoded.telemetry
-        let keys = await retrying { try await store.deviceKeys(serial: telemetry.serial) } ?? nil
+        let keys: DeviceKeys?
+        if let cached = cache.keys(for: telemetry.serial) {
+            keys = cached
+        } else {
+            keys = await retrying { try await store.deviceKeys(serial: telemetry.serial) } ?? nil
+            cache.store(keys, for: telemetry.serial)
+        }
         if let rejection = TelemetryVerifier.checkSignature(decoded, keys: keys) {
             return .rejected(serial: rejection.serial, reason: rejection.reason.rawValue)
         }
-        let stored = await retrying { try await store.isStored(serial: telemetry.serial, sequence: telemetry.sequence) } ?? false
-        switch TelemetryVerifier.checkFreshness(decoded, alreadyAccepted: stored, now: UInt64(clamping: message.receivedAt),
+        switch TelemetryVerifier.checkFreshness(decoded, alreadyAccepted: false, now: UInt64(clamping: message.receivedAt),
                                                 maximumFutureSkew: maximumFutureSkew) {
         case let .accepted(verified):
             return .accepted(StoredMessage(verified, receivedAt: message.receivedAt))
@@ -48,5 +61,31 @@ public struct TelemetryMessageVerifier<Store: AggregatorDataStore>: MessageVerif
             }
         }
         return nil
+    }
+}
+
+/// Device keys as looked up, for a short while.
+final class KeyCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private let lifetime: Duration
+    private var entries: [String: (keys: DeviceKeys?, until: ContinuousClock.Instant)] = [:]
+
+    init(lifetime: Duration) {
+        self.lifetime = lifetime
+    }
+
+    /// nil when not cached (or expired); `.some(nil)` for a serial known to be unknown.
+    func keys(for serial: String) -> DeviceKeys?? {
+        lock.withLock {
+            guard let entry = entries[serial], entry.until > .now else { return nil }
+            return .some(entry.keys)
+        }
+    }
+
+    func store(_ keys: DeviceKeys?, for serial: String) {
+        lock.withLock {
+            if entries.count > 100_000 { entries.removeAll() }
+            entries[serial] = (keys, .now + lifetime)
+        }
     }
 }

@@ -19,7 +19,12 @@ struct AggregatorService<Store: AggregatorDataStore> {
     let key: Curve25519.Signing.PrivateKey
     let logger: Logger
     let metrics = AggregatorMetrics()
+    /// Telemetry and pairing requests in.
     let client: MQTTClient
+    /// Acks, pairing answers and epoch roots out, on a connection of their
+    /// own: when verification falls behind, the intake connection stops
+    /// reading (back-pressure), and Acks must not wait behind it.
+    let publisher: MQTTClient
 
     init(configuration: AggregatorConfiguration, store: Store, key: Curve25519.Signing.PrivateKey, logger: Logger) throws {
         self.configuration = configuration
@@ -33,14 +38,27 @@ struct AggregatorService<Store: AggregatorDataStore> {
         if let ca = broker.caFile {
             mqtt.tls = MQTTTLSConfiguration(caFile: ca, certificateFile: broker.certificateFile, keyFile: broker.keyFile)
         }
-        // Shared subscriptions are MQTT 5. A persistent session lets the
-        // broker keep what arrives while the aggregator restarts.
-        if broker.sharedGroup != nil { mqtt.protocolVersion = .v5 }
-        mqtt.cleanSession = false
+        // Alone, a persistent session lets the broker keep what arrives
+        // while the aggregator restarts. In a shared group (MQTT 5) the
+        // session must end with the connection: mosquitto keeps handing a
+        // dead member's persistent session its share of the stream, where
+        // it waits until that member returns. What was in flight to it is
+        // re-sent by the devices, which only forget what an Ack covers.
+        if broker.sharedGroup != nil {
+            mqtt.protocolVersion = .v5
+            mqtt.cleanSession = true
+        } else {
+            mqtt.cleanSession = false
+        }
         // Back-pressure: when verification falls behind, libmosquitto's
         // thread stops reading and the broker holds the rest.
         mqtt.incomingQueueLimit = configuration.verification.queueLimit
         client = try MQTTClient(configuration: mqtt)
+        var outgoing = mqtt
+        outgoing.clientID = broker.clientID + "-out"
+        outgoing.cleanSession = true
+        outgoing.incomingQueueLimit = nil
+        publisher = try MQTTClient(configuration: outgoing)
     }
 
     /// `$share/<group>/<filter>` when several aggregators split the stream.
@@ -49,6 +67,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
     }
 
     func run() async throws {
+        try await publisher.connect()
         try await client.connect()
         try await client.subscribe(filter("fieldproof/v1/+/telemetry"), qos: .atLeastOnce)
         try await client.subscribe(filter("fieldproof/v1/+/pair/req"), qos: .atLeastOnce)
@@ -57,8 +76,8 @@ struct AggregatorService<Store: AggregatorDataStore> {
 
         let workers = configuration.verification.workers > 0 ? configuration.verification.workers : System.coreCount
         let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store, maximumFutureSkew: configuration.verification.maximumFutureSkew, logger: logger), committer: store,
-                                            acks: SignedAckPublisher(client: client, key: key), workers: workers, metrics: metrics, logger: logger)
-        let pairing = PairingResponder(store: store, client: client, key: key, maximumAge: configuration.pairing.maximumRequestAge, logger: logger)
+                                            acks: SignedAckPublisher(client: publisher, key: key), workers: workers, metrics: metrics, logger: logger)
+        let pairing = PairingResponder(store: store, client: publisher, key: key, maximumAge: configuration.pairing.maximumRequestAge, logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
                                         operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
                                                                     pinLength: configuration.pairing.pinLength),
@@ -70,7 +89,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
             notifier.ready(status: "verifying; HTTP on port \(port)")
         }
         let ingest = IngestService(client: client, pipeline: pipeline, pairing: pairing)
-        let sealer = EpochSealer(store: store, client: client, key: key, logger: logger,
+        let sealer = EpochSealer(store: store, client: publisher, key: key, logger: logger,
                                  interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))))
         var services: [any Service] = [application, ingest, sealer]
         if let interval = notifier.watchdogMicroseconds {
@@ -79,6 +98,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        publisher.close()
         notifier.stopping()
         logger.info("stopped")
     }

@@ -132,6 +132,7 @@ final class RecordingAcks: AckPublisher, @unchecked Sendable {
         let text = metrics.render()
         #expect(text.contains("fieldproof_messages_accepted_total 2000"))
         #expect(text.contains("fieldproof_messages_duplicate_total 50"))
+        #expect(text.contains("fieldproof_messages_rejected_total{reason=\"duplicate_sequence\"} 50"))
     }
 
     @Test func rejectionsAreCountedByReasonAndTheFlowGoesOn() async throws {

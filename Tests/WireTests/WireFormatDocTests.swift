@@ -27,11 +27,15 @@ import Testing
         let responseBody = response.encodeBody()
         let device = KeyID.of(deviceKey.publicKey)
         let aggregator = KeyID.of(aggregatorKey.publicKey)
+        // The Certificate Transparency reference tree of eight leaves (MerkleTreeTests).
+        let epochRoot = EpochRoot(id: "2026-11-24T17:00Z-1h", start: 1_795_539_600_000, end: 1_795_543_200_000, messageCount: 8,
+                                  root: hex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"), time: 1_795_543_500_000)
         return [
             ("Telemetry", try COSESign1.sign(payload: telemetry.encode(), with: deviceKey, keyID: device)),
             ("PairRequest", try COSESign1.sign(payload: MACedBody(body: requestBody, mac: hmac(macKey, requestBody)).encode(), with: deviceKey, keyID: device)),
             ("PairResponse", try COSESign1.sign(payload: MACedBody(body: responseBody, mac: hmac(macKey, responseBody)).encode(), with: aggregatorKey, keyID: aggregator)),
             ("Ack", try COSESign1.sign(payload: Ack(serial: "fp-0001", highestContiguous: 1044, time: 1_795_561_455_000).encode(), with: aggregatorKey, keyID: aggregator)),
+            ("EpochRoot", try COSESign1.sign(payload: epochRoot.encode(), with: aggregatorKey, keyID: aggregator)),
         ]
     }
 

@@ -67,7 +67,16 @@ where Verifier.Accepted == Committer.Accepted {
             let result = await retrying("commit \(accepted.serial)/\(accepted.sequence)") { try await self.committer.commit(accepted) }
             metrics.commitLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - committing))
             guard let result else { return }
-            if result.stored { metrics.accepted.increment() } else { metrics.duplicates.increment() }
+            if result.stored {
+                metrics.accepted.increment()
+            } else {
+                // The store is the one place that knows a sequence is already
+                // there (two aggregators can hold copies at once): a replay
+                // or a re-send is refused here and counted as a duplicate.
+                metrics.duplicates.increment()
+                metrics.rejected(reason: "duplicate_sequence")
+                await retrying("record a duplicate") { try await self.committer.recordRejection(serial: accepted.serial, reason: "duplicate_sequence") }
+            }
             // Also after a duplicate: the device re-sent because it lacks the ack.
             await ackCoalescer.acknowledge(serial: accepted.serial, upTo: result.highestContiguous)
         }

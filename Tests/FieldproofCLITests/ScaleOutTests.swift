@@ -1,0 +1,180 @@
+import Aggregator
+import AggregatorStore
+import Crypto
+import Foundation
+import Identity
+import MQTT
+import Testing
+import TestSupport
+import Wire
+
+/// Beyond one machine: a real PostgreSQL, three `fieldproof-aggregator`
+/// processes sharing the stream through one `$share` group, 50 devices
+/// sending 20,000 signed messages, one aggregator killed with -9 halfway.
+/// The publisher behaves as the daemon does: what no signed Ack covers is
+/// sent again after a timeout. Every message ends up tallied exactly once.
+@Suite(.serialized) struct ScaleOutTests {
+    static let devices = 50
+    static let perDevice = 400
+    let directory: String
+    let t0 = Int64(Date().timeIntervalSince1970 * 1000)
+
+    init() throws {
+        directory = try TemporaryDirectory.make(prefix: "scale-out").path
+    }
+
+    func aggregatorConfig(_ index: Int, brokerPort: Int, database: String) throws -> String {
+        let path = directory + "/aggregator-\(index).yaml"
+        try """
+            state_directory: \(directory)/aggregator-\(index)
+            signing_key_file: \(directory)/aggregator.key
+            log_level: warning
+            broker:
+              port: \(brokerPort)
+              client_id: aggregator-\(index)
+              shared_group: aggregators
+            store:
+              kind: postgres
+              url: \(database)
+            http:
+              port: \(try LoopbackNetwork.freePort())
+            verification:
+              workers: 4
+              queue: 200
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The latest Ack per device, each checked against the aggregators' key.
+    final class Acks: @unchecked Sendable {
+        private let lock = NSLock()
+        private var highest: [String: UInt64] = [:]
+        func record(_ serial: String, _ sequence: UInt64) { lock.withLock { highest[serial] = max(highest[serial] ?? 0, sequence) } }
+        func of(_ serial: String) -> UInt64 { lock.withLock { highest[serial] ?? 0 } }
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func increment() -> Int { lock.withLock { value += 1; return value } }
+    }
+
+    @Test func threeAggregatorsOnePostgresAKill9AndEveryMessageTalliedOnce() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.stop() }
+        let broker = try MosquittoBroker(configuration: """
+            listener {PORT} 127.0.0.1
+            allow_anonymous true
+            max_queued_messages 1000000
+            """)
+        defer { broker.stop() }
+
+        // 50 paired devices (keys bound directly: pairing is tested elsewhere).
+        let calendar = EpochCalendar(length: .seconds(3600), grace: .seconds(300))
+        let store = try await PostgresStore(url: postgres.url, calendar: calendar)
+        defer { store.close() }
+        let serials = (1...Self.devices).map { String(format: "dev-%02d", $0) }
+        var keys: [String: Curve25519.Signing.PrivateKey] = [:]
+        for serial in serials {
+            keys[serial] = Curve25519.Signing.PrivateKey()
+            try await store.bindKey(serial: serial, publicKey: keys[serial]!.publicKey, at: t0)
+        }
+        let aggregatorKey = try Curve25519.Signing.PrivateKey(
+            rawRepresentation: try DeviceSecret.loadOrCreate(at: directory + "/aggregator.key").bytes)
+
+        let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
+        var aggregators: [ChildProcess] = []
+        for index in 1...3 {
+            let config = try aggregatorConfig(index, brokerPort: broker.port, database: postgres.url)
+            aggregators.append(try ChildProcess(binary.path, ["serve", "--config", config], outputFile: directory + "/aggregator-\(index).log"))
+        }
+        defer { for aggregator in aggregators { _ = aggregator.terminate(signal: SIGKILL, timeout: 5) } }
+        func logs() -> String {
+            (1...3).map { (try? String(contentsOfFile: directory + "/aggregator-\($0).log", encoding: .utf8)) ?? "" }.joined(separator: "\n")
+        }
+        // All three subscribed before the stream starts (else the first takes it all).
+        try await Task.sleep(for: .seconds(3))
+        for aggregator in aggregators { #expect(!aggregator.waitForExit(timeout: 0), "\(logs())") }
+
+        // Pre-signed messages, as 50 devices would send them. Floor 0: like a
+        // daemon whose spool still holds everything, so only the aggregator's
+        // own contiguity decides what an Ack covers.
+        var messages: [String: [[UInt8]]] = [:]
+        for serial in serials {
+            messages[serial] = try (1...Self.perDevice).map { sequence in
+                let telemetry = Telemetry(serial: serial, sequence: UInt64(sequence), floor: 0, timestamp: UInt64(t0) + UInt64(sequence),
+                                          clockSynchronised: true, bootID: [UInt8](repeating: 3, count: 16), millisecondsSinceBoot: UInt64(sequence),
+                                          readings: [.init(sensor: "air", quantity: "temperature", value: 280 + Double(sequence % 30), unit: "K")],
+                                          statuses: [.init(sensor: "air", errorCode: nil)])
+                return try COSESign1.sign(payload: telemetry.encode(), with: keys[serial]!, keyID: KeyID.of(keys[serial]!.publicKey))
+            }
+        }
+
+        let acks = Acks()
+        let ackReader = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "ack-reader"))
+        try await ackReader.connect()
+        try await ackReader.subscribe("fieldproof/v1/+/ack", qos: .atLeastOnce)
+        let ackTask = Task {
+            for await message in ackReader.messages {
+                guard let serial = Topics.serial(in: message.topic, kind: "ack"),
+                      let sequence = DevicePairing.checkAck(message.payload, serial: serial, aggregatorKey: aggregatorKey.publicKey) else { continue }
+                acks.record(serial, sequence)
+            }
+        }
+        defer { ackReader.close(); ackTask.cancel() }
+
+        let publisher = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "devices"))
+        try await publisher.connect()
+        defer { publisher.close() }
+        print("DEBUG \(Date()) publishing")
+        let published = Counter()
+        let victim = aggregators[1]
+        let total = Self.devices * Self.perDevice
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for serial in serials {
+                let batch = messages[serial]!
+                group.addTask {
+                    for message in batch {
+                        try await publisher.publish(topic: Topics.telemetry(serial), payload: message, qos: .atLeastOnce)
+                        if published.increment() == total / 2 { victim.signal(SIGKILL) }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(victim.waitForExit(timeout: 5), "aggregator 2 was killed halfway")
+        print("DEBUG \(Date()) published all")
+
+        // Re-send what no Ack covers yet, as the daemon does: after a quiet
+        // spell, the unacknowledged window (32) after each device's Ack.
+        let deadline = Date().addingTimeInterval(300)
+        var resent = 0
+        while Date() < deadline {
+            try await Task.sleep(for: .seconds(2))
+            let behind = serials.filter { acks.of($0) < UInt64(Self.perDevice) }
+            print("DEBUG \(Date()) behind \(behind.count) acked \(serials.map { acks.of($0) }.reduce(0, +))")
+            if behind.isEmpty { break }
+            for serial in behind {
+                for message in messages[serial]!.dropFirst(Int(acks.of(serial))).prefix(32) {
+                    try await publisher.publish(topic: Topics.telemetry(serial), payload: message, qos: .atLeastOnce)
+                    resent += 1
+                }
+            }
+        }
+
+        var accepted: UInt64 = 0
+        for serial in serials {
+            let summary = try #require(try await store.device(serial: serial))
+            #expect(summary.accepted == UInt64(Self.perDevice) && summary.highestContiguous == UInt64(Self.perDevice),
+                    "\(serial): \(summary.accepted) accepted, contiguous to \(summary.highestContiguous)")
+            accepted += summary.accepted
+        }
+        #expect(accepted == UInt64(total), "each of \(total) messages once (\(resent) re-sent after the kill)")
+        let tallied = try await store.tallies(TallyQuery()).filter { $0.metric == "air/temperature" }.map(\.count).reduce(0, +)
+        #expect(tallied == UInt64(total))
+        for (index, aggregator) in aggregators.enumerated() where index != 1 {
+            #expect(await aggregator.stop(signal: SIGTERM, timeout: 20))
+            #expect(aggregator.exitCode == 0, "\(logs())")
+        }
+    }
+}
