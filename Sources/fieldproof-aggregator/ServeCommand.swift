@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try await AggregatorContext.load(options)
-        let level = Self.level(context.configuration.logLevel)
+        let level = Logger.Level(rawValue: context.configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -46,15 +46,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Output.error("stopped: \(error)")
             throw ExitCode(1)
-        }
-    }
-
-    static func level(_ name: String) -> Logger.Level {
-        switch name {
-        case "error": return .error
-        case "warning": return .warning
-        case "debug": return .debug
-        default: return .info
         }
     }
 }

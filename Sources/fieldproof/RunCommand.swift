@@ -40,11 +40,11 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try StationContext.loadConfiguration(config)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Self.level(configuration.logLevel)
+            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             return handler
         }
         var logger = Logger(label: "fieldproof")
-        logger.logLevel = Self.level(configuration.logLevel)
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let signals = SignalEvents()
         var current = configuration
         var running: Running
@@ -105,14 +105,5 @@ struct RunCommand: AsyncParsableCommand {
                                           "hardware": "\(station.hardware.kind)", "sensors": "\(sampled.count)",
                                           "paired": "\(identity != nil)"])
         return Running(runtime: runtime, sensors: sensors)
-    }
-
-    static func level(_ name: String) -> Logger.Level {
-        switch name {
-        case "error": return .error
-        case "warning": return .warning
-        case "debug": return .debug
-        default: return .info
-        }
     }
 }

@@ -1,0 +1,23 @@
+import Agent
+import Aggregator
+import AggregatorStore
+import Crypto
+import Logging
+import MQTT
+import ServiceLifecycle
+import Wire
+
+/// `WATCHDOG=1` at half the interval systemd asked for, while the service runs.
+struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let interval: Duration
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                notifier.watchdog()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
