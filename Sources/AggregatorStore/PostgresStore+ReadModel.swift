@@ -9,12 +9,20 @@ extension PostgresStore {
     public func devices() async throws -> [DeviceSummary] {
         var summaries: [DeviceSummary] = []
         for row in try await client.query("SELECT serial FROM device ORDER BY serial", logger: logger).collect() {
-            if let summary = try await device(serial: try row.decode(String.self)) { summaries.append(summary) }
+            if let summary = try await summary(serial: try row.decode(String.self)) { summaries.append(summary) }
         }
         return summaries
     }
 
+    /// With the data-quality score of its latest closed epoch (the list
+    /// leaves it out: it decodes that epoch's messages).
     public func device(serial: String) async throws -> DeviceSummary? {
+        guard var summary = try await summary(serial: serial) else { return nil }
+        summary.quality = try await quality(serial: serial, epochStart: nil, now: Int64(Date().timeIntervalSince1970 * 1000))?.score
+        return summary
+    }
+
+    func summary(serial: String) async throws -> DeviceSummary? {
         guard let row = try await client.query("""
             SELECT accepted, first_seen, last_seen, highest_contiguous, revoked, paired_at FROM device WHERE serial = \(serial)
             """, logger: logger).collect().first else { return nil }
@@ -36,6 +44,22 @@ extension PostgresStore {
             summary.coverage = StoredViews.coverage(firstSeen: firstSeen, lastSeen: lastSeen, sensors: sensors, counts: counts)
         }
         return summary
+    }
+
+    public func quality(serial: String, epochStart: Int64?, now: Int64) async throws -> DeviceQuality? {
+        var start = epochStart
+        if start == nil {
+            start = try await client.query("""
+                SELECT max(epoch_start) FROM message WHERE serial = \(serial) AND epoch_start < \(calendar.start(of: now))
+                """, logger: logger).collect().first.flatMap { try $0.decode(Int64?.self) }
+        }
+        guard let start else { return nil }
+        let raws = try await client.query("SELECT raw FROM message WHERE serial = \(serial) AND epoch_start = \(start)", logger: logger)
+            .collect().map { Array(try $0.decode(Data.self)) }
+        let intervals = try await client.query("SELECT name, interval_ms FROM device_sensor WHERE serial = \(serial)", logger: logger)
+            .collect().map { row in try row.decode((String, Int64).self) }.map { (name: $0.0, intervalMilliseconds: $0.1) }
+        return StoredViews.quality(serial: serial, epochStart: start, epochEnd: calendar.end(ofEpochStartingAt: start), raws: raws,
+                                   intervals: intervals)
     }
 
     public func tallies(_ query: TallyQuery) async throws -> [TallyRow] {

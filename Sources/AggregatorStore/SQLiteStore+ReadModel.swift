@@ -22,8 +22,12 @@ extension SQLiteStore: AggregatorReadModel {
         }
     }
 
+    /// With the data-quality score of its latest closed epoch (the list
+    /// leaves it out: it decodes that epoch's messages).
     public func device(serial: String) async throws -> DeviceSummary? {
-        try await pool.read { db in try Self.summary(db, serial: serial) }
+        guard var summary = try await pool.read({ db in try Self.summary(db, serial: serial) }) else { return nil }
+        summary.quality = try await quality(serial: serial, epochStart: nil, now: Int64(Date().timeIntervalSince1970 * 1000))?.score
+        return summary
     }
 
     public func tallies(_ query: TallyQuery) async throws -> [TallyRow] {
@@ -62,6 +66,20 @@ extension SQLiteStore: AggregatorReadModel {
                 if latest.count >= limit { break }
             }
             return Array(latest.prefix(limit))
+        }
+    }
+
+    public func quality(serial: String, epochStart: Int64?, now: Int64) async throws -> DeviceQuality? {
+        let calendar = calendar
+        return try await pool.read { db in
+            guard let start = try epochStart ?? Int64.fetchOne(db, sql: """
+                SELECT max(epoch_start) FROM message WHERE serial = ? AND epoch_start < ?
+                """, arguments: [serial, calendar.start(of: now)]) else { return nil }
+            let raws = try Data.fetchAll(db, sql: "SELECT raw FROM message WHERE serial = ? AND epoch_start = ?", arguments: [serial, start])
+            let intervals = try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial])
+                .map { (name: $0["name"] as String, intervalMilliseconds: $0["interval_ms"] as Int64) }
+            return StoredViews.quality(serial: serial, epochStart: start, epochEnd: calendar.end(ofEpochStartingAt: start),
+                                       raws: raws.map { Array($0) }, intervals: intervals)
         }
     }
 

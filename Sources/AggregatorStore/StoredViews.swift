@@ -27,6 +27,32 @@ enum StoredViews {
         return order.compactMap { byMetric[$0] }
     }
 
+    /// The quality checks (`QualityScore`) of each metric of one device's
+    /// messages in one epoch, timed by the device's timestamps.
+    static func quality(serial: String, epochStart: Int64, epochEnd: Int64, raws: [[UInt8]],
+                        intervals: [(name: String, intervalMilliseconds: Int64)]) -> DeviceQuality? {
+        var samples: [String: [(at: Int64, value: Double)]] = [:]
+        var quantities: [String: String] = [:]
+        for raw in raws {
+            guard let envelope = try? COSESign1(decoding: raw), let telemetry = try? Telemetry(decoding: envelope.payload) else { continue }
+            for reading in telemetry.readings {
+                let metric = "\(reading.sensor)/\(reading.quantity)"
+                samples[metric, default: []].append((Int64(clamping: telemetry.timestamp), reading.value))
+                quantities[metric] = reading.quantity
+            }
+        }
+        guard !samples.isEmpty else { return nil }
+        let metrics = samples.keys.sorted().map { metric -> DeviceQuality.Metric in
+            let sensor = String(metric.prefix { $0 != "/" })
+            let interval = intervals.first { $0.name == sensor }?.intervalMilliseconds
+            let values = samples[metric] ?? []
+            return DeviceQuality.Metric(metric: metric, samples: values.count,
+                                        quality: QualityScore.evaluate(samples: values, quantity: quantities[metric] ?? "",
+                                                                       epochMilliseconds: epochEnd - epochStart, declaredIntervalMilliseconds: interval))
+        }
+        return DeviceQuality(serial: serial, epochStart: epochStart, epochEnd: epochEnd, metrics: metrics)
+    }
+
     /// Readings received ÷ readings expected from the intervals the device
     /// declared when it paired, between its first and last message. Per
     /// sensor, the quantity counted most often stands for its samples.

@@ -106,6 +106,15 @@ import Wire
         #expect(try await store.messageHashes(epochStart: t0) == hashes)
         #expect(try await store.messageHashes(epochStart: t0 + 2 * hour) == [late.hash])
 
+        // Data quality per metric and epoch, every check visible.
+        let latest = try #require(try await store.quality(serial: "dev-1", epochStart: nil, now: t0 + 2 * hour + 1))
+        #expect(latest.epochStart == t0 + hour && latest.metrics.map(\.metric) == ["air/temperature"] && latest.metrics.first?.samples == 2)
+        #expect(latest.metrics.first?.quality.checks.map(\.name) == ["completeness", "validity", "not_stuck", "no_jumps"])
+        let first = try #require(try await store.quality(serial: "dev-1", epochStart: t0, now: t0 + 2 * hour + 1))
+        #expect(first.metrics.first?.samples == 4 && first.score > 0 && first.score <= 1)
+        #expect(first.metrics.first?.quality.checks.first { $0.name == "validity" }?.value == 1, "280–283 K is plausible")
+        #expect(try await store.quality(serial: "nobody", epochStart: nil, now: t0 + 2 * hour) == nil)
+
         let exported = ExportCollector()
         try await store.exportMessages(serial: "dev-1") { exported.append($0.sequence) }
         #expect(exported.values == [1, 2, 3, 4, 6, 7])

@@ -50,6 +50,10 @@ struct MemoryReadModel: AggregatorReadModel {
     func epochs() async throws -> [EpochSummary] { epochList }
     func epoch(id: String) async throws -> EpochSummary? { epochList.first { $0.id == id } }
     func proof(epoch: String, serial: String, sequence: UInt64) async throws -> [UInt8]? { proofs["\(epoch)/\(serial)/\(sequence)"] }
+    var qualities: [DeviceQuality] = []
+    func quality(serial: String, epochStart: Int64?, now: Int64) async throws -> DeviceQuality? {
+        qualities.filter { $0.serial == serial && (epochStart == nil || $0.epochStart == epochStart) }.max { $0.epochStart < $1.epochStart }
+    }
 }
 
 final class RecordingOperations: AggregatorOperations, @unchecked Sendable {

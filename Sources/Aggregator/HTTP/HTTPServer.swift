@@ -11,6 +11,7 @@ import NIOCore
 /// | `GET /healthz` | `ok` while the service runs |
 /// | `GET /metrics` | Prometheus text |
 /// | `GET /api/v1/devices`, `/api/v1/devices/{serial}` | device summaries (JSON) |
+/// | `GET /api/v1/devices/{serial}/quality?epoch_start=` | data-quality score per metric with every check (JSON) |
 /// | `GET /api/v1/tallies?device=&from=&to=&format=csv` | tallies (JSON, or CSV by `format=csv` or `Accept: text/csv`) |
 /// | `GET /api/v1/epochs`, `/api/v1/epochs/{id}` | signed epochs |
 /// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR) |
@@ -72,6 +73,20 @@ public struct AggregatorHTTPServer: Sendable {
                 throw HTTPError(.notFound, message: "no device \(serial)")
             }
             return try Self.json(device)
+        }
+        router.get("/api/v1/devices/:serial/quality") { request, context in
+            let serial = try context.parameters.require("serial")
+            var start: Int64?
+            if let text = request.uri.queryParameters["epoch_start"] {
+                guard let value = Int64(String(text)) else {
+                    throw HTTPError(.badRequest, message: "epoch_start must be Unix ms, e.g. ?epoch_start=1795557600000")
+                }
+                start = value
+            }
+            guard let quality = try await readModel.quality(serial: serial, epochStart: start, now: Int64(WallClockMilliseconds.now())) else {
+                throw HTTPError(.notFound, message: "no readings of \(serial) in a closed epoch")
+            }
+            return try Self.json(quality)
         }
         router.get("/api/v1/tallies") { request, _ in
             let query = try Self.tallyQuery(request.uri.queryParameters)

@@ -143,6 +143,36 @@ public struct EpochSummary: Codable, Equatable, Sendable {
     }
 }
 
+/// One device's data quality in one epoch: a score per metric with each
+/// check's value and weight (`QualityScore`), and their mean.
+public struct DeviceQuality: Codable, Equatable, Sendable {
+    public struct Metric: Codable, Equatable, Sendable {
+        public var metric: String
+        public var samples: Int
+        public var quality: QualityScore
+
+        public init(metric: String, samples: Int, quality: QualityScore) {
+            self.metric = metric
+            self.samples = samples
+            self.quality = quality
+        }
+    }
+
+    public var serial: String
+    public var epochStart: Int64
+    public var epochEnd: Int64
+    public var score: Double
+    public var metrics: [Metric]
+
+    public init(serial: String, epochStart: Int64, epochEnd: Int64, metrics: [Metric]) {
+        self.serial = serial
+        self.epochStart = epochStart
+        self.epochEnd = epochEnd
+        self.metrics = metrics
+        self.score = metrics.isEmpty ? 0 : metrics.map(\.quality.score).reduce(0, +) / Double(metrics.count)
+    }
+}
+
 public struct TallyQuery: Equatable, Sendable {
     public var serial: String?
     public var from: Int64?
@@ -164,6 +194,9 @@ public protocol AggregatorReadModel: Sendable {
     func latestReadings(limit: Int) async throws -> [LatestReading]
     func epochs() async throws -> [EpochSummary]
     func epoch(id: String) async throws -> EpochSummary?
+    /// A device's data quality in the epoch starting at `epochStart` (nil:
+    /// its latest closed epoch with readings); nil when there is none.
+    func quality(serial: String, epochStart: Int64?, now: Int64) async throws -> DeviceQuality?
     /// An inclusion proof for one message of an epoch, CBOR-encoded for
     /// `fieldproof decode --proof`, or nil when the message is not in it.
     func proof(epoch: String, serial: String, sequence: UInt64) async throws -> [UInt8]?
