@@ -7,7 +7,7 @@ struct Fieldproof: AsyncParsableCommand {
         commandName: "fieldproof",
         abstract: "Reads sensors, signs every reading and publishes it to MQTT.",
         version: FieldproofVersion.string,
-        subcommands: [RunCommand.self, StatusCommand.self, PairCommand.self, UnpairCommand.self, ScanCommand.self, ReadCommand.self, DecodeCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, PairCommand.self, UnpairCommand.self, DoctorCommand.self, ScanCommand.self, ReadCommand.self, DecodeCommand.self]
     )
 }
 
