@@ -104,7 +104,7 @@ let package = Package(
         // Used only by tests and benchmarks: a real mosquitto started per test.
         .target(name: "TestSupport", dependencies: ["MQTT"]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
-            "MQTT", "TestSupport", "Wire", "Identity", "Agent", "Hardware", "Sensors", "SimulatedHardware", "Station", .product(name: "Crypto", package: "swift-crypto"),
+            "MQTT", "TestSupport", "Wire", "Identity", "Agent", "Aggregator", "AggregatorStore", .product(name: "Logging", package: "swift-log"), "Hardware", "Sensors", "SimulatedHardware", "Station", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,0 +1,180 @@
+import Aggregator
+import AggregatorStore
+import ArgumentParser
+import Crypto
+import Foundation
+import Identity
+import Logging
+import MQTT
+import TestSupport
+import Wire
+
+/// End to end through a real broker: devices' pre-signed Telemetry in,
+/// verified and tallied messages out (the aggregator's pipeline over
+/// SQLite, and PostgreSQL when a server can be started), next to (a)
+/// `mosquitto_sub` consuming the same stream raw and (b) the raw swift-crypto
+/// verify rate × cores, all in one run. Goal: ≥ 0.8 × min(a, b).
+struct AggregatorBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "aggregator",
+                                                    abstract: "Verified-and-tallied messages/s end to end vs raw broker and raw verify × cores.")
+
+    @Option(help: "Messages in the stream.") var count = 20_000
+    @Option(help: "Devices sending them.") var devices = 50
+    @Option(help: "Publishing window (QoS 1 messages in flight).") var window = 200
+    @Flag(help: "Skip PostgreSQL.") var sqliteOnly = false
+
+    func run() async throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let broker = try MosquittoBroker(configuration: """
+            listener {PORT} 127.0.0.1
+            allow_anonymous true
+            max_queued_messages 10000000
+            max_inflight_messages 1000
+            """)
+        defer { broker.stop() }
+        let keys = (0..<devices).map { _ in Curve25519.Signing.PrivateKey() }
+        let serials = (0..<devices).map { String(format: "bench-%03d", $0) }
+        let perDevice = count / devices
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        var stream: [(topic: String, payload: [UInt8])] = []
+        for sequence in 1...perDevice {
+            for (index, serial) in serials.enumerated() {
+                let telemetry = Telemetry(serial: serial, sequence: UInt64(sequence), floor: UInt64(sequence - 1), timestamp: now + UInt64(sequence),
+                                          clockSynchronised: true, bootID: [UInt8](repeating: 1, count: 16), millisecondsSinceBoot: UInt64(sequence),
+                                          readings: [.init(sensor: "air", quantity: "temperature", value: 290 + Double(sequence % 9), unit: "K"),
+                                                     .init(sensor: "air", quantity: "relative_humidity", value: 45, unit: "%"),
+                                                     .init(sensor: "air", quantity: "pressure", value: 101_325, unit: "Pa")],
+                                          statuses: [.init(sensor: "air", errorCode: nil)])
+                stream.append((Topics.telemetry(serial), try COSESign1.sign(payload: telemetry.encode(), with: keys[index], keyID: KeyID.of(keys[index].publicKey))))
+            }
+        }
+        let total = stream.count
+        print("Aggregator end to end: \(total) signed Telemetry from \(devices) devices (\(stream[0].payload.count) bytes each), QoS 1, window \(window), \(cores) cores")
+
+        // (b) raw verify × cores.
+        let structures = try stream.prefix(2000).map { message -> (Curve25519.Signing.PublicKey, [UInt8], [UInt8]) in
+            let envelope = try COSESign1(decoding: message.payload)
+            let index = serials.firstIndex(of: Topics.serial(in: message.topic, kind: "telemetry") ?? "") ?? 0
+            return (keys[index].publicKey, envelope.signature, COSESign1.sigStructure(protected: envelope.protectedHeader, payload: envelope.payload))
+        }
+        let verifyStart = Date()
+        for (key, signature, structure) in structures where !key.isValidSignature(signature, for: structure) { throw ValidationError("verify") }
+        let verifyRate = Double(structures.count) / Date().timeIntervalSince(verifyStart)
+        let verifyCores = verifyRate * Double(cores)
+
+        // (a) the raw broker stream into mosquitto_sub.
+        let raw = try await rawSubscriberRate(broker: broker, stream: stream)
+
+        var rows: [(String, Double)] = []
+        let sqlitePath = NSTemporaryDirectory() + "fieldproof-bench-\(UUID().uuidString.prefix(8)).sqlite"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqlitePath + suffix) } }
+        let calendar = EpochCalendar(length: .seconds(3600), grace: .seconds(300))
+        let sqlite = try SQLiteStore(path: sqlitePath, calendar: calendar)
+        rows.append(("aggregator, SQLite", try await pipelineRate(store: sqlite, label: "sqlite", broker: broker, stream: stream, serials: serials, keys: keys)))
+        if !sqliteOnly {
+            do {
+                let server = try PostgresServer()
+                defer { server.stop() }
+                let postgres = try await PostgresStore(url: server.url, calendar: calendar)
+                defer { postgres.close() }
+                rows.append(("aggregator, PostgreSQL", try await pipelineRate(store: postgres, label: "postgres", broker: broker, stream: stream,
+                                                                              serials: serials, keys: keys)))
+            } catch {
+                print("  (PostgreSQL skipped: \(error))")
+            }
+        }
+        let baseline = min(raw, verifyCores)
+        print(String(format: "  (a) raw broker → mosquitto_sub      %9.0f msg/s", raw))
+        print(String(format: "  (b) raw Ed25519 verify × %d cores    %9.0f msg/s (%.0f on one core)", cores, verifyCores, verifyRate))
+        for (name, rate) in rows {
+            print("  " + name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%9.0f msg/s   ratio %.2f vs min(a, b) (goal >= 0.80)", rate, rate / baseline))
+        }
+    }
+
+    /// The pipeline as the service runs it: MQTT in, verify, store, Ack out.
+    private func pipelineRate<Store: AggregatorDataStore>(store: Store, label: String, broker: MosquittoBroker, stream: [(topic: String, payload: [UInt8])],
+                                                          serials: [String], keys: [Curve25519.Signing.PrivateKey]) async throws -> Double {
+        for (index, serial) in serials.enumerated() { try await store.bindKey(serial: serial, publicKey: keys[index].publicKey, at: 0) }
+        var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "bench-aggregator-\(label)")
+        configuration.incomingQueueLimit = 10_000
+        let intake = try MQTTClient(configuration: configuration)
+        try await intake.connect()
+        try await intake.subscribe("fieldproof/v1/+/telemetry", qos: .atLeastOnce)
+        let outgoing = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "bench-acks-\(label)"))
+        try await outgoing.connect()
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let aggregatorKey = Curve25519.Signing.PrivateKey()
+        let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store, logger: logger), committer: store,
+                                            acks: BenchAcks(client: outgoing, key: aggregatorKey), workers: 4 * ProcessInfo.processInfo.activeProcessorCount,
+                                            metrics: AggregatorMetrics(), logger: logger)
+        let runner = Task {
+            await pipeline.run(intake.messages.map { IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: Int64(Date().timeIntervalSince1970 * 1000)) },
+                               now: { Int64(Date().timeIntervalSince1970 * 1000) })
+        }
+        let publisher = try publisherClient(broker: broker, id: "bench-devices-\(label)")
+        let start = Date()
+        try await publish(stream, with: publisher)
+        while true {
+            let accepted = try await store.devices().map(\.accepted).reduce(0, +)
+            if accepted >= UInt64(stream.count) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        intake.close()
+        await runner.value
+        outgoing.close()
+        publisher.close()
+        return Double(stream.count) / seconds
+    }
+
+    private func publisherClient(broker: MosquittoBroker, id: String) throws -> MQTTClient {
+        var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: id)
+        configuration.maximumInflight = window
+        return try MQTTClient(configuration: configuration)
+    }
+
+    private func publish(_ stream: [(topic: String, payload: [UInt8])], with publisher: MQTTClient) async throws {
+        try await publisher.connect()
+        let window = window
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, message) in stream.enumerated() {
+                if index >= window { try await group.next() }
+                group.addTask { try await publisher.publish(topic: message.topic, payload: message.payload, qos: .atLeastOnce) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// The same stream, published the same way, into `mosquitto_sub`.
+    private func rawSubscriberRate(broker: MosquittoBroker, stream: [(topic: String, payload: [UInt8])]) async throws -> Double {
+        let subscriber = Process()
+        subscriber.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
+        subscriber.arguments = ["-h", broker.host, "-p", String(broker.port), "-t", "fieldproof/v1/+/telemetry", "-q", "1",
+                                "-C", String(stream.count), "-W", "300", "-F", "%U", "-i", "bench-raw-sub"]
+        let output = Pipe()
+        subscriber.standardOutput = output
+        try subscriber.run()
+        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+        try await Task.sleep(for: .milliseconds(300))
+        let publisher = try publisherClient(broker: broker, id: "bench-devices-raw")
+        let start = Date().timeIntervalSince1970
+        try await publish(stream, with: publisher)
+        let collected = await reader.value
+        subscriber.waitUntilExit()
+        publisher.close()
+        let stamps = String(decoding: collected, as: UTF8.self).split(separator: "\n")
+        let last = stamps.last.flatMap { Double($0) } ?? Date().timeIntervalSince1970
+        return Double(stamps.count) / (last - start)
+    }
+
+    struct BenchAcks: AckPublisher {
+        let client: MQTTClient
+        let key: Curve25519.Signing.PrivateKey
+
+        func publishAck(serial: String, upTo sequence: UInt64) async throws {
+            let signed = try PairingAuthority.ack(serial: serial, upTo: sequence, aggregatorKey: key, now: 0)
+            try await client.publish(topic: Topics.ack(serial), payload: signed, qos: .atLeastOnce, retain: true)
+        }
+    }
+}
