@@ -121,7 +121,11 @@ final class PlainAggregator: @unchecked Sendable {
         #expect(drained)
         let last = agent.currentStatus().lastSequence
         #expect(aggregator.received == Set(1...last))
-        #expect(aggregator.arrivalOrder.prefix(40) == ArraySlice((1...40).map { UInt64($0) }), "first deliveries in order")
+        // First deliveries in order; a re-send after a slow Ack (a busy
+        // machine) may repeat some, which the aggregator ignores.
+        var seen = Set<UInt64>()
+        let firstArrivals = aggregator.arrivalOrder.filter { seen.insert($0).inserted }
+        #expect(firstArrivals.prefix(40) == ArraySlice((1...40).map { UInt64($0) }), "first deliveries in order: \(aggregator.arrivalOrder.prefix(60))")
         let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory))
         #expect(status.paired && status.spool.records == 0 && status.spool.lastAcknowledged == last)
         #expect(status.sensors.first { $0.name == "c" }?.lastError == "no acknowledge from 0x76 on /dev/i2c-1")
