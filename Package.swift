@@ -123,7 +123,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [

@@ -2,33 +2,37 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The daemon's unit file passes `systemd-analyze verify` and keeps the
-/// least-privilege settings the design asks for.
+/// The daemon's and the aggregator's unit files pass `systemd-analyze
+/// verify` with a low exposure, and the daemon's keeps the least-privilege
+/// settings the design asks for.
 @Suite struct SystemdUnitTests {
     static let analyze = "/usr/bin/systemd-analyze"
     static let unit = ProjectPaths.root.appendingPathComponent("systemd/fieldproof.service")
 
     /// The unit with ExecStart pointing at the freshly built binary (verify
     /// checks that the program exists).
-    func installedCopy() throws -> URL {
-        let binary = try #require(ProjectPaths.product("fieldproof"), "fieldproof must be built next to the tests")
-        let text = try String(contentsOf: Self.unit, encoding: .utf8).replacingOccurrences(of: "/usr/local/bin/fieldproof", with: binary.path)
+    func installedCopy(_ program: String = "fieldproof") throws -> URL {
+        let binary = try #require(ProjectPaths.product(program), "\(program) must be built next to the tests")
+        let unit = ProjectPaths.root.appendingPathComponent("systemd/\(program).service")
+        let text = try String(contentsOf: unit, encoding: .utf8).replacingOccurrences(of: "/usr/local/bin/\(program) ", with: binary.path + " ")
         let directory = try TemporaryDirectory.make(prefix: "unit")
-        let copy = directory.appendingPathComponent("fieldproof.service")
+        let copy = directory.appendingPathComponent("\(program).service")
         try text.write(to: copy, atomically: true, encoding: .utf8)
         return copy
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"))
-    func verifyPasses() throws {
-        let result = try ProcessRunner.run(Self.analyze, ["verify", try installedCopy().path])
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"),
+          arguments: ["fieldproof", "fieldproof-aggregator"])
+    func verifyPasses(program: String) throws {
+        let result = try ProcessRunner.run(Self.analyze, ["verify", try installedCopy(program).path])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.isEmpty, "verify printed warnings: \(result.output)")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"))
-    func securityExposureIsLow() throws {
-        let result = try ProcessRunner.run(Self.analyze, ["security", "--offline=true", "--threshold=30", try installedCopy().path])
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"),
+          arguments: ["fieldproof", "fieldproof-aggregator"])
+    func securityExposureIsLow(program: String) throws {
+        let result = try ProcessRunner.run(Self.analyze, ["security", "--offline=true", "--threshold=30", try installedCopy(program).path])
         let line = try #require(result.output.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
         #expect(score <= 3.0, "\(line)")
