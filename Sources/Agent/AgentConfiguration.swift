@@ -1,4 +1,5 @@
 import ConfigFile
+import MQTT
 
 /// The daemon's configuration (`/etc/fieldproof/agent.yaml`; the commented
 /// example is `config/agent.yaml`). Loading validates everything and throws
@@ -165,5 +166,18 @@ public struct AgentConfiguration: Equatable, Sendable {
         }
         guard let bytes else { throw section.error(key, "\(path) does not exist") }
         return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension AgentConfiguration.Broker {
+    /// Where and as whom to connect: host, port, credentials and TLS, the
+    /// part every connection the device makes shares (the daemon's, `pair`'s,
+    /// `doctor`'s); each adds what is its own.
+    public func mqttConfiguration(clientID: String) -> MQTTConfiguration {
+        var mqtt = MQTTConfiguration(host: host, port: port, clientID: clientID)
+        mqtt.username = username
+        mqtt.password = password
+        if let caFile { mqtt.tls = MQTTTLSConfiguration(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile) }
+        return mqtt
     }
 }

@@ -61,15 +61,10 @@ public final class AgentRuntime: Sendable {
         spool = SharedSpool(try Spool(configuration: configuration.spool))
         counter = Mutex(try SequenceCounter(path: configuration.stateDirectory + "/sequence"))
 
-        var mqtt = MQTTConfiguration(host: configuration.broker.host, port: configuration.broker.port, clientID: configuration.serial)
-        mqtt.username = configuration.broker.username
-        mqtt.password = configuration.broker.password
+        var mqtt = configuration.broker.mqttConfiguration(clientID: configuration.serial)
         mqtt.keepAlive = Int(configuration.broker.keepAlive.components.seconds)
         mqtt.maximumInflight = configuration.publishing.window
         mqtt.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(250), maximumDelay: configuration.broker.reconnectMaximumDelay)
-        if let ca = configuration.broker.caFile {
-            mqtt.tls = MQTTTLSConfiguration(caFile: ca, certificateFile: configuration.broker.certificateFile, keyFile: configuration.broker.keyFile)
-        }
         mqtt.will = MQTTWill(topic: "fieldproof/v1/\(configuration.serial)/status", payload: AvailabilityMessage.offline, qos: .atLeastOnce, retain: true)
         client = try MQTTClient(configuration: mqtt)
         engine = DeliveryEngine(spool: spool, client: client, topic: "fieldproof/v1/\(configuration.serial)/telemetry",

@@ -146,10 +146,7 @@ struct DoctorCommand: AsyncParsableCommand {
     /// A real MQTT connection with the configured credentials and TLS.
     private func checkBroker(_ configuration: AgentConfiguration, _ report: Report) async {
         let broker = configuration.broker
-        var mqtt = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "fieldproof-doctor-\(configuration.serial)")
-        mqtt.username = broker.username
-        mqtt.password = broker.password
-        if let ca = broker.caFile { mqtt.tls = MQTTTLSConfiguration(caFile: ca, certificateFile: broker.certificateFile, keyFile: broker.keyFile) }
+        let mqtt = broker.mqttConfiguration(clientID: "fieldproof-doctor-\(configuration.serial)")
         let where_ = "\(broker.host):\(broker.port)\(broker.caFile == nil ? "" : " (TLS)")"
         do {
             let client = try MQTTClient(configuration: mqtt)

@@ -76,11 +76,7 @@ struct PairCommand: AsyncParsableCommand {
                                                     time: WallClock.milliseconds(), kdf: kdf)
 
         let broker = configuration.broker
-        var mqtt = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "fieldproof-pair-\(serial)")
-        mqtt.username = broker.username
-        mqtt.password = broker.password
-        if let ca = broker.caFile { mqtt.tls = MQTTTLSConfiguration(caFile: ca, certificateFile: broker.certificateFile, keyFile: broker.keyFile) }
-        let client = try MQTTClient(configuration: mqtt)
+        let client = try MQTTClient(configuration: broker.mqttConfiguration(clientID: "fieldproof-pair-\(serial)"))
         defer { client.close() }
         FileHandleText.standardError("sending the pairing request to \(broker.host):\(broker.port)…")
         do {
