@@ -47,9 +47,11 @@ import TestSupport
         try PairedIdentity(serial: "dev-1", identityKey: deviceKey, aggregatorKey: aggregator.key.publicKey).save(in: stateDirectory)
     }
 
-    func daemon(_ config: String) throws -> ChildProcess {
+    /// `drainTimeout`: how long SIGTERM may spend draining; generous, since
+    /// the suite runs beside heavy tests (three aggregators on PostgreSQL).
+    func daemon(_ config: String, drainTimeout: Int = 10) throws -> ChildProcess {
         let binary = try #require(ProjectPaths.product("fieldproof"))
-        return try ChildProcess(binary.path, ["run", "--config", config], outputFile: logFile)
+        return try ChildProcess(binary.path, ["run", "--config", config, "--drain-timeout", String(drainTimeout)], outputFile: logFile)
     }
 
     func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
@@ -69,9 +71,9 @@ import TestSupport
         let aggregator = try await WireAggregator(broker: broker, serial: "dev-1", deviceKey: deviceKey.publicKey)
         defer { aggregator.close() }
         try pair(aggregator: aggregator)
-        let process = try daemon(try writeConfig(port: broker.port))
+        let process = try daemon(try writeConfig(port: broker.port), drainTimeout: 40)
         #expect(await waitUntil(seconds: 60) { aggregator.readingCount >= 1000 }, "\(aggregator.readingCount) readings; \(log)")
-        #expect(await process.stop(signal: SIGTERM, timeout: 20))
+        #expect(await process.stop(signal: SIGTERM, timeout: 60))
         #expect(process.exitCode == 0, "\(log)")
         let last = aggregator.sequences.max() ?? 0
         #expect(aggregator.sequences == Set(1...last), "every sequence from 1 arrived, none skipped")
