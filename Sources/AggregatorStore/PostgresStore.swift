@@ -150,13 +150,44 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     // MARK: - Committing
 
     public func commit(_ message: StoredMessage) async throws -> CommitResult {
+        let rows = try await client.query(try commitQuery(message), logger: logger).collect()
+        return try Self.commitResult(rows)
+    }
+
+    /// Batches from several aggregators and connections run at once.
+    public var parallelCommits: Int { 4 }
+
+    /// Group commit: the batch's messages in one transaction (one WAL flush).
+    /// They go in (serial, sequence) order, so two batches lock device rows
+    /// in the same order and cannot deadlock each other.
+    public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
+        if messages.count == 1, let message = messages.first { return [try await commit(message)] }
+        let order = messages.indices.sorted { (messages[$0].serial, messages[$0].sequence) < (messages[$1].serial, messages[$1].sequence) }
+        let logger = logger
+        let queries = try order.map { try commitQuery(messages[$0]) }
+        let sorted = try await client.withTransaction(logger: logger) { connection in
+            var results: [CommitResult] = []
+            for query in queries {
+                results.append(try Self.commitResult(try await connection.query(query, logger: logger).collect()))
+            }
+            return results
+        }
+        var results = [CommitResult](repeating: CommitResult(stored: false, highestContiguous: 0), count: messages.count)
+        for (position, index) in order.enumerated() { results[index] = sorted[position] }
+        return results
+    }
+
+    private func commitQuery(_ message: StoredMessage) throws -> PostgresQuery {
         let epoch = calendar.start(of: message.timestamp)
         let arrival = calendar.start(of: message.receivedAt)
-        let rows = try await client.query("""
+        return try """
             SELECT was_stored, new_highest FROM fieldproof_commit(\(message.serial), \(Int64(bitPattern: message.sequence)),
                 \(Int64(bitPattern: message.floor)), \(Data(message.raw)), \(Data(message.hash)), \(message.timestamp), \(message.receivedAt),
                 \(epoch), \(arrival), \(message.readings.map(\.metric)), \(message.readings.map(\.unit)), \(message.readings.map(\.value)))
-            """, logger: logger).collect()
+            """
+    }
+
+    private static func commitResult(_ rows: [PostgresRow]) throws -> CommitResult {
         guard let (stored, highest) = try rows.first?.decode((Bool, Int64).self) else { throw PostgresStoreError.noResult("fieldproof_commit") }
         return CommitResult(stored: stored, highestContiguous: UInt64(bitPattern: highest))
     }

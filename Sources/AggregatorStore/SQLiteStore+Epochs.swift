@@ -32,7 +32,7 @@ extension SQLiteStore {
 
     /// Where a message committed now goes in the Merkle trees.
     static func merkleEpoch(_ db: Database, deviceEpoch: Int64, receivedAt: Int64, calendar: EpochCalendar) throws -> Int64 {
-        let sealed = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM epoch WHERE start = ?)", arguments: [deviceEpoch]) ?? false
+        let sealed = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM epoch WHERE start = ?)"), arguments: [deviceEpoch]) ?? false
         return sealed ? calendar.start(of: receivedAt) : deviceEpoch
     }
 

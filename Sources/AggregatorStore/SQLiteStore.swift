@@ -84,44 +84,52 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
 
     public func commit(_ message: StoredMessage) async throws -> CommitResult {
         let calendar = calendar
-        return try await pool.write { db in
-            let epoch = calendar.start(of: message.timestamp)
-            let merkleEpoch = try Self.merkleEpoch(db, deviceEpoch: epoch, receivedAt: message.receivedAt, calendar: calendar)
-            try db.execute(sql: """
-                INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                """, arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
-                                 message.timestamp, message.receivedAt, epoch, merkleEpoch])
-            let stored = db.changesCount > 0
-            try db.execute(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING", arguments: [message.serial])
-            if stored {
-                for reading in message.readings {
-                    try db.execute(sql: """
-                        INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum) VALUES (?, ?, ?, ?, 1, ?, ?, ?)
-                        ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET
-                            count = count + 1, minimum = min(minimum, excluded.minimum),
-                            maximum = max(maximum, excluded.maximum), sum = sum + excluded.sum
-                        """, arguments: [message.serial, reading.metric, epoch, reading.unit, reading.value, reading.value, reading.value])
-                }
-                try db.execute(sql: """
-                    UPDATE device SET accepted = accepted + 1,
-                        first_seen = coalesce(min(first_seen, ?), ?), last_seen = max(coalesce(last_seen, 0), ?)
-                    WHERE serial = ?
-                    """, arguments: [message.receivedAt, message.receivedAt, message.receivedAt, message.serial])
+        return try await pool.write { db in try Self.commit(db, message, calendar: calendar) }
+    }
+
+    /// Group commit: one transaction (one WAL flush) for the whole batch.
+    public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
+        let calendar = calendar
+        return try await pool.write { db in try messages.map { try Self.commit(db, $0, calendar: calendar) } }
+    }
+
+    static func commit(_ db: Database, _ message: StoredMessage, calendar: EpochCalendar) throws -> CommitResult {
+        let epoch = calendar.start(of: message.timestamp)
+        let merkleEpoch = try Self.merkleEpoch(db, deviceEpoch: epoch, receivedAt: message.receivedAt, calendar: calendar)
+        try db.cachedStatement(sql: """
+            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """).execute(arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
+                                     message.timestamp, message.receivedAt, epoch, merkleEpoch])
+        let stored = db.changesCount > 0
+        try db.cachedStatement(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING").execute(arguments: [message.serial])
+        if stored {
+            for reading in message.readings {
+                try db.cachedStatement(sql: """
+                    INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum) VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+                    ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET
+                        count = count + 1, minimum = min(minimum, excluded.minimum),
+                        maximum = max(maximum, excluded.maximum), sum = sum + excluded.sum
+                    """).execute(arguments: [message.serial, reading.metric, epoch, reading.unit, reading.value, reading.value, reading.value])
             }
-            // Highest contiguous: past the device's settled floor, then over
-            // every stored successor.
-            var highest = UInt64(bitPattern: try Int64.fetchOne(db, sql: "SELECT highest_contiguous FROM device WHERE serial = ?",
-                                                                arguments: [message.serial]) ?? 0)
-            if stored { highest = max(highest, message.floor) }
-            while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)",
-                                    arguments: [message.serial, Int64(bitPattern: highest + 1)]) == true {
-                highest += 1
-            }
-            try db.execute(sql: "UPDATE device SET highest_contiguous = ? WHERE serial = ?",
-                           arguments: [Int64(bitPattern: highest), message.serial])
-            return CommitResult(stored: stored, highestContiguous: highest)
+            try db.cachedStatement(sql: """
+                UPDATE device SET accepted = accepted + 1,
+                    first_seen = coalesce(min(first_seen, ?), ?), last_seen = max(coalesce(last_seen, 0), ?)
+                WHERE serial = ?
+                """).execute(arguments: [message.receivedAt, message.receivedAt, message.receivedAt, message.serial])
         }
+        // Highest contiguous: past the device's settled floor, then over
+        // every stored successor.
+        var highest = UInt64(bitPattern: try Int64.fetchOne(db.cachedStatement(sql: "SELECT highest_contiguous FROM device WHERE serial = ?"),
+                                                            arguments: [message.serial]) ?? 0)
+        if stored { highest = max(highest, message.floor) }
+        while try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)"),
+                                arguments: [message.serial, Int64(bitPattern: highest + 1)]) == true {
+            highest += 1
+        }
+        try db.cachedStatement(sql: "UPDATE device SET highest_contiguous = ? WHERE serial = ?")
+            .execute(arguments: [Int64(bitPattern: highest), message.serial])
+        return CommitResult(stored: stored, highestContiguous: highest)
     }
 
     public func recordRejection(serial: String?, reason: String) async throws {

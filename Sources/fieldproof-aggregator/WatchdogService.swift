@@ -1,11 +1,5 @@
 import Agent
-import Aggregator
-import AggregatorStore
-import Crypto
-import Logging
-import MQTT
 import ServiceLifecycle
-import Wire
 
 /// `WATCHDOG=1` at half the interval systemd asked for, while the service runs.
 struct WatchdogService: Service {
@@ -13,7 +7,7 @@ struct WatchdogService: Service {
     let interval: Duration
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 notifier.watchdog()
                 try? await Task.sleep(for: interval)

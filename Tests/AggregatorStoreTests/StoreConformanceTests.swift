@@ -120,6 +120,30 @@ import Wire
         #expect(exported.values == [1, 2, 3, 4, 6, 7])
         #expect(try await store.latestReadings(limit: 10).first?.recent.count == 6)
     }
+
+    /// Group commit: one transaction for several messages, each with its own
+    /// result in the order given (a duplicate within the batch is stored
+    /// once; the highest contiguous sequence covers the whole batch).
+    @Test(arguments: Kind.allCases)
+    func aBatchCommitsEachMessageOnce(kind: Kind) async throws {
+        let (store, stop) = try await open(kind)
+        defer { stop() }
+        let batch = try [message(3, at: t0 + 3000, serial: "dev-a"), message(1, at: t0 + 1000, serial: "dev-a"),
+                         message(1, at: t0 + 1000, serial: "dev-a"), message(2, at: t0 + 2000, serial: "dev-b"),
+                         message(2, at: t0 + 2000, serial: "dev-a")]
+        let results = try await store.commit(batch: batch)
+        #expect(results.count == 5)
+        #expect(results[0].stored && results[3].stored && results[4].stored)
+        #expect([results[1].stored, results[2].stored].filter { $0 }.count == 1, "the repeated message is stored once: \(results)")
+        #expect(results.filter { $0.stored }.count == 4)
+        #expect([0, 1, 2, 4].map { results[$0].highestContiguous }.max() == 3)
+        #expect(results[3].highestContiguous == 0, "dev-b has no sequence 1")
+        #expect(try await store.tallies(TallyQuery(serial: "dev-a")).map(\.count) == [3])
+        #expect(try await store.device(serial: "dev-a")?.accepted == 3)
+        // Everything again: nothing new.
+        #expect(try await store.commit(batch: batch).allSatisfy { !$0.stored })
+        #expect(try await store.tallies(TallyQuery(serial: "dev-a")).map(\.count) == [3])
+    }
 }
 
 final class ExportCollector: @unchecked Sendable {

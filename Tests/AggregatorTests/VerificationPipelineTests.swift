@@ -28,6 +28,7 @@ final class MemoryCommitter: MessageCommitter, @unchecked Sendable {
     private(set) var rejections: [String: Int] = [:]
     let delay: Duration?
     private var failuresLeft: Int
+    private var batchSizes: [Int] = []
 
     init(delay: Duration? = nil, failFirst: Int = 0) {
         self.delay = delay
@@ -37,15 +38,26 @@ final class MemoryCommitter: MessageCommitter, @unchecked Sendable {
     struct Unavailable: Error {}
 
     func commit(_ message: PlainAccepted) async throws -> CommitResult {
+        try await commit(batch: [message])[0]
+    }
+
+    /// All or nothing, like a transaction; one delay per batch, like a
+    /// disk flush.
+    func commit(batch messages: [PlainAccepted]) async throws -> [CommitResult] {
         if let delay { try? await Task.sleep(for: delay) }
         return try lock.withLock {
             if failuresLeft > 0 { failuresLeft -= 1; throw Unavailable() }
-            let inserted = stored[message.serial, default: []].insert(message.sequence).inserted
-            if inserted { storeCount["\(message.serial)/\(message.sequence)", default: 0] += 1 }
-            var highest: UInt64 = 0
-            while stored[message.serial]?.contains(highest + 1) == true { highest += 1 }
-            return CommitResult(stored: inserted, highestContiguous: highest)
+            batchSizes.append(messages.count)
+            return messages.map(commitLocked)
         }
+    }
+
+    private func commitLocked(_ message: PlainAccepted) -> CommitResult {
+        let inserted = stored[message.serial, default: []].insert(message.sequence).inserted
+        if inserted { storeCount["\(message.serial)/\(message.sequence)", default: 0] += 1 }
+        var highest: UInt64 = 0
+        while stored[message.serial]?.contains(highest + 1) == true { highest += 1 }
+        return CommitResult(stored: inserted, highestContiguous: highest)
     }
 
     func recordRejection(serial: String?, reason: String) async throws {
@@ -53,6 +65,7 @@ final class MemoryCommitter: MessageCommitter, @unchecked Sendable {
     }
 
     var storedCounts: [String: Int] { lock.withLock { storeCount } }
+    var batches: [Int] { lock.withLock { batchSizes } }
     var rejectionCounts: [String: Int] { lock.withLock { rejections } }
 }
 
@@ -153,7 +166,9 @@ final class RecordingAcks: AckPublisher, @unchecked Sendable {
     }
 
     /// A slow (and at first failing) store: intake slows down, the client's
-    /// queue stays bounded, and nothing is lost.
+    /// queue stays bounded, and nothing is lost. Messages that arrive while
+    /// a commit runs go into the next one together (group commit); a failed
+    /// batch is retried message by message.
     @Test func aSlowStoreMeansBackPressureNotLoss() async throws {
         let committer = MemoryCommitter(delay: .milliseconds(2), failFirst: 3)
         let deepest = try await run(committer: committer, acks: RecordingAcks(), queueLimit: 50, expected: 1500) { publisher in
@@ -162,6 +177,12 @@ final class RecordingAcks: AckPublisher, @unchecked Sendable {
             }
         }
         #expect(committer.storedCounts.count == 1500)
+        #expect(committer.storedCounts.values.allSatisfy { $0 == 1 })
         #expect(deepest <= 50)
+        let batches = committer.batches
+        #expect(batches.reduce(0, +) == 1500, "every message in exactly one successful batch")
+        #expect(batches.contains(1), "the failed batch was retried one message at a time")
+        #expect((batches.max() ?? 0) >= 10, "messages waiting for a busy store commit together: \(batches.max() ?? 0)")
+        #expect(batches.count < 500, "group commit: \(batches.count) batches for 1,500 messages")
     }
 }

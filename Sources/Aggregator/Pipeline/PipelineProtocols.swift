@@ -49,7 +49,24 @@ public struct CommitResult: Equatable, Sendable {
 public protocol MessageCommitter: Sendable {
     associatedtype Accepted: AcceptedMessageProtocol
     func commit(_ message: Accepted) async throws -> CommitResult
+    /// Several messages in one transaction (group commit: one disk flush for
+    /// all of them); all are stored or none. Results in `messages`' order.
+    func commit(batch messages: [Accepted]) async throws -> [CommitResult]
+    /// How many batches may commit at once (1 for a single-writer store).
+    var parallelCommits: Int { get }
     func recordRejection(serial: String?, reason: String) async throws
+}
+
+extension MessageCommitter {
+    /// For stores without transactions across messages: one at a time.
+    public func commit(batch messages: [Accepted]) async throws -> [CommitResult] {
+        var results: [CommitResult] = []
+        results.reserveCapacity(messages.count)
+        for message in messages { results.append(try await commit(message)) }
+        return results
+    }
+
+    public var parallelCommits: Int { 1 }
 }
 
 /// Publishes the signed Ack (retained) for a device.

@@ -2,10 +2,13 @@ import Logging
 
 /// Broker → verification workers → store → acknowledgement.
 ///
-/// - Never drops: it takes the next message only when a worker is free,
+/// - Never drops: at most `window` messages are in flight (verifying or
+///   waiting for their commit); the next is taken only when one finishes,
 ///   so a slow store slows the intake, the MQTT client's bounded queue
 ///   fills, its network thread stops reading, and the broker holds the rest
 ///   (back-pressure, not loss).
+/// - `workers` messages are verified at once; accepted ones are committed
+///   in groups (`CommitBatcher`), one transaction per group.
 /// - Every rejection is counted by reason, and the pipeline keeps running
 ///   whatever arrives.
 /// - After a commit moves a device's highest contiguous sequence, the Ack is
@@ -17,28 +20,46 @@ where Verifier.Accepted == Committer.Accepted {
     public let committer: Committer
     public let acks: any AckPublisher
     public let workers: Int
+    public let window: Int
     public let metrics: AggregatorMetrics
     public let logger: Logger
     private let ackCoalescer: AckCoalescer
+    private let batcher: CommitBatcher<Committer>
+    private let verifying: AsyncSemaphore
 
-    public init(verifier: Verifier, committer: Committer, acks: any AckPublisher, workers: Int, metrics: AggregatorMetrics, logger: Logger) {
+    /// `window`: messages in flight at most (verifying or committing);
+    /// `maximumBatch`: messages per commit at most.
+    public init(verifier: Verifier, committer: Committer, acks: any AckPublisher, workers: Int, window: Int = 1024, maximumBatch: Int = 512,
+                metrics: AggregatorMetrics, logger: Logger) {
         self.verifier = verifier
         self.committer = committer
         self.acks = acks
         self.workers = max(1, workers)
+        self.window = max(self.workers, window)
         self.metrics = metrics
         self.logger = logger
         self.ackCoalescer = AckCoalescer(publisher: acks, logger: logger)
+        self.batcher = CommitBatcher(committer: committer, maximumBatch: maximumBatch, logger: logger)
+        self.verifying = AsyncSemaphore(permits: self.workers)
     }
 
     /// Processes `messages` until the sequence ends or the task is cancelled.
     public func run<Messages: AsyncSequence & Sendable>(_ messages: Messages, now: @escaping @Sendable () -> Int64)
     async where Messages.Element == IncomingMessage {
+        await withTaskCancellationHandler {
+            await run(messages)
+        } onCancel: {
+            Task { await self.batcher.stop() }
+        }
+        await ackCoalescer.flush()
+    }
+
+    private func run<Messages: AsyncSequence & Sendable>(_ messages: Messages) async where Messages.Element == IncomingMessage {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             do {
                 for try await message in messages {
-                    if running >= workers {
+                    if running >= window {
                         await group.next()
                         running -= 1
                     }
@@ -51,12 +72,13 @@ where Verifier.Accepted == Committer.Accepted {
             }
             await group.waitForAll()
         }
-        await ackCoalescer.flush()
     }
 
     func process(_ message: IncomingMessage) async {
+        await verifying.acquire()
         let started = ContinuousClock.now
         let outcome = await verifier.verify(message)
+        await verifying.release()
         metrics.verifyLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
         switch outcome {
         case let .rejected(serial, reason):
@@ -64,7 +86,7 @@ where Verifier.Accepted == Committer.Accepted {
             await retrying("record a rejection") { try await self.committer.recordRejection(serial: serial, reason: reason) }
         case let .accepted(accepted):
             let committing = ContinuousClock.now
-            let result = await retrying("commit \(accepted.serial)/\(accepted.sequence)") { try await self.committer.commit(accepted) }
+            let result = await batcher.commit(accepted)
             metrics.commitLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - committing))
             guard let result else { return }
             if result.stored {

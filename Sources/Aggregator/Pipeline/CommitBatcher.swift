@@ -1,0 +1,85 @@
+import Logging
+
+/// Group commit: accepted messages wait here while a commit is running and
+/// go into the next one together, so the store flushes to disk once per
+/// batch instead of once per message. There is no timer: an idle store
+/// commits a lone message at once, a busy one gets bigger batches.
+///
+/// A failed batch is retried one message at a time (with backoff), so one
+/// message the store keeps refusing holds up only itself.
+actor CommitBatcher<Committer: MessageCommitter> {
+    typealias Waiter = CheckedContinuation<CommitResult?, Never>
+
+    private let committer: Committer
+    private let maximumBatch: Int
+    private let logger: Logger
+    private var waiting: [(message: Committer.Accepted, waiter: Waiter)] = []
+    private var running = 0
+    private var stopped = false
+
+    init(committer: Committer, maximumBatch: Int, logger: Logger) {
+        self.committer = committer
+        self.maximumBatch = max(1, maximumBatch)
+        self.logger = logger
+    }
+
+    /// The commit's result, or nil when the pipeline stopped before the
+    /// store took the message (it stays unacknowledged and is re-sent).
+    func commit(_ message: Committer.Accepted) async -> CommitResult? {
+        await withCheckedContinuation { waiter in
+            waiting.append((message, waiter))
+            startBatches()
+        }
+    }
+
+    /// Stops retrying; waiting and failing messages get nil.
+    func stop() {
+        stopped = true
+        let abandoned = waiting
+        waiting.removeAll()
+        for entry in abandoned { entry.waiter.resume(returning: nil) }
+    }
+
+    private func startBatches() {
+        while running < max(1, committer.parallelCommits), !waiting.isEmpty {
+            let count = min(maximumBatch, waiting.count)
+            let batch = Array(waiting.prefix(count))
+            waiting.removeFirst(count)
+            running += 1
+            Task {
+                let results = await self.commitOrRetry(batch.map(\.message))
+                self.finish(batch, with: results)
+            }
+        }
+    }
+
+    private func finish(_ batch: [(message: Committer.Accepted, waiter: Waiter)], with results: [CommitResult?]) {
+        for (entry, result) in zip(batch, results) { entry.waiter.resume(returning: result) }
+        running -= 1
+        if !stopped { startBatches() }
+    }
+
+    private func commitOrRetry(_ messages: [Committer.Accepted]) async -> [CommitResult?] {
+        do {
+            return try await committer.commit(batch: messages)
+        } catch {
+            logger.warning("store failed; retrying one message at a time", metadata: ["messages": "\(messages.count)", "reason": "\(error)"])
+        }
+        var results: [CommitResult?] = []
+        for message in messages {
+            var delay = Duration.milliseconds(50)
+            var result: CommitResult?
+            while result == nil, !stopped {
+                do {
+                    result = try await committer.commit(batch: [message]).first
+                } catch {
+                    logger.warning("store failed; retrying", metadata: ["message": "\(message.serial)/\(message.sequence)", "reason": "\(error)"])
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(5))
+                }
+            }
+            results.append(result)
+        }
+        return results
+    }
+}
