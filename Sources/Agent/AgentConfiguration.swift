@@ -47,6 +47,13 @@ public struct AgentConfiguration: Equatable, Sendable {
     public var board = "auto"
     public var simulate = false
     public var logLevel = "info"
+    /// Whether messages say the wall clock is synchronised: `kernel` asks
+    /// the kernel (adjtimex), `trusted` always says yes — for a container
+    /// whose host keeps time but whose kernel view says unsynchronised. The
+    /// aggregator re-times an unsynchronised boot only once it reports a
+    /// synchronised message, so a wrong `trusted` puts readings at the
+    /// wrong time.
+    public var clock = ClockSource.kernel
     public var broker = Broker()
     public var publishing = Publishing()
     public var sensors: [Sensor] = []
@@ -67,6 +74,7 @@ public struct AgentConfiguration: Equatable, Sendable {
         config.board = try root.string("board", default: "auto", example: "board: raspberry-pi-4b")
         config.simulate = try root.bool("simulate", default: false, example: "simulate: false")
         config.logLevel = try root.choice("log_level", from: ["error", "warning", "info", "debug"], default: "info")
+        config.clock = ClockSource(rawValue: try root.choice("clock", from: ClockSource.allCases.map(\.rawValue), default: "kernel")) ?? .kernel
 
         if let broker = try root.section("broker") {
             config.broker.host = try broker.string("host", default: "127.0.0.1", example: "host: mqtt.example.net")
@@ -179,5 +187,19 @@ extension AgentConfiguration.Broker {
         mqtt.password = password
         if let caFile { mqtt.tls = MQTTTLSConfiguration(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile) }
         return mqtt
+    }
+}
+
+/// Where the "clock synchronised" flag of every message comes from.
+public enum ClockSource: String, CaseIterable, Equatable, Sendable {
+    case kernel
+    case trusted
+
+    /// A device clock answering the flag this way.
+    public func deviceClock() -> DeviceClock {
+        switch self {
+        case .kernel: DeviceClock()
+        case .trusted: DeviceClock(isSynchronised: { true })
+        }
     }
 }

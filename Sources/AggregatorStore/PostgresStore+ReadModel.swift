@@ -24,9 +24,13 @@ extension PostgresStore {
 
     func summary(serial: String) async throws -> DeviceSummary? {
         guard let row = try await client.query("""
-            SELECT accepted, first_seen, last_seen, highest_contiguous, revoked, paired_at FROM device WHERE serial = \(serial)
+            SELECT accepted, first_seen, last_seen, highest_contiguous, revoked, paired_at,
+                (SELECT count(*) FROM message m WHERE m.serial = d.serial AND m.retimed),
+                (SELECT count(*) FROM message m WHERE m.serial = d.serial AND m.untimed)
+            FROM device d WHERE serial = \(serial)
             """, logger: logger).collect().first else { return nil }
-        let (accepted, firstSeen, lastSeen, highest, revoked, pairedAt) = try row.decode((Int64, Int64?, Int64?, Int64, Bool, Int64?).self)
+        let (accepted, firstSeen, lastSeen, highest, revoked, pairedAt, retimed, untimed) =
+            try row.decode((Int64, Int64?, Int64?, Int64, Bool, Int64?, Int64, Int64).self)
         let keyID = try await client.query("SELECT key_id FROM device_key WHERE serial = \(serial) AND NOT retired", logger: logger)
             .collect().first.map { KeyID.hex(Array(try $0.decode(Data.self))) }
         var rejected: [String: UInt64] = [:]
@@ -35,7 +39,8 @@ extension PostgresStore {
             rejected[reason] = UInt64(count)
         }
         var summary = DeviceSummary(serial: serial, keyID: keyID, pairedAt: pairedAt, revoked: revoked, accepted: UInt64(accepted),
-                                    rejected: rejected, firstSeen: firstSeen, lastSeen: lastSeen, highestContiguous: UInt64(bitPattern: highest))
+                                    rejected: rejected, firstSeen: firstSeen, lastSeen: lastSeen, highestContiguous: UInt64(bitPattern: highest),
+                                    retimed: UInt64(retimed), awaitingTime: UInt64(untimed))
         if let firstSeen, let lastSeen {
             let sensors = try await client.query("SELECT name, interval_ms FROM device_sensor WHERE serial = \(serial)", logger: logger)
                 .collect().map { row in try row.decode((String, Int64).self) }.map { (name: $0.0, intervalMilliseconds: $0.1) }
@@ -50,15 +55,19 @@ extension PostgresStore {
         var start = epochStart
         if start == nil {
             start = try await client.query("""
-                SELECT max(epoch_start) FROM message WHERE serial = \(serial) AND epoch_start < \(calendar.start(of: now))
+                SELECT max(epoch_start) FROM message WHERE serial = \(serial) AND epoch_start < \(calendar.start(of: now)) AND NOT untimed
                 """, logger: logger).collect().first.flatMap { try $0.decode(Int64?.self) }
         }
         guard let start else { return nil }
-        let raws = try await client.query("SELECT raw FROM message WHERE serial = \(serial) AND epoch_start = \(start)", logger: logger)
-            .collect().map { Array(try $0.decode(Data.self)) }
+        let messages = try await client.query("""
+            SELECT raw, device_time FROM message WHERE serial = \(serial) AND epoch_start = \(start) AND NOT untimed
+            """, logger: logger).collect().map { row in
+                let (raw, time) = try row.decode((Data, Int64).self)
+                return (raw: Array(raw), time: time)
+            }
         let intervals = try await client.query("SELECT name, interval_ms FROM device_sensor WHERE serial = \(serial)", logger: logger)
             .collect().map { row in try row.decode((String, Int64).self) }.map { (name: $0.0, intervalMilliseconds: $0.1) }
-        return StoredViews.quality(serial: serial, epochStart: start, epochEnd: calendar.end(ofEpochStartingAt: start), raws: raws,
+        return StoredViews.quality(serial: serial, epochStart: start, epochEnd: calendar.end(ofEpochStartingAt: start), messages: messages,
                                    intervals: intervals)
     }
 

@@ -78,7 +78,6 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         CREATE TABLE IF NOT EXISTS device_sensor (
             serial TEXT NOT NULL, name TEXT NOT NULL, driver TEXT NOT NULL, interval_ms BIGINT NOT NULL, PRIMARY KEY (serial, name))
         """,
-        commitFunction,
         """
         CREATE TABLE IF NOT EXISTS epoch (
             start BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, end_ms BIGINT NOT NULL, message_count BIGINT NOT NULL, root BYTEA NOT NULL,
@@ -86,40 +85,107 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         """,
     ]
 
+    /// Re-timing (`MessageTiming`): boot anchors, readings waiting for one,
+    /// and which messages were re-timed or still wait.
+    static let retimingSchema = [
+        """
+        ALTER TABLE message ADD COLUMN IF NOT EXISTS boot_id BYTEA, ADD COLUMN IF NOT EXISTS ms_since_boot BIGINT,
+            ADD COLUMN IF NOT EXISTS retimed BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN IF NOT EXISTS untimed BOOLEAN NOT NULL DEFAULT FALSE
+        """,
+        "CREATE INDEX IF NOT EXISTS message_untimed ON message (serial, boot_id) WHERE untimed",
+        "CREATE INDEX IF NOT EXISTS message_retimed ON message (serial) WHERE retimed",
+        "CREATE TABLE IF NOT EXISTS boot (serial TEXT NOT NULL, boot_id BYTEA NOT NULL, anchor BIGINT NOT NULL, PRIMARY KEY (serial, boot_id))",
+        """
+        CREATE TABLE IF NOT EXISTS untimed_reading (
+            serial TEXT NOT NULL, boot_id BYTEA NOT NULL, sequence BIGINT NOT NULL, ms_since_boot BIGINT NOT NULL, metric TEXT NOT NULL,
+            unit TEXT NOT NULL, value DOUBLE PRECISION NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS untimed_reading_boot ON untimed_reading (serial, boot_id)",
+        // EpochCalendar.start(of:) in SQL.
+        """
+        CREATE OR REPLACE FUNCTION fieldproof_epoch(t BIGINT, len BIGINT) RETURNS BIGINT LANGUAGE sql IMMUTABLE
+            AS $$ SELECT t - ((t % len) + len) % len $$
+        """,
+    ]
+
     /// One accepted message committed in one statement (one round trip):
-    /// the device row locked (by the upsert), the epoch's advisory lock held
-    /// shared (a sealed epoch sends the message to the one it arrived in),
-    /// the message inserted unless already there, its readings summed into
-    /// the tallies, the highest contiguous sequence moved, the device's
-    /// counters updated. Returns whether it was stored and the new highest.
+    /// the device row locked (by the upsert), the message timed
+    /// (`MessageTiming`: the device's clock, or its boot's anchor + ms since
+    /// boot, or untimed until the boot is anchored), the epoch's advisory
+    /// lock held shared (a sealed epoch sends the message to the one it
+    /// arrived in), the message inserted unless already there, its readings
+    /// summed into the tallies (or held while untimed), the boot anchored by
+    /// its first synchronised message (re-timing what waited), the highest
+    /// contiguous sequence moved, the device's counters updated. Returns
+    /// whether it was stored and the new highest.
     static let commitFunction = """
         CREATE OR REPLACE FUNCTION fieldproof_commit(
             p_serial TEXT, p_sequence BIGINT, p_floor BIGINT, p_raw BYTEA, p_hash BYTEA, p_device_time BIGINT, p_received_at BIGINT,
-            p_epoch BIGINT, p_arrival_epoch BIGINT, p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
+            p_epoch_length BIGINT, p_synchronised BOOLEAN, p_boot_id BYTEA, p_ms_since_boot BIGINT,
+            p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
         RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE plpgsql AS $$
         DECLARE
             v_highest BIGINT;
-            v_merkle BIGINT := p_epoch;
+            v_anchor BIGINT;
+            v_time BIGINT := p_device_time;
+            v_retimed BOOLEAN := FALSE;
+            v_untimed BOOLEAN := FALSE;
+            v_epoch BIGINT;
+            v_merkle BIGINT;
             v_stored BOOLEAN;
         BEGIN
             INSERT INTO device AS d (serial) VALUES (p_serial)
                 ON CONFLICT (serial) DO UPDATE SET serial = excluded.serial RETURNING d.highest_contiguous INTO v_highest;
-            PERFORM pg_advisory_xact_lock_shared(p_epoch);
-            IF EXISTS (SELECT 1 FROM epoch e WHERE e.start = p_epoch) THEN
-                v_merkle := p_arrival_epoch;
+            SELECT b.anchor INTO v_anchor FROM boot b WHERE b.serial = p_serial AND b.boot_id = p_boot_id;
+            IF NOT p_synchronised THEN
+                IF v_anchor IS NOT NULL THEN
+                    v_time := v_anchor + p_ms_since_boot;
+                    v_retimed := TRUE;
+                ELSE
+                    v_untimed := TRUE;
+                END IF;
+            END IF;
+            v_epoch := fieldproof_epoch(CASE WHEN v_untimed THEN p_received_at ELSE v_time END, p_epoch_length);
+            v_merkle := v_epoch;
+            PERFORM pg_advisory_xact_lock_shared(v_epoch);
+            IF EXISTS (SELECT 1 FROM epoch e WHERE e.start = v_epoch) THEN
+                v_merkle := fieldproof_epoch(p_received_at, p_epoch_length);
                 PERFORM pg_advisory_xact_lock_shared(v_merkle);
             END IF;
-            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
-                VALUES (p_serial, p_sequence, p_raw, p_hash, p_device_time, p_received_at, p_epoch, v_merkle)
+            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
+                                 retimed, untimed)
+                VALUES (p_serial, p_sequence, p_raw, p_hash, v_time, p_received_at, v_epoch, v_merkle, p_boot_id, p_ms_since_boot,
+                        v_retimed, v_untimed)
                 ON CONFLICT DO NOTHING;
             v_stored := FOUND;
             IF v_stored THEN
-                INSERT INTO tally AS t (serial, metric, epoch_start, unit, count, minimum, maximum, sum)
-                    SELECT p_serial, r.m, p_epoch, min(r.u), count(*), min(r.v), max(r.v), sum(r.v)
-                    FROM unnest(p_metrics, p_units, p_values) AS r(m, u, v) GROUP BY r.m
-                    ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET count = t.count + excluded.count,
-                        minimum = LEAST(t.minimum, excluded.minimum), maximum = GREATEST(t.maximum, excluded.maximum),
-                        sum = t.sum + excluded.sum;
+                IF v_untimed THEN
+                    INSERT INTO untimed_reading (serial, boot_id, sequence, ms_since_boot, metric, unit, value)
+                        SELECT p_serial, p_boot_id, p_sequence, p_ms_since_boot, r.m, r.u, r.v FROM unnest(p_metrics, p_units, p_values) AS r(m, u, v);
+                ELSE
+                    INSERT INTO tally AS t (serial, metric, epoch_start, unit, count, minimum, maximum, sum)
+                        SELECT p_serial, r.m, v_epoch, min(r.u), count(*), min(r.v), max(r.v), sum(r.v)
+                        FROM unnest(p_metrics, p_units, p_values) AS r(m, u, v) GROUP BY r.m
+                        ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET count = t.count + excluded.count,
+                            minimum = LEAST(t.minimum, excluded.minimum), maximum = GREATEST(t.maximum, excluded.maximum),
+                            sum = t.sum + excluded.sum;
+                END IF;
+                IF p_synchronised AND v_anchor IS NULL THEN
+                    v_anchor := p_device_time - p_ms_since_boot;
+                    INSERT INTO boot (serial, boot_id, anchor) VALUES (p_serial, p_boot_id, v_anchor) ON CONFLICT DO NOTHING;
+                    INSERT INTO tally AS t (serial, metric, epoch_start, unit, count, minimum, maximum, sum)
+                        SELECT p_serial, u.metric, fieldproof_epoch(v_anchor + u.ms_since_boot, p_epoch_length), min(u.unit), count(*),
+                               min(u.value), max(u.value), sum(u.value)
+                        FROM untimed_reading u WHERE u.serial = p_serial AND u.boot_id = p_boot_id
+                        GROUP BY u.metric, fieldproof_epoch(v_anchor + u.ms_since_boot, p_epoch_length)
+                        ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET count = t.count + excluded.count,
+                            minimum = LEAST(t.minimum, excluded.minimum), maximum = GREATEST(t.maximum, excluded.maximum),
+                            sum = t.sum + excluded.sum;
+                    DELETE FROM untimed_reading u WHERE u.serial = p_serial AND u.boot_id = p_boot_id;
+                    UPDATE message m SET device_time = v_anchor + m.ms_since_boot,
+                        epoch_start = fieldproof_epoch(v_anchor + m.ms_since_boot, p_epoch_length), retimed = TRUE, untimed = FALSE
+                        WHERE m.serial = p_serial AND m.boot_id = p_boot_id AND m.untimed;
+                END IF;
                 v_highest := GREATEST(v_highest, p_floor);
             END IF;
             WHILE EXISTS (SELECT 1 FROM message m WHERE m.serial = p_serial AND m.sequence = v_highest + 1) LOOP
@@ -141,7 +207,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         try await client.withTransaction(logger: logger) { connection in
             // Several aggregators start at once: one creates, the others wait.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
-            for statement in Self.schema {
+            for statement in Self.schema + Self.retimingSchema + [Self.commitFunction] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }
@@ -178,12 +244,11 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     }
 
     private func commitQuery(_ message: StoredMessage) throws -> PostgresQuery {
-        let epoch = calendar.start(of: message.timestamp)
-        let arrival = calendar.start(of: message.receivedAt)
-        return try """
+        try """
             SELECT was_stored, new_highest FROM fieldproof_commit(\(message.serial), \(Int64(bitPattern: message.sequence)),
                 \(Int64(bitPattern: message.floor)), \(Data(message.raw)), \(Data(message.hash)), \(message.timestamp), \(message.receivedAt),
-                \(epoch), \(arrival), \(message.readings.map(\.metric)), \(message.readings.map(\.unit)), \(message.readings.map(\.value)))
+                \(calendar.lengthMilliseconds), \(message.clockSynchronised), \(Data(message.bootID)), \(message.millisecondsSinceBoot),
+                \(message.readings.map(\.metric)), \(message.readings.map(\.unit)), \(message.readings.map(\.value)))
             """
     }
 

@@ -73,13 +73,14 @@ extension SQLiteStore: AggregatorReadModel {
         let calendar = calendar
         return try await pool.read { db in
             guard let start = try epochStart ?? Int64.fetchOne(db, sql: """
-                SELECT max(epoch_start) FROM message WHERE serial = ? AND epoch_start < ?
+                SELECT max(epoch_start) FROM message WHERE serial = ? AND epoch_start < ? AND untimed = 0
                 """, arguments: [serial, calendar.start(of: now)]) else { return nil }
-            let raws = try Data.fetchAll(db, sql: "SELECT raw FROM message WHERE serial = ? AND epoch_start = ?", arguments: [serial, start])
+            let messages = try Row.fetchAll(db, sql: "SELECT raw, device_time FROM message WHERE serial = ? AND epoch_start = ? AND untimed = 0",
+                                            arguments: [serial, start]).map { (raw: Array($0["raw"] as Data), time: $0["device_time"] as Int64) }
             let intervals = try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial])
                 .map { (name: $0["name"] as String, intervalMilliseconds: $0["interval_ms"] as Int64) }
             return StoredViews.quality(serial: serial, epochStart: start, epochEnd: calendar.end(ofEpochStartingAt: start),
-                                       raws: raws.map { Array($0) }, intervals: intervals)
+                                       messages: messages, intervals: intervals)
         }
     }
 
@@ -91,6 +92,9 @@ extension SQLiteStore: AggregatorReadModel {
                                     revoked: row["revoked"], accepted: UInt64(row["accepted"] as Int64), rejected: try rejections(db, serial: serial),
                                     firstSeen: row["first_seen"], lastSeen: row["last_seen"],
                                     highestContiguous: UInt64(bitPattern: row["highest_contiguous"] as Int64))
+        summary.retimed = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM message WHERE serial = ? AND retimed = 1", arguments: [serial]) ?? 0)
+        summary.awaitingTime = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM message WHERE serial = ? AND untimed = 1",
+                                                         arguments: [serial]) ?? 0)
         if let first = summary.firstSeen, let last = summary.lastSeen {
             let sensors = try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial])
                 .map { (name: $0["name"] as String, intervalMilliseconds: $0["interval_ms"] as Int64) }

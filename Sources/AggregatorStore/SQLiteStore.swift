@@ -79,6 +79,7 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
         registerPairingMigrations(&migrator)
         registerReadModelMigrations(&migrator)
         registerEpochMigrations(&migrator)
+        registerRetimingMigrations(&migrator)
         return migrator
     }
 
@@ -94,23 +95,28 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
     }
 
     static func commit(_ db: Database, _ message: StoredMessage, calendar: EpochCalendar) throws -> CommitResult {
-        let epoch = calendar.start(of: message.timestamp)
-        let merkleEpoch = try Self.merkleEpoch(db, deviceEpoch: epoch, receivedAt: message.receivedAt, calendar: calendar)
+        let anchor = try bootAnchor(db, serial: message.serial, bootID: message.bootID)
+        let timing = MessageTiming(message, anchor: anchor, calendar: calendar)
+        let merkleEpoch = try Self.merkleEpoch(db, deviceEpoch: timing.epoch, receivedAt: message.receivedAt, calendar: calendar)
         try db.cachedStatement(sql: """
-            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
+                                 retimed, untimed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """).execute(arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
-                                     message.timestamp, message.receivedAt, epoch, merkleEpoch])
+                                     timing.time, message.receivedAt, timing.epoch, merkleEpoch, Data(message.bootID),
+                                     message.millisecondsSinceBoot, timing.retimed, timing.untimed])
         let stored = db.changesCount > 0
         try db.cachedStatement(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING").execute(arguments: [message.serial])
         if stored {
-            for reading in message.readings {
-                try db.cachedStatement(sql: """
-                    INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum) VALUES (?, ?, ?, ?, 1, ?, ?, ?)
-                    ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET
-                        count = count + 1, minimum = min(minimum, excluded.minimum),
-                        maximum = max(maximum, excluded.maximum), sum = sum + excluded.sum
-                    """).execute(arguments: [message.serial, reading.metric, epoch, reading.unit, reading.value, reading.value, reading.value])
+            if timing.untimed {
+                try holdReadings(db, message)
+            } else {
+                for reading in message.readings {
+                    try tally(db, serial: message.serial, reading: reading, epoch: timing.epoch)
+                }
+            }
+            if message.clockSynchronised && anchor == nil {
+                try anchorBoot(db, message, calendar: calendar)
             }
             try db.cachedStatement(sql: """
                 UPDATE device SET accepted = accepted + 1,

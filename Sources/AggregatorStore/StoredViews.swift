@@ -28,16 +28,17 @@ enum StoredViews {
     }
 
     /// The quality checks (`QualityScore`) of each metric of one device's
-    /// messages in one epoch, timed by the device's timestamps.
-    static func quality(serial: String, epochStart: Int64, epochEnd: Int64, raws: [[UInt8]],
+    /// messages in one epoch, each at the time the store gave it (the
+    /// device's timestamp, or the re-timed one; see `MessageTiming`).
+    static func quality(serial: String, epochStart: Int64, epochEnd: Int64, messages: [(raw: [UInt8], time: Int64)],
                         intervals: [(name: String, intervalMilliseconds: Int64)]) -> DeviceQuality? {
         var samples: [String: [(at: Int64, value: Double)]] = [:]
         var quantities: [String: String] = [:]
-        for raw in raws {
+        for (raw, time) in messages {
             guard let envelope = try? COSESign1(decoding: raw), let telemetry = try? Telemetry(decoding: envelope.payload) else { continue }
             for reading in telemetry.readings {
                 let metric = "\(reading.sensor)/\(reading.quantity)"
-                samples[metric, default: []].append((Int64(clamping: telemetry.timestamp), reading.value))
+                samples[metric, default: []].append((time, reading.value))
                 quantities[metric] = reading.quantity
             }
         }

@@ -105,8 +105,9 @@ struct AggregatorBench: AsyncParsableCommand {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let aggregatorKey = Curve25519.Signing.PrivateKey()
+        let acks = BenchAcks(client: outgoing, key: aggregatorKey)
         let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store, logger: logger), committer: store,
-                                            acks: BenchAcks(client: outgoing, key: aggregatorKey), workers: 4 * ProcessInfo.processInfo.activeProcessorCount,
+                                            acks: acks, workers: ProcessInfo.processInfo.activeProcessorCount,
                                             metrics: AggregatorMetrics(), logger: logger)
         let runner = Task {
             await pipeline.run(intake.messages.map { IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: Int64(Date().timeIntervalSince1970 * 1000)) },
@@ -115,12 +116,15 @@ struct AggregatorBench: AsyncParsableCommand {
         let publisher = try publisherClient(broker: broker, id: "bench-devices-\(label)")
         let start = Date()
         try await publish(stream, with: publisher)
-        while true {
-            let accepted = try await store.devices().map(\.accepted).reduce(0, +)
-            if accepted >= UInt64(stream.count) { break }
-            try await Task.sleep(for: .milliseconds(100))
+        // Done when every device's Ack covers all it sent (cheap to watch;
+        // asking the store would load it while it is being measured).
+        let perDevice = UInt64(stream.count / serials.count)
+        while !acks.covers(serials, upTo: perDevice) {
+            try await Task.sleep(for: .milliseconds(10))
         }
         let seconds = Date().timeIntervalSince(start)
+        let accepted = try await store.devices().map(\.accepted).reduce(0, +)
+        guard accepted == UInt64(stream.count) else { throw ValidationError("\(label): \(accepted) of \(stream.count) tallied") }
         intake.close()
         await runner.value
         outgoing.close()
@@ -168,13 +172,27 @@ struct AggregatorBench: AsyncParsableCommand {
         return Double(stamps.count) / (last - start)
     }
 
-    struct BenchAcks: AckPublisher {
+    /// Publishes the signed Acks, as the service does, and remembers the
+    /// newest per device.
+    final class BenchAcks: AckPublisher, @unchecked Sendable {
         let client: MQTTClient
         let key: Curve25519.Signing.PrivateKey
+        private let lock = NSLock()
+        private var newest: [String: UInt64] = [:]
+
+        init(client: MQTTClient, key: Curve25519.Signing.PrivateKey) {
+            self.client = client
+            self.key = key
+        }
 
         func publishAck(serial: String, upTo sequence: UInt64) async throws {
             let signed = try PairingAuthority.ack(serial: serial, upTo: sequence, aggregatorKey: key, now: 0)
             try await client.publish(topic: Topics.ack(serial), payload: signed, qos: .atLeastOnce, retain: true)
+            lock.withLock { newest[serial] = max(newest[serial] ?? 0, sequence) }
+        }
+
+        func covers(_ serials: [String], upTo sequence: UInt64) -> Bool {
+            lock.withLock { serials.allSatisfy { (newest[$0] ?? 0) >= sequence } }
         }
     }
 }

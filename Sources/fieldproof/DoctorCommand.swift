@@ -105,7 +105,11 @@ struct DoctorCommand: AsyncParsableCommand {
         await checkBroker(configuration, report)
 
         let clock = DeviceClock().now()
-        if clock.synchronised {
+        if configuration.clock == .trusted {
+            report.add("clock", clock.synchronised ? .pass : .warn,
+                       "trusted by the configuration (clock: trusted)\(clock.synchronised ? "" : "; the kernel says not synchronised")",
+                       fix: clock.synchronised ? nil : "use clock: trusted only where the host keeps time; otherwise enable NTP: sudo timedatectl set-ntp true")
+        } else if clock.synchronised {
             report.add("clock", .pass, "synchronised")
         } else {
             report.add("clock", .warn, "not synchronised: readings carry the flag until it is",

@@ -24,6 +24,17 @@ import TestSupport
         #expect(config.spool.maximumBytes == 64 << 20)
         #expect(config.spool.durability == .groupCommit(milliseconds: 200))
         #expect(config.spool.directory == "/var/lib/fieldproof/spool")
+        #expect(config.clock == .kernel)
+    }
+
+    /// `clock: trusted` makes every message claim a synchronised clock;
+    /// the default asks the kernel.
+    @Test func theClockFlagComesFromTheKernelUnlessTrusted() throws {
+        #expect(try parse("serial: dev\n").clock == .kernel)
+        let trusted = try parse("serial: dev\nclock: trusted\n")
+        #expect(trusted.clock == .trusted)
+        #expect(trusted.clock.deviceClock().now().synchronised)
+        #expect(throws: ConfigError.self) { try parse("serial: dev\nclock: ntp\n") }
     }
 
     @Test func minimalConfigUsesDefaults() throws {

@@ -121,6 +121,64 @@ import Wire
         #expect(try await store.latestReadings(limit: 10).first?.recent.count == 6)
     }
 
+    /// A message of a device without a trustworthy clock yet, or with one.
+    func bootMessage(_ sequence: UInt64, synchronised: Bool, timestamp: Int64, sinceBoot: UInt64, boot: UInt8, receivedAt: Int64) throws -> StoredMessage {
+        let telemetry = Telemetry(serial: "dev-r", sequence: sequence, floor: 0, timestamp: UInt64(timestamp), clockSynchronised: synchronised,
+                                  bootID: [UInt8](repeating: boot, count: 16), millisecondsSinceBoot: sinceBoot,
+                                  readings: [.init(sensor: "air", quantity: "temperature", value: 290 + Double(sequence), unit: "K")],
+                                  statuses: [.init(sensor: "air", errorCode: nil)])
+        let raw = try COSESign1.sign(payload: telemetry.encode(), with: device, keyID: KeyID.of(device.publicKey))
+        return StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(device.publicKey)), receivedAt: receivedAt)
+    }
+
+    /// Readings taken before the clock was synchronised are not tallied at
+    /// the wrong time: they wait (stored, acknowledged) until a synchronised
+    /// message of the same boot anchors it, then count at anchor + ms since
+    /// boot, in the epoch they really belong to, marked re-timed.
+    @Test(arguments: Kind.allCases)
+    func unsynchronisedReadingsAreRetimedFromTheirBoot(kind: Kind) async throws {
+        let (store, stop) = try await open(kind)
+        defer { stop() }
+        let anchor = t0 - 15_000 // the board booted 15 s before the hour
+        let arrival = t0 + hour + 60_000 // all of it arrives an hour later (spool)
+        // Sequences 1 and 2 stamped by a clock stuck in 1970.
+        #expect(try await store.commit(try bootMessage(1, synchronised: false, timestamp: 10_000, sinceBoot: 10_000, boot: 1, receivedAt: arrival))
+                == CommitResult(stored: true, highestContiguous: 1))
+        #expect(try await store.commit(try bootMessage(2, synchronised: false, timestamp: 20_000, sinceBoot: 20_000, boot: 1, receivedAt: arrival))
+                .stored)
+        #expect(try await store.tallies(TallyQuery(serial: "dev-r")).isEmpty, "no epoch in 1970, no guess")
+        var summary = try #require(try await store.device(serial: "dev-r"))
+        #expect(summary.accepted == 2 && summary.awaitingTime == 2 && summary.retimed == 0)
+        // Untimed messages count in the Merkle tree of the epoch they arrived in.
+        #expect(try await store.messageHashes(epochStart: t0 + hour).count == 2)
+
+        // NTP: sequence 3 is synchronised, 30 s after boot.
+        #expect(try await store.commit(try bootMessage(3, synchronised: true, timestamp: anchor + 30_000, sinceBoot: 30_000, boot: 1,
+                                                       receivedAt: arrival)).highestContiguous == 3)
+        var tallies = try await store.tallies(TallyQuery(serial: "dev-r"))
+        #expect(tallies.map(\.epochStart) == [t0 - hour, t0], "sequence 1 at anchor + 10 s is before the hour")
+        #expect(tallies.map(\.count) == [1, 2])
+        #expect(tallies.first?.minimum == 291 && tallies.last?.sum == 292 + 293)
+        summary = try #require(try await store.device(serial: "dev-r"))
+        #expect(summary.awaitingTime == 0 && summary.retimed == 2)
+
+        // A late unsynchronised message of the anchored boot is timed at once.
+        #expect(try await store.commit(try bootMessage(4, synchronised: false, timestamp: 40_000, sinceBoot: 40_000, boot: 1, receivedAt: arrival))
+                .stored)
+        tallies = try await store.tallies(TallyQuery(serial: "dev-r"))
+        #expect(tallies.map(\.count) == [1, 3])
+        // Another boot has no anchor yet: its message waits.
+        #expect(try await store.commit(try bootMessage(5, synchronised: false, timestamp: 5_000, sinceBoot: 5_000, boot: 2, receivedAt: arrival))
+                .stored)
+        summary = try #require(try await store.device(serial: "dev-r"))
+        #expect(summary.awaitingTime == 1 && summary.retimed == 3 && summary.accepted == 5)
+        #expect(try await store.tallies(TallyQuery(serial: "dev-r")).map(\.count) == [1, 3])
+
+        // Quality is judged at the re-timed times: three samples in the hour.
+        let quality = try #require(try await store.quality(serial: "dev-r", epochStart: t0, now: arrival))
+        #expect(quality.metrics.first?.samples == 3)
+    }
+
     /// Group commit: one transaction for several messages, each with its own
     /// result in the order given (a duplicate within the batch is stored
     /// once; the highest contiguous sequence covers the whole batch).

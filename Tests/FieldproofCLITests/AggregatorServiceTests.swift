@@ -42,6 +42,7 @@ import TestSupport
             state_directory: \(stateDirectory(serial))
             simulate: true
             board: raspberry-pi-4b
+            clock: trusted
             broker:
               port: \(brokerPort)
               reconnect_max_delay: 300ms

@@ -14,10 +14,16 @@ public struct DeviceSummary: Codable, Equatable, Sendable {
     public var coverage: Double?
     /// Data-quality score in [0, 1] of the latest closed epoch.
     public var quality: Double?
+    /// Messages sent before the device's clock was synchronised and since
+    /// re-timed from boot id + ms since boot.
+    public var retimed: UInt64
+    /// Such messages still waiting for a synchronised message of their boot
+    /// (stored and acknowledged; their readings not tallied yet).
+    public var awaitingTime: UInt64
 
     public init(serial: String, keyID: String? = nil, pairedAt: Int64? = nil, revoked: Bool = false, accepted: UInt64 = 0,
                 rejected: [String: UInt64] = [:], firstSeen: Int64? = nil, lastSeen: Int64? = nil, highestContiguous: UInt64 = 0,
-                coverage: Double? = nil, quality: Double? = nil) {
+                coverage: Double? = nil, quality: Double? = nil, retimed: UInt64 = 0, awaitingTime: UInt64 = 0) {
         self.serial = serial
         self.keyID = keyID
         self.pairedAt = pairedAt
@@ -29,6 +35,8 @@ public struct DeviceSummary: Codable, Equatable, Sendable {
         self.highestContiguous = highestContiguous
         self.coverage = coverage
         self.quality = quality
+        self.retimed = retimed
+        self.awaitingTime = awaitingTime
     }
 }
 
