@@ -200,6 +200,30 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         END $$
         """
 
+    /// A batch in one round trip: the messages' fields as parallel arrays
+    /// (readings flattened, `p_reading_counts` says how many are whose),
+    /// committed one after another in the order given, one result each.
+    static let commitBatchFunction = """
+        CREATE OR REPLACE FUNCTION fieldproof_commit_batch(
+            p_serials TEXT[], p_sequences BIGINT[], p_floors BIGINT[], p_raws BYTEA[], p_hashes BYTEA[], p_device_times BIGINT[],
+            p_received_ats BIGINT[], p_epoch_length BIGINT, p_synchronised BOOLEAN[], p_boot_ids BYTEA[], p_ms_since_boots BIGINT[],
+            p_reading_counts BIGINT[], p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
+        RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE plpgsql AS $$
+        DECLARE
+            v_offset BIGINT := 0;
+            v_count BIGINT;
+        BEGIN
+            FOR i IN 1 .. coalesce(array_length(p_serials, 1), 0) LOOP
+                v_count := p_reading_counts[i];
+                RETURN QUERY SELECT c.was_stored, c.new_highest FROM fieldproof_commit(p_serials[i], p_sequences[i], p_floors[i], p_raws[i],
+                    p_hashes[i], p_device_times[i], p_received_ats[i], p_epoch_length, p_synchronised[i], p_boot_ids[i], p_ms_since_boots[i],
+                    coalesce(p_metrics[v_offset + 1 : v_offset + v_count], '{}'), coalesce(p_units[v_offset + 1 : v_offset + v_count], '{}'),
+                    coalesce(p_values[v_offset + 1 : v_offset + v_count], '{}')) AS c;
+                v_offset := v_offset + v_count;
+            END LOOP;
+        END $$
+        """
+
     /// Advisory lock ids: one for schema creation, and per epoch (by its start).
     static let schemaLock: Int64 = 0x4650_5343_4845_4D41
 
@@ -207,7 +231,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         try await client.withTransaction(logger: logger) { connection in
             // Several aggregators start at once: one creates, the others wait.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
-            for statement in Self.schema + Self.retimingSchema + [Self.commitFunction] {
+            for statement in Self.schema + Self.retimingSchema + [Self.commitFunction, Self.commitBatchFunction] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }
@@ -223,23 +247,25 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     /// Batches from several aggregators and connections run at once.
     public var parallelCommits: Int { 4 }
 
-    /// Group commit: the batch's messages in one transaction (one WAL flush).
-    /// They go in (serial, sequence) order, so two batches lock device rows
-    /// in the same order and cannot deadlock each other.
+    /// Group commit: the batch's messages in one statement (one round trip,
+    /// one transaction, one WAL flush). They go in (serial, sequence) order,
+    /// so two batches lock device rows in the same order and cannot
+    /// deadlock each other.
     public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
         if messages.count == 1, let message = messages.first { return [try await commit(message)] }
         let order = messages.indices.sorted { (messages[$0].serial, messages[$0].sequence) < (messages[$1].serial, messages[$1].sequence) }
-        let logger = logger
-        let queries = try order.map { try commitQuery(messages[$0]) }
-        let sorted = try await client.withTransaction(logger: logger) { connection in
-            var results: [CommitResult] = []
-            for query in queries {
-                results.append(try Self.commitResult(try await connection.query(query, logger: logger).collect()))
-            }
-            return results
-        }
+        let sorted = order.map { messages[$0] }
+        let readings = sorted.flatMap(\.readings)
+        let rows = try await client.query("""
+            SELECT was_stored, new_highest FROM fieldproof_commit_batch(\(sorted.map(\.serial)), \(sorted.map { Int64(bitPattern: $0.sequence) }),
+                \(sorted.map { Int64(bitPattern: $0.floor) }), \(sorted.map { ByteBuffer(bytes: $0.raw) }), \(sorted.map { ByteBuffer(bytes: $0.hash) }),
+                \(sorted.map(\.timestamp)), \(sorted.map(\.receivedAt)), \(calendar.lengthMilliseconds), \(sorted.map(\.clockSynchronised)),
+                \(sorted.map { ByteBuffer(bytes: $0.bootID) }), \(sorted.map(\.millisecondsSinceBoot)), \(sorted.map { Int64($0.readings.count) }),
+                \(readings.map(\.metric)), \(readings.map(\.unit)), \(readings.map(\.value)))
+            """, logger: logger).collect()
+        guard rows.count == messages.count else { throw PostgresStoreError.noResult("fieldproof_commit_batch") }
         var results = [CommitResult](repeating: CommitResult(stored: false, highestContiguous: 0), count: messages.count)
-        for (position, index) in order.enumerated() { results[index] = sorted[position] }
+        for (position, index) in order.enumerated() { results[index] = try Self.commitResult([rows[position]]) }
         return results
     }
 

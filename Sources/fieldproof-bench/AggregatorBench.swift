@@ -39,7 +39,7 @@ struct AggregatorBench: AsyncParsableCommand {
         var stream: [(topic: String, payload: [UInt8])] = []
         for sequence in 1...perDevice {
             for (index, serial) in serials.enumerated() {
-                let telemetry = Telemetry(serial: serial, sequence: UInt64(sequence), floor: UInt64(sequence - 1), timestamp: now + UInt64(sequence),
+                let telemetry = Telemetry(serial: serial, sequence: UInt64(sequence), floor: 0, timestamp: now + UInt64(sequence),
                                           clockSynchronised: true, bootID: [UInt8](repeating: 1, count: 16), millisecondsSinceBoot: UInt64(sequence),
                                           readings: [.init(sensor: "air", quantity: "temperature", value: 290 + Double(sequence % 9), unit: "K"),
                                                      .init(sensor: "air", quantity: "relative_humidity", value: 45, unit: "%"),
