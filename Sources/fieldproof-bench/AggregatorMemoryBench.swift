@@ -1,0 +1,129 @@
+import Aggregator
+import AggregatorStore
+import ArgumentParser
+import Crypto
+import Foundation
+import Identity
+import MQTT
+import TestSupport
+import Wire
+
+/// Resident memory of the real `fieldproof-aggregator serve` (SQLite) after
+/// a first checkpoint and after many more messages: a service that keeps
+/// anything per message (caches, maps, queues) grows; one that does not,
+/// stays flat.
+struct AggregatorMemoryBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregator-memory",
+        abstract: "VmRSS of fieldproof-aggregator serve after --checkpoint and after --messages signed messages.")
+
+    @Option(help: "Messages in all.") var messages = 1_000_000
+    @Option(help: "Messages at the first measurement.") var checkpoint = 100_000
+    @Option(help: "Devices sending them.") var devices = 50
+    @Option(help: "Publishing window (QoS 1 messages in flight).") var window = 200
+
+    func run() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fieldproof-aggregator")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw ValidationError("\(binary.path) is missing: swift build -c release --product fieldproof-aggregator")
+        }
+        let broker = try MosquittoBroker(configuration: """
+            listener {PORT} 127.0.0.1
+            allow_anonymous true
+            max_queued_messages 10000000
+            max_inflight_messages 1000
+            """)
+        defer { broker.stop() }
+        let directory = try TemporaryDirectory.make(prefix: "aggregator-memory")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keys = (0..<devices).map { _ in Curve25519.Signing.PrivateKey() }
+        let serials = (0..<devices).map { String(format: "mem-%03d", $0) }
+        let database = directory.appendingPathComponent("tallies.sqlite").path
+        let store = try SQLiteStore(path: database, calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300)))
+        for (index, serial) in serials.enumerated() { try await store.bindKey(serial: serial, publicKey: keys[index].publicKey, at: 0) }
+
+        let config = directory.appendingPathComponent("aggregator.yaml")
+        try """
+            state_directory: \(directory.path)
+            log_level: warning
+            broker:
+              port: \(broker.port)
+            http:
+              port: \(try LoopbackNetwork.freePort())
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let aggregator = Process()
+        aggregator.executableURL = binary
+        aggregator.arguments = ["serve", "--config", config.path]
+        aggregator.standardOutput = FileHandle.nullDevice
+        try aggregator.run()
+        defer { aggregator.interrupt(); aggregator.waitUntilExit() }
+        try await Task.sleep(for: .seconds(2))
+
+        print("Aggregator memory: \(messages) signed Telemetry from \(devices) devices into fieldproof-aggregator serve (SQLite), window \(window)")
+        var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "memory-devices")
+        configuration.maximumInflight = window
+        let publisher = try MQTTClient(configuration: configuration)
+        try await publisher.connect()
+        defer { publisher.close() }
+        let perDevice = messages / devices
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        var measured: [(Int, Int)] = []
+        let start = Date()
+        var sent = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for sequence in 1...perDevice {
+                for (index, serial) in serials.enumerated() {
+                    // Signed as they go: a million messages are not held in memory here.
+                    let telemetry = Telemetry(serial: serial, sequence: UInt64(sequence), floor: 0, timestamp: now + UInt64(sequence),
+                                              clockSynchronised: true, bootID: [UInt8](repeating: 1, count: 16),
+                                              millisecondsSinceBoot: UInt64(sequence),
+                                              readings: [.init(sensor: "air", quantity: "temperature", value: 290 + Double(sequence % 9), unit: "K")],
+                                              statuses: [])
+                    let payload = try COSESign1.sign(payload: telemetry.encode(), with: keys[index], keyID: KeyID.of(keys[index].publicKey))
+                    if sent >= window { try await group.next() }
+                    group.addTask { try await publisher.publish(topic: Topics.telemetry(serial), payload: payload, qos: .atLeastOnce) }
+                    sent += 1
+                }
+                if measured.isEmpty, sent >= checkpoint {
+                    try await group.waitForAll()
+                    measured.append((try await waitUntilAccepted(checkpoint, store: store), try residentKiB(aggregator.processIdentifier)))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let total = perDevice * devices
+        measured.append((try await waitUntilAccepted(total, store: store), try residentKiB(aggregator.processIdentifier)))
+        let seconds = Date().timeIntervalSince(start)
+        for (accepted, kib) in measured {
+            print(String(format: "  after %9d messages    VmRSS %8d KiB", accepted, kib))
+        }
+        if let first = measured.first, let last = measured.last {
+            print(String(format: "  aggregator VmRSS after %d vs after %d messages   ratio %.2f (goal <= 1.00)  (%.0f msg/s)",
+                         last.0, first.0, Double(last.1) / Double(first.1), Double(total) / seconds))
+        }
+    }
+
+    /// Waits until the store holds `count` accepted messages, then a moment
+    /// for the service to settle; returns the count.
+    private func waitUntilAccepted(_ count: Int, store: SQLiteStore) async throws -> Int {
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline {
+            let accepted = Int(try await store.devices().map(\.accepted).reduce(0, +))
+            if accepted >= count {
+                try await Task.sleep(for: .seconds(2))
+                return accepted
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw ValidationError("the aggregator did not accept \(count) messages within 10 minutes")
+    }
+
+    private func residentKiB(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+            throw ValidationError("no VmRSS for process \(pid)")
+        }
+        return kib
+    }
+}
