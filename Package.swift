@@ -138,6 +138,8 @@ let package = Package(
         .testTarget(name: "AggregatorStoreTests", dependencies: [
             "AggregatorStore", "Aggregator", "Wire", "Identity", "MQTT", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport", "fieldproof-bench"]),
     ]
