@@ -30,12 +30,6 @@ extension SQLiteStore {
         }
     }
 
-    /// Where a message committed now goes in the Merkle trees.
-    static func merkleEpoch(_ db: Database, deviceEpoch: Int64, receivedAt: Int64, calendar: EpochCalendar) throws -> Int64 {
-        let sealed = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM epoch WHERE start = ?)"), arguments: [deviceEpoch]) ?? false
-        return sealed ? calendar.start(of: receivedAt) : deviceEpoch
-    }
-
     /// Epochs with messages whose end + grace has passed and that are not sealed yet.
     public func closableEpochs(now: Int64) async throws -> [Int64] {
         guard let last = calendar.lastClosable(at: now) else { return [] }

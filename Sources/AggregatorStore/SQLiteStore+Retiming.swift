@@ -64,8 +64,9 @@ extension SQLiteStore {
             """), arguments: [message.serial, boot])
         for row in held {
             let time = anchor + (row["ms_since_boot"] as Int64)
-            try tally(db, serial: message.serial, reading: StoredMessage.Reading(metric: row["metric"], unit: row["unit"], value: row["value"]),
-                      epoch: calendar.start(of: time))
+            let value: Double = row["value"]
+            try tally(db, serial: message.serial, metric: row["metric"], unit: row["unit"], epoch: calendar.start(of: time), count: 1,
+                      minimum: value, maximum: value, sum: value)
         }
         try db.cachedStatement(sql: "DELETE FROM untimed_reading WHERE serial = ? AND boot_id = ?").execute(arguments: [message.serial, boot])
         let untimed = try Row.fetchAll(db.cachedStatement(sql: """
@@ -79,12 +80,14 @@ extension SQLiteStore {
         }
     }
 
-    static func tally(_ db: Database, serial: String, reading: StoredMessage.Reading, epoch: Int64) throws {
+    /// Adds `count` readings (their minimum, maximum and sum) to a tally.
+    static func tally(_ db: Database, serial: String, metric: String, unit: String, epoch: Int64, count: Int64, minimum: Double, maximum: Double,
+                      sum: Double) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum) VALUES (?, ?, ?, ?, 1, ?, ?, ?)
+            INSERT INTO tally (serial, metric, epoch_start, unit, count, minimum, maximum, sum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (serial, metric, epoch_start) DO UPDATE SET
-                count = count + 1, minimum = min(minimum, excluded.minimum),
+                count = count + excluded.count, minimum = min(minimum, excluded.minimum),
                 maximum = max(maximum, excluded.maximum), sum = sum + excluded.sum
-            """).execute(arguments: [serial, reading.metric, epoch, reading.unit, reading.value, reading.value, reading.value])
+            """).execute(arguments: [serial, metric, epoch, unit, count, minimum, maximum, sum])
     }
 }

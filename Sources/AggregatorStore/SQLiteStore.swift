@@ -84,58 +84,16 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
     }
 
     public func commit(_ message: StoredMessage) async throws -> CommitResult {
-        let calendar = calendar
-        return try await pool.write { db in try Self.commit(db, message, calendar: calendar) }
+        try await commit(batch: [message])[0]
     }
 
     /// Group commit: one transaction (one WAL flush) for the whole batch.
     public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
         let calendar = calendar
-        return try await pool.write { db in try messages.map { try Self.commit(db, $0, calendar: calendar) } }
-    }
-
-    static func commit(_ db: Database, _ message: StoredMessage, calendar: EpochCalendar) throws -> CommitResult {
-        let anchor = try bootAnchor(db, serial: message.serial, bootID: message.bootID)
-        let timing = MessageTiming(message, anchor: anchor, calendar: calendar)
-        let merkleEpoch = try Self.merkleEpoch(db, deviceEpoch: timing.epoch, receivedAt: message.receivedAt, calendar: calendar)
-        try db.cachedStatement(sql: """
-            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
-                                 retimed, untimed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
-                                     timing.time, message.receivedAt, timing.epoch, merkleEpoch, Data(message.bootID),
-                                     message.millisecondsSinceBoot, timing.retimed, timing.untimed])
-        let stored = db.changesCount > 0
-        try db.cachedStatement(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING").execute(arguments: [message.serial])
-        if stored {
-            if timing.untimed {
-                try holdReadings(db, message)
-            } else {
-                for reading in message.readings {
-                    try tally(db, serial: message.serial, reading: reading, epoch: timing.epoch)
-                }
-            }
-            if message.clockSynchronised && anchor == nil {
-                try anchorBoot(db, message, calendar: calendar)
-            }
-            try db.cachedStatement(sql: """
-                UPDATE device SET accepted = accepted + 1,
-                    first_seen = coalesce(min(first_seen, ?), ?), last_seen = max(coalesce(last_seen, 0), ?)
-                WHERE serial = ?
-                """).execute(arguments: [message.receivedAt, message.receivedAt, message.receivedAt, message.serial])
+        return try await pool.write { db in
+            var batch = SQLiteCommitBatch(db: db, calendar: calendar)
+            return try batch.commit(messages)
         }
-        // Highest contiguous: past the device's settled floor, then over
-        // every stored successor.
-        var highest = UInt64(bitPattern: try Int64.fetchOne(db.cachedStatement(sql: "SELECT highest_contiguous FROM device WHERE serial = ?"),
-                                                            arguments: [message.serial]) ?? 0)
-        if stored { highest = max(highest, message.floor) }
-        while try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)"),
-                                arguments: [message.serial, Int64(bitPattern: highest + 1)]) == true {
-            highest += 1
-        }
-        try db.cachedStatement(sql: "UPDATE device SET highest_contiguous = ? WHERE serial = ?")
-            .execute(arguments: [Int64(bitPattern: highest), message.serial])
-        return CommitResult(stored: stored, highestContiguous: highest)
     }
 
     public func recordRejection(serial: String?, reason: String) async throws {

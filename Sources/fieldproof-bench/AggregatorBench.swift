@@ -172,22 +172,18 @@ struct AggregatorBench: AsyncParsableCommand {
         return Double(stamps.count) / (last - start)
     }
 
-    /// Publishes the signed Acks, as the service does, and remembers the
-    /// newest per device.
+    /// The service's Ack publisher, remembering the newest Ack per device.
     final class BenchAcks: AckPublisher, @unchecked Sendable {
-        let client: MQTTClient
-        let key: Curve25519.Signing.PrivateKey
+        let publisher: SignedAckPublisher
         private let lock = NSLock()
         private var newest: [String: UInt64] = [:]
 
         init(client: MQTTClient, key: Curve25519.Signing.PrivateKey) {
-            self.client = client
-            self.key = key
+            publisher = SignedAckPublisher(client: client, key: key)
         }
 
         func publishAck(serial: String, upTo sequence: UInt64) async throws {
-            let signed = try PairingAuthority.ack(serial: serial, upTo: sequence, aggregatorKey: key, now: 0)
-            try await client.publish(topic: Topics.ack(serial), payload: signed, qos: .atLeastOnce, retain: true)
+            try await publisher.publishAck(serial: serial, upTo: sequence)
             lock.withLock { newest[serial] = max(newest[serial] ?? 0, sequence) }
         }
 

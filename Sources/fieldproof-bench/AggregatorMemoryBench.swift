@@ -18,7 +18,7 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         abstract: "VmRSS of fieldproof-aggregator serve after --checkpoint and after --messages signed messages.")
 
     @Option(help: "Messages in all.") var messages = 1_000_000
-    @Option(help: "Messages at the first measurement.") var checkpoint = 100_000
+    @Option(help: "Messages between measurements (the first is the baseline).") var checkpoint = 100_000
     @Option(help: "Devices sending them.") var devices = 50
     @Option(help: "Publishing window (QoS 1 messages in flight).") var window = 200
 
@@ -84,9 +84,11 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
                     group.addTask { try await publisher.publish(topic: Topics.telemetry(serial), payload: payload, qos: .atLeastOnce) }
                     sent += 1
                 }
-                if measured.isEmpty, sent >= checkpoint {
+                // A measurement at every multiple of the checkpoint: growth
+                // shows as a slope, a cache filling up as a plateau.
+                if sent >= checkpoint * (measured.count + 1), sent < perDevice * devices {
                     try await group.waitForAll()
-                    measured.append((try await waitUntilAccepted(checkpoint, store: store), try residentKiB(aggregator.processIdentifier)))
+                    measured.append((try await waitUntilAccepted(sent, store: store), try residentKiB(aggregator.processIdentifier)))
                 }
             }
             try await group.waitForAll()
@@ -95,7 +97,7 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         measured.append((try await waitUntilAccepted(total, store: store), try residentKiB(aggregator.processIdentifier)))
         let seconds = Date().timeIntervalSince(start)
         for (accepted, kib) in measured {
-            print(String(format: "  after %9d messages    VmRSS %8d KiB", accepted, kib))
+            print(String(format: "  after %9d messages     VmRSS %8d KiB", accepted, kib))
         }
         if let first = measured.first, let last = measured.last {
             print(String(format: "  aggregator VmRSS after %d vs after %d messages   ratio %.2f (goal <= 1.00)  (%.0f msg/s)",

@@ -9,18 +9,6 @@ import Testing
 import TestSupport
 import Wire
 
-/// Publishes the signed, retained Ack the way the service does.
-struct SignedAcks: AckPublisher {
-    let client: MQTTClient
-    let key: Curve25519.Signing.PrivateKey
-
-    func publishAck(serial: String, upTo sequence: UInt64) async throws {
-        let payload = Ack(serial: serial, highestContiguous: sequence, time: 0).encode()
-        let signed = try COSESign1.sign(payload: payload, with: key, keyID: KeyID.of(key.publicKey))
-        try await client.publish(topic: "fieldproof/v1/\(serial)/ack", payload: signed, qos: .atLeastOnce, retain: true)
-    }
-}
-
 /// The verification pipeline with the real verifier and the SQLite store,
 /// on a real broker: honest messages are tallied once and acknowledged,
 /// each kind of bad message is rejected and counted by reason.
@@ -53,7 +41,7 @@ struct SignedAcks: AckPublisher {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store), committer: store,
-                                            acks: SignedAcks(client: publisher, key: aggregatorKey), workers: 2,
+                                            acks: SignedAckPublisher(client: publisher, key: aggregatorKey), workers: 2,
                                             metrics: AggregatorMetrics(), logger: logger)
         let now = now
         let runner = Task { await pipeline.run(subscriber.messages.map { IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: now) }, now: { now }) }

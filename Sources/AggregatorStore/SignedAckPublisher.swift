@@ -1,0 +1,25 @@
+import Aggregator
+import Crypto
+import Foundation
+import Identity
+import MQTT
+import Wire
+
+/// Publishes the signed Ack (retained) after a commit moved a device's
+/// highest contiguous sequence: what lets the device drop those records
+/// from its spool.
+public struct SignedAckPublisher: AckPublisher {
+    public let client: MQTTClient
+    public let key: Curve25519.Signing.PrivateKey
+
+    public init(client: MQTTClient, key: Curve25519.Signing.PrivateKey) {
+        self.client = client
+        self.key = key
+    }
+
+    public func publishAck(serial: String, upTo sequence: UInt64) async throws {
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let signed = try PairingAuthority.ack(serial: serial, upTo: sequence, aggregatorKey: key, now: now)
+        try await client.publish(topic: Topics.ack(serial), payload: signed, qos: .atLeastOnce, retain: true)
+    }
+}
