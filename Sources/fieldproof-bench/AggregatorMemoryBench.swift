@@ -97,7 +97,7 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         measured.append((try await waitUntilAccepted(total, store: store), try residentKiB(aggregator.processIdentifier)))
         let seconds = Date().timeIntervalSince(start)
         for (accepted, kib) in measured {
-            print(String(format: "  after %9d messages     VmRSS %8d KiB", accepted, kib))
+            print(String(format: "  after %9d messages     resident %8d KiB", accepted, kib))
         }
         if let first = measured.first, let last = measured.last {
             print(String(format: "  aggregator VmRSS after %d vs after %d messages   ratio %.2f (goal <= 1.00)  (%.0f msg/s)",
