@@ -1,5 +1,6 @@
 #ifndef FIELDPROOF_CLINUXSUPPORT_SHIM_H
 #define FIELDPROOF_CLINUXSUPPORT_SHIM_H
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/timex.h>
@@ -9,6 +10,12 @@
 // and `top -H`. prctl(2) is variadic; pthread_setname_np needs _GNU_SOURCE.
 static inline int fieldproof_name_current_thread(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
+
+// Caps glibc's malloc arenas (mallopt(3) M_ARENA_MAX; <malloc.h> is not
+// part of Swift's Glibc module). Returns 1 on success.
+static inline int fieldproof_limit_malloc_arenas(int arenas) {
+    return mallopt(M_ARENA_MAX, arenas);
 }
 
 // The kernel's id of the calling thread (gettid() needs _GNU_SOURCE;

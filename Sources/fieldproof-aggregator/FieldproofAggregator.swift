@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 
 /// The aggregator: `serve` runs the service; the other commands are the
@@ -18,6 +19,23 @@ struct FieldproofAggregator: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [ServeCommand.self, EnrollCommand.self, DevicesCommand.self, TallyCommand.self, ExportCommand.self]
     )
+
+    /// ArgumentParser's own entry point, after one thing that must come
+    /// before any thread starts: glibc makes an arena for each new thread
+    /// until the cap is set (see `MallocArenas`).
+    static func main() async {
+        MallocArenas.limit()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// `--config`, shared by every command.

@@ -67,7 +67,7 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         defer { publisher.close() }
         let perDevice = messages / devices
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
-        var measured: [(Int, Int)] = []
+        var measured: [(Int, Resident)] = []
         let start = Date()
         var sent = 0
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -88,20 +88,21 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
                 // shows as a slope, a cache filling up as a plateau.
                 if sent >= checkpoint * (measured.count + 1), sent < perDevice * devices {
                     try await group.waitForAll()
-                    measured.append((try await waitUntilAccepted(sent, store: store), try residentKiB(aggregator.processIdentifier)))
+                    measured.append((try await waitUntilAccepted(sent, store: store), try resident(aggregator.processIdentifier)))
                 }
             }
             try await group.waitForAll()
         }
         let total = perDevice * devices
-        measured.append((try await waitUntilAccepted(total, store: store), try residentKiB(aggregator.processIdentifier)))
+        measured.append((try await waitUntilAccepted(total, store: store), try resident(aggregator.processIdentifier)))
         let seconds = Date().timeIntervalSince(start)
-        for (accepted, kib) in measured {
-            print(String(format: "  after %9d messages     resident %8d KiB", accepted, kib))
+        for (accepted, memory) in measured {
+            print(String(format: "  after %9d messages     resident %6d KiB (heap %6d, files %6d, shared %5d)", accepted, memory.total,
+                         memory.anonymous, memory.file, memory.shared))
         }
         if let first = measured.first, let last = measured.last {
             print(String(format: "  aggregator VmRSS after %d vs after %d messages   ratio %.2f (goal <= 1.00)  (%.0f msg/s)",
-                         last.0, first.0, Double(last.1) / Double(first.1), Double(total) / seconds))
+                         last.0, first.0, Double(last.1.total) / Double(first.1.total), Double(total) / seconds))
         }
     }
 
@@ -120,12 +121,25 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         throw ValidationError("the aggregator did not accept \(count) messages within 10 minutes")
     }
 
-    private func residentKiB(_ pid: Int32) throws -> Int {
+    /// VmRSS, and what it is made of: heap and stacks (RssAnon), mapped
+    /// files such as code (RssFile), shared memory such as SQLite's WAL
+    /// index (RssShmem).
+    private func resident(_ pid: Int32) throws -> Resident {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
-            throw ValidationError("no VmRSS for process \(pid)")
+        func kib(_ field: String) throws -> Int {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+                  let value = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else {
+                throw ValidationError("no \(field) for process \(pid)")
+            }
+            return value
         }
-        return kib
+        return Resident(total: try kib("VmRSS"), anonymous: try kib("RssAnon"), file: try kib("RssFile"), shared: try kib("RssShmem"))
+    }
+
+    struct Resident {
+        var total: Int
+        var anonymous: Int
+        var file: Int
+        var shared: Int
     }
 }
