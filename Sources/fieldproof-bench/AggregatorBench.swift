@@ -23,14 +23,18 @@ struct AggregatorBench: AsyncParsableCommand {
     @Option(help: "Publishing window (QoS 1 messages in flight).") var window = 200
     @Flag(help: "Skip PostgreSQL.") var sqliteOnly = false
 
+    /// A broker that holds whatever a fast publisher sends ahead of a
+    /// slower subscriber (the default queue of 1,000 would drop).
+    static let brokerConfiguration = """
+        listener {PORT} 127.0.0.1
+        allow_anonymous true
+        max_queued_messages 10000000
+        max_inflight_messages 1000
+        """
+
     func run() async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let broker = try MosquittoBroker(configuration: """
-            listener {PORT} 127.0.0.1
-            allow_anonymous true
-            max_queued_messages 10000000
-            max_inflight_messages 1000
-            """)
+        let broker = try MosquittoBroker(configuration: Self.brokerConfiguration)
         defer { broker.stop() }
         let keys = (0..<devices).map { _ in Curve25519.Signing.PrivateKey() }
         let serials = (0..<devices).map { String(format: "bench-%03d", $0) }

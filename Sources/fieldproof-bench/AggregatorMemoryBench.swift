@@ -27,12 +27,7 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ValidationError("\(binary.path) is missing: swift build -c release --product fieldproof-aggregator")
         }
-        let broker = try MosquittoBroker(configuration: """
-            listener {PORT} 127.0.0.1
-            allow_anonymous true
-            max_queued_messages 10000000
-            max_inflight_messages 1000
-            """)
+        let broker = try MosquittoBroker(configuration: AggregatorBench.brokerConfiguration)
         defer { broker.stop() }
         let directory = try TemporaryDirectory.make(prefix: "aggregator-memory")
         defer { try? FileManager.default.removeItem(at: directory) }
