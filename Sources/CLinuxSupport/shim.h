@@ -18,6 +18,12 @@ static inline int fieldproof_limit_malloc_arenas(int arenas) {
     return mallopt(M_ARENA_MAX, arenas);
 }
 
+// Returns free heap pages to the kernel, also those below the top of the
+// heap (malloc_trim(3)). Returns 1 when memory was released.
+static inline int fieldproof_release_free_heap_pages(void) {
+    return malloc_trim(0);
+}
+
 // The kernel's id of the calling thread (gettid() needs _GNU_SOURCE;
 // syscall(2) is variadic).
 static inline int fieldproof_current_thread_id(void) {

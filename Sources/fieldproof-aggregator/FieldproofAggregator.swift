@@ -22,9 +22,9 @@ struct FieldproofAggregator: AsyncParsableCommand {
 
     /// ArgumentParser's own entry point, after one thing that must come
     /// before any thread starts: glibc makes an arena for each new thread
-    /// until the cap is set (see `MallocArenas`).
+    /// until the cap is set (see `GlibcMalloc`).
     static func main() async {
-        MallocArenas.limit()
+        GlibcMalloc.limitArenas()
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {
