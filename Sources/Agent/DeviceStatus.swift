@@ -102,10 +102,42 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
 
     /// Writes the status atomically (readers never see half a file).
     public func write(toStateDirectory directory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(self)
-        try FileIO.writeAtomically(Self.path(inStateDirectory: directory), Array(data), mode: 0o644)
+        try FileIO.writeAtomically(Self.path(inStateDirectory: directory), Array((jsonText + "\n").utf8), mode: 0o644)
+    }
+
+    /// The JSON `Codable` would write (the same keys; nil fields left out),
+    /// written by `JSONText`. A reading whose value is not a finite number
+    /// is left out: JSON cannot carry it.
+    var jsonText: String {
+        typealias J = JSONText
+        let broker = J.object([
+            "address": J.string(broker.address), "connected": J.bool(broker.connected),
+            "lastError": broker.lastError.map(J.string), "since": broker.since.map(J.number),
+        ])
+        let sensors = J.array(sensors.map { sensor in
+            J.object([
+                "name": J.string(sensor.name), "driver": J.string(sensor.driver),
+                "lastReadAt": sensor.lastReadAt.map(J.number),
+                "readings": J.array(sensor.readings.compactMap { reading in
+                    J.number(reading.value).map { value in
+                        J.object(["quantity": J.string(reading.quantity), "value": value, "unit": J.string(reading.unit)])
+                    }
+                }),
+                "lastError": sensor.lastError.map(J.string), "lastErrorAt": sensor.lastErrorAt.map(J.number),
+            ])
+        })
+        let spool = J.object([
+            "records": J.number(spool.records), "bytes": J.number(spool.bytes),
+            "oldestAgeSeconds": spool.oldestAgeSeconds.flatMap(J.number),
+            "droppedRecords": J.number(spool.droppedRecords), "truncatedTails": J.number(spool.truncatedTails),
+            "lastAcknowledged": J.number(spool.lastAcknowledged), "oldestSequence": spool.oldestSequence.map(J.number),
+        ])
+        return J.object([
+            "version": J.string(version), "serial": J.string(serial), "pid": J.number(pid), "updatedAt": J.number(updatedAt),
+            "paired": J.bool(paired), "keyID": keyID.map(J.string), "board": board.map(J.string),
+            "clockSynchronised": J.bool(clockSynchronised), "lastSequence": J.number(lastSequence),
+            "broker": broker, "sensors": sensors, "spool": spool,
+        ])
     }
 
     /// Reads the status the daemon wrote; nil when there is none yet.

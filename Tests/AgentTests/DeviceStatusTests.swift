@@ -23,4 +23,47 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: DeviceStatus.path(inStateDirectory: directory))
         #expect((attributes[.posixPermissions] as? Int) == 0o644)
     }
+
+    /// The hand-written JSON reads back through `JSONDecoder` as what was
+    /// written: strings that need escaping, every optional absent and
+    /// present, numbers in every form `Double.description` takes.
+    @Test func handWrittenJSONDecodesToTheSameStatus() throws {
+        let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} nul \u{0} unit °C emoji 🌡️ slash /"
+        let values: [Double] = [0, -0.0, 0.1, 294.65, 5, -40, 1e-7, 6.02214076e23, 1.7976931348623157e308, 5e-324]
+        let statistics = SpoolStatistics(records: 0, bytes: 0, oldestAppendedAt: nil, oldestSequence: nil, acknowledgedUpTo: 0,
+                                         droppedRecords: 0, truncatedTails: 0, truncatedBytes: 0)
+        for optionalsPresent in [false, true] {
+            let status = DeviceStatus(
+                version: awkward, serial: "fp-\u{1F}", pid: Int32.max, updatedAt: UInt64.max, paired: optionalsPresent,
+                keyID: optionalsPresent ? awkward : nil, board: optionalsPresent ? "raspberry-pi-5" : nil,
+                clockSynchronised: optionalsPresent, lastSequence: 1 << 60,
+                broker: .init(address: "[::1]:8883", connected: optionalsPresent, lastError: optionalsPresent ? awkward : nil,
+                              since: optionalsPresent ? 17 : nil),
+                sensors: [
+                    .init(name: awkward, driver: "bme280", lastReadAt: optionalsPresent ? 3 : nil,
+                          readings: values.map { .init(quantity: "q", value: $0, unit: awkward) },
+                          lastError: optionalsPresent ? "timeout" : nil, lastErrorAt: optionalsPresent ? 4 : nil),
+                    .init(name: "idle", driver: "sht4x"),
+                ],
+                spool: .init(statistics, now: 10))
+            let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(status.jsonText.utf8))
+            #expect(decoded == status)
+            #expect(decoded.sensors[0].readings.map(\.value).map(\.bitPattern) == values.map(\.bitPattern))
+        }
+    }
+
+    @Test func escapesControlCharactersAndLeavesOutWhatJSONCannotCarry() throws {
+        #expect(JSONText.string("a\u{1}b\"c") == #""a\u0001b\"c""#)
+        #expect(JSONText.object(["x": nil, "y": "1"]) == #"{"y": 1}"#)
+        var status = try JSONDecoder().decode(DeviceStatus.self, from: Data(#"""
+            {"version": "1", "serial": "s", "pid": 1, "updatedAt": 2, "paired": false, "clockSynchronised": true, "lastSequence": 0,
+             "broker": {"address": "a", "connected": false},
+             "sensors": [{"name": "n", "driver": "d", "readings": [{"quantity": "q", "value": 1.5, "unit": "u"}]}],
+             "spool": {"records": 0, "bytes": 0, "droppedRecords": 0, "truncatedTails": 0, "lastAcknowledged": 0}}
+            """#.utf8))
+        status.sensors[0].readings.append(.init(quantity: "q", value: .nan, unit: "u"))
+        status.sensors[0].readings.append(.init(quantity: "q", value: -.infinity, unit: "u"))
+        let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(status.jsonText.utf8))
+        #expect(decoded.sensors[0].readings.map(\.value) == [1.5])
+    }
 }
