@@ -109,35 +109,33 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
     /// written by `JSONText`. A reading whose value is not a finite number
     /// is left out: JSON cannot carry it.
     var jsonText: String {
-        typealias J = JSONText
-        let broker = J.object([
-            "address": J.string(broker.address), "connected": J.bool(broker.connected),
-            "lastError": broker.lastError.map(J.string), "since": broker.since.map(J.number),
+        func object(_ members: [(String, JSONText?)]) -> JSONText { .object(members.compactMap { key, value in value.map { (key, $0) } }) }
+        let broker = object([
+            ("address", .string(broker.address)), ("connected", .bool(broker.connected)),
+            ("lastError", broker.lastError.map(JSONText.string)), ("since", broker.since.map(JSONText.unsigned)),
         ])
-        let sensors = J.array(sensors.map { sensor in
-            J.object([
-                "name": J.string(sensor.name), "driver": J.string(sensor.driver),
-                "lastReadAt": sensor.lastReadAt.map(J.number),
-                "readings": J.array(sensor.readings.compactMap { reading in
-                    J.number(reading.value).map { value in
-                        J.object(["quantity": J.string(reading.quantity), "value": value, "unit": J.string(reading.unit)])
-                    }
-                }),
-                "lastError": sensor.lastError.map(J.string), "lastErrorAt": sensor.lastErrorAt.map(J.number),
+        let sensors = JSONText.array(sensors.map { sensor in
+            object([
+                ("name", .string(sensor.name)), ("driver", .string(sensor.driver)),
+                ("lastReadAt", sensor.lastReadAt.map(JSONText.unsigned)),
+                ("readings", .array(sensor.readings.filter(\.value.isFinite).map { reading in
+                    .object([("quantity", .string(reading.quantity)), ("value", .number(reading.value)), ("unit", .string(reading.unit))])
+                })),
+                ("lastError", sensor.lastError.map(JSONText.string)), ("lastErrorAt", sensor.lastErrorAt.map(JSONText.unsigned)),
             ])
         })
-        let spool = J.object([
-            "records": J.number(spool.records), "bytes": J.number(spool.bytes),
-            "oldestAgeSeconds": spool.oldestAgeSeconds.flatMap(J.number),
-            "droppedRecords": J.number(spool.droppedRecords), "truncatedTails": J.number(spool.truncatedTails),
-            "lastAcknowledged": J.number(spool.lastAcknowledged), "oldestSequence": spool.oldestSequence.map(J.number),
+        let spool = object([
+            ("records", .integer(Int64(spool.records))), ("bytes", .integer(Int64(spool.bytes))),
+            ("oldestAgeSeconds", spool.oldestAgeSeconds.map(JSONText.number)),
+            ("droppedRecords", .unsigned(spool.droppedRecords)), ("truncatedTails", .unsigned(spool.truncatedTails)),
+            ("lastAcknowledged", .unsigned(spool.lastAcknowledged)), ("oldestSequence", spool.oldestSequence.map(JSONText.unsigned)),
         ])
-        return J.object([
-            "version": J.string(version), "serial": J.string(serial), "pid": J.number(pid), "updatedAt": J.number(updatedAt),
-            "paired": J.bool(paired), "keyID": keyID.map(J.string), "board": board.map(J.string),
-            "clockSynchronised": J.bool(clockSynchronised), "lastSequence": J.number(lastSequence),
-            "broker": broker, "sensors": sensors, "spool": spool,
-        ])
+        return object([
+            ("version", .string(version)), ("serial", .string(serial)), ("pid", .integer(Int64(pid))), ("updatedAt", .unsigned(updatedAt)),
+            ("paired", .bool(paired)), ("keyID", keyID.map(JSONText.string)), ("board", board.map(JSONText.string)),
+            ("clockSynchronised", .bool(clockSynchronised)), ("lastSequence", .unsigned(lastSequence)),
+            ("broker", broker), ("sensors", sensors), ("spool", spool),
+        ]).render()
     }
 
     /// Reads the status the daemon wrote; nil when there is none yet.

@@ -48,13 +48,12 @@ import Testing
                 spool: .init(statistics, now: 10))
             let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(status.jsonText.utf8))
             #expect(decoded == status)
-            #expect(decoded.sensors[0].readings.map(\.value).map(\.bitPattern) == values.map(\.bitPattern))
+            #expect(decoded.sensors[0].readings.map(\.value) == values)
         }
     }
 
     @Test func escapesControlCharactersAndLeavesOutWhatJSONCannotCarry() throws {
-        #expect(JSONText.string("a\u{1}b\"c") == #""a\u0001b\"c""#)
-        #expect(JSONText.object(["x": nil, "y": "1"]) == #"{"y": 1}"#)
+        #expect(JSONText.quote("a\u{1}b\"c") == #""a\u0001b\"c""#)
         var status = try JSONDecoder().decode(DeviceStatus.self, from: Data(#"""
             {"version": "1", "serial": "s", "pid": 1, "updatedAt": 2, "paired": false, "clockSynchronised": true, "lastSequence": 0,
              "broker": {"address": "a", "connected": false},
