@@ -20,8 +20,9 @@ import Glibc
 ///   only this process maps; it never discards data (without swap, private
 ///   copies are skipped) and the kernel only does it for files this user
 ///   could write, so it helps when run as the binary's owner.
-/// - `MADV_RANDOM`: a page read back later is read alone, not with 128 KiB
-///   around it.
+/// - `MADV_RANDOM`: a page of constants read back later is read alone, not
+///   with 128 KiB around it (for code, kernels since 6.16 read around
+///   anyway; that is why our binary's cached pages are also evicted).
 /// Kernels that do not know an advice answer `EINVAL`, which changes nothing.
 public enum StartupPages {
     /// Returns how many bytes were dropped from this process's mappings

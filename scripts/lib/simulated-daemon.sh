@@ -1,7 +1,7 @@
 # Sourced by scripts/bench-rss and scripts/order-symbols: a mosquitto on a
 # free loopback port and `fieldproof run` on the simulated station (BME280,
 # SHT4x, BH1750), paired with a made-up identity. Sets $work, $port,
-# $broker and $daemon; the caller cleans up (kill the PIDs, rm -rf $work).
+# $broker and $daemon; simulated_stop ends them.
 
 # simulated_broker_start: mosquitto in a new temporary directory.
 simulated_broker_start() {
@@ -35,4 +35,13 @@ sensors:
 YAML
     "$binary" run --config "$work/agent.yaml" > "$work/daemon.log" 2>&1 &
     daemon=$!
+}
+
+# simulated_stop [PID...]: stops the daemon, the broker and the other PIDs
+# given, removes the temporary directory; safe to call twice.
+simulated_stop() {
+    for pid in ${daemon:-} ${broker:-} "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "${work:-}"
+    daemon='' broker='' work=''
 }
