@@ -1,0 +1,20 @@
+import Foundation
+
+/// CPU time (user + system, all threads) a process has used so far, from
+/// /proc/PID/stat: what the benchmarks use to say where a run's cores went.
+enum ProcessCPU {
+    struct Unreadable: Error, CustomStringConvertible {
+        let pid: Int32
+        var description: String { "cannot read the CPU time of process \(pid) from /proc/\(pid)/stat" }
+    }
+
+    static func seconds(of pid: Int32 = getpid()) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // The command name (field 2) is in parentheses and may hold spaces;
+        // utime and stime are fields 14 and 15, counted after it.
+        guard let close = stat.lastIndex(of: ")") else { throw Unreadable(pid: pid) }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { throw Unreadable(pid: pid) }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
