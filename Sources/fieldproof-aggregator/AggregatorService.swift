@@ -91,7 +91,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let ingest = IngestService(client: client, pipeline: pipeline, pairing: pairing)
         let sealer = EpochSealer(store: store, client: publisher, key: key, logger: logger,
                                  interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))))
-        var services: [any Service] = [application, ingest, sealer, HeapTrimService(interval: .seconds(10))]
+        var services: [any Service] = [application, ingest, sealer, HeapTrimService(interval: .seconds(1))]
         if let interval = notifier.watchdogMicroseconds {
             services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2))))
         }
