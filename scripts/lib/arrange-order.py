@@ -9,9 +9,9 @@ pulls its whole input section to the name's position. With function sections
 that is the function itself, but the toolchain's static libraries (the
 standard library's Swift.o, _Concurrency.o, libdispatch, parts of
 FoundationEssentials) keep most functions in one shared .text section per
-object, hundreds of kilobytes long.
-Left where their first hot name falls, those sections split the hot functions
-into islands, each costing its own fault-around window. So:
+object, hundreds of kilobytes long. Left where their first hot name falls,
+those sections split the hot functions into islands, each costing its own
+fault-around window. So:
 
 1. names in their own section (".text.<name>", or a shared one of at most
    16 KiB) come first, in ORDER_IN's order; a name several objects define
@@ -28,17 +28,17 @@ import re
 import sys
 from collections import defaultdict
 
+# A shared section this small costs no more than one large function.
+SMALL = 16 * 1024
 # lld map columns: VMA, LMA, Size, Align (widths 16, 16, 8, 5, each followed
 # by a space), then the output section at indent 0, an input section at 8, a
 # symbol at 16.
-# A shared section this small costs no more than one large function.
-SMALL = 16 * 1024
 LINE = re.compile(r'^\s*[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+ (\s*)(\S.*)$')
 
 
 def read_map(path):
-    """Input sections of the executable output sections: {id: (name, size)} and
-    {symbol: [section ids]}."""
+    """Input sections of the executable output sections, {id: (map text,
+    section name, size)}, and where each symbol is defined, {symbol: [ids]}."""
     sections = {}
     defined = defaultdict(list)
     executable = False
