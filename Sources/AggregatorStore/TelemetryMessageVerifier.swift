@@ -29,6 +29,10 @@ public struct TelemetryMessageVerifier<Store: AggregatorDataStore>: MessageVerif
         case let .failure(rejection): return .rejected(serial: rejection.serial, reason: rejection.reason.rawValue)
         case let .success(value): decoded = value
         }
+        // Bounds before the signature: see `TelemetryVerifier.checkBounds`.
+        if let rejection = TelemetryVerifier.checkBounds(decoded) {
+            return .rejected(serial: rejection.serial, reason: rejection.reason.rawValue)
+        }
         let telemetry = decoded.telemetry
         let keys: DeviceKeys?
         if let cached = cache.keys(for: telemetry.serial) {
