@@ -97,9 +97,10 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        // libFuzzer target over the decoder and verifier (scripts/fuzz); in a
+        // libFuzzer target over the decoder, the verifier and the SQLite store (scripts/fuzz); in a
         // normal build it replays the committed corpus.
-        .executableTarget(name: "fieldproof-fuzz", dependencies: ["Wire", .product(name: "Crypto", package: "swift-crypto")]),
+        .executableTarget(name: "fieldproof-fuzz", dependencies: ["Wire", "Aggregator", "AggregatorStore",
+                                                             .product(name: "Crypto", package: "swift-crypto")]),
 
         // Used only by tests and benchmarks: a real mosquitto started per test.
         .target(name: "TestSupport", dependencies: ["MQTT"]),

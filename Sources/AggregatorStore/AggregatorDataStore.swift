@@ -8,7 +8,7 @@ import Wire
 /// `PostgresStore` (several aggregators sharing one database). Both commit
 /// an accepted message, its (serial, sequence) uniqueness and its tallies
 /// in one transaction, and make the pairing decision in one transaction.
-public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel where Accepted == StoredMessage {
+public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, DeadLetterReadModel where Accepted == StoredMessage {
     var calendar: EpochCalendar { get }
 
     /// What the verifier needs of a device (nil: never enrolled).

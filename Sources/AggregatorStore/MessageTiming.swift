@@ -23,13 +23,16 @@ struct MessageTiming: Equatable {
     /// Waits for its boot's anchor; not tallied yet.
     var untimed: Bool
 
-    init(_ message: StoredMessage, anchor: Int64?, calendar: EpochCalendar) {
+    /// Throws `TimingOverflow` when anchor + ms since boot does not fit
+    /// (the verifier's bounds keep accepted messages far from that; a store
+    /// never traps on what a client sent).
+    init(_ message: StoredMessage, anchor: Int64?, calendar: EpochCalendar) throws(TimingOverflow) {
         if message.clockSynchronised {
             time = message.timestamp
             retimed = false
             untimed = false
         } else if let anchor {
-            time = anchor + message.millisecondsSinceBoot
+            time = try Self.time(anchor: anchor, sinceBoot: message.millisecondsSinceBoot)
             retimed = true
             untimed = false
         } else {
@@ -39,4 +42,40 @@ struct MessageTiming: Equatable {
         }
         epoch = calendar.start(of: untimed ? message.receivedAt : time)
     }
+}
+
+extension MessageTiming {
+    /// anchor + ms since boot, checked.
+    static func time(anchor: Int64, sinceBoot: Int64) throws(TimingOverflow) -> Int64 {
+        let (time, overflow) = anchor.addingReportingOverflow(sinceBoot)
+        guard !overflow else { throw TimingOverflow(detail: "anchor \(anchor) + ms since boot \(sinceBoot) overflows") }
+        return time
+    }
+
+    /// The boot's anchor a synchronised message gives: timestamp − ms since
+    /// boot, checked.
+    static func anchor(of message: StoredMessage) throws(TimingOverflow) -> Int64 {
+        let (anchor, overflow) = message.timestamp.subtractingReportingOverflow(message.millisecondsSinceBoot)
+        guard !overflow else {
+            throw TimingOverflow(detail: "timestamp \(message.timestamp) − ms since boot \(message.millisecondsSinceBoot) overflows")
+        }
+        return anchor
+    }
+
+    /// What the PostgreSQL functions compute, checked in Swift before they
+    /// run (so an out-of-range message fails before a round trip, not with
+    /// "bigint out of range" inside one).
+    static func check(_ message: StoredMessage) throws(TimingOverflow) {
+        _ = try anchor(of: message)
+        guard message.millisecondsSinceBoot >= 0, message.timestamp >= -(Int64(1) << 62), message.timestamp <= Int64(1) << 62,
+              message.millisecondsSinceBoot <= Int64(1) << 61 else {
+            throw TimingOverflow(detail: "timestamp \(message.timestamp) or ms since boot \(message.millisecondsSinceBoot) is out of range")
+        }
+    }
+}
+
+/// Arithmetic on a message's times would overflow Int64.
+struct TimingOverflow: Error, CustomStringConvertible {
+    var detail: String
+    var description: String { "message timing out of range: \(detail)" }
 }

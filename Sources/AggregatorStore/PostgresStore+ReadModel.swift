@@ -26,11 +26,12 @@ extension PostgresStore {
         guard let row = try await client.query("""
             SELECT accepted, first_seen, last_seen, highest_contiguous, revoked, paired_at,
                 (SELECT count(*) FROM message m WHERE m.serial = d.serial AND m.retimed),
-                (SELECT count(*) FROM message m WHERE m.serial = d.serial AND m.untimed)
+                (SELECT count(*) FROM message m WHERE m.serial = d.serial AND m.untimed),
+                (SELECT count(*) FROM dead_letter l WHERE l.serial = d.serial)
             FROM device d WHERE serial = \(serial)
             """, logger: logger).collect().first else { return nil }
-        let (accepted, firstSeen, lastSeen, highest, revoked, pairedAt, retimed, untimed) =
-            try row.decode((Int64, Int64?, Int64?, Int64, Bool, Int64?, Int64, Int64).self)
+        let (accepted, firstSeen, lastSeen, highest, revoked, pairedAt, retimed, untimed, deadLettered) =
+            try row.decode((Int64, Int64?, Int64?, Int64, Bool, Int64?, Int64, Int64, Int64).self)
         let keyID = try await client.query("SELECT key_id FROM device_key WHERE serial = \(serial) AND NOT retired", logger: logger)
             .collect().first.map { KeyID.hex(Array(try $0.decode(Data.self))) }
         var rejected: [String: UInt64] = [:]
@@ -51,6 +52,7 @@ extension PostgresStore {
         return summary
     }
 
+        summary.deadLettered = UInt64(clamping: deadLettered)
     public func quality(serial: String, epochStart: Int64?, now: Int64) async throws -> DeviceQuality? {
         var start = epochStart
         if start == nil {

@@ -117,14 +117,19 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     /// summed into the tallies (or held while untimed), the boot anchored by
     /// its first synchronised message (re-timing what waited), the highest
     /// contiguous sequence moved, the device's counters updated. Returns
-    /// whether it was stored and the new highest.
+    /// the outcome (`stored`; `duplicate`: the same bytes are stored, or the
+    /// sequence was dead-lettered; `conflict`: other bytes are stored under
+    /// it, nothing changes) and the new highest, which also moves over
+    /// dead-lettered sequences and stops at the largest BIGINT instead of
+    /// raising "bigint out of range".
     static let commitFunction = """
         CREATE OR REPLACE FUNCTION fieldproof_commit(
             p_serial TEXT, p_sequence BIGINT, p_floor BIGINT, p_raw BYTEA, p_hash BYTEA, p_device_time BIGINT, p_received_at BIGINT,
             p_epoch_length BIGINT, p_synchronised BOOLEAN, p_boot_id BYTEA, p_ms_since_boot BIGINT,
             p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
-        RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE plpgsql AS $$
+        RETURNS TABLE (outcome TEXT, new_highest BIGINT) LANGUAGE plpgsql AS $$
         DECLARE
+            v_outcome TEXT := 'stored';
             v_highest BIGINT;
             v_anchor BIGINT;
             v_time BIGINT := p_device_time;
@@ -152,12 +157,21 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
                 v_merkle := fieldproof_epoch(p_received_at, p_epoch_length);
                 PERFORM pg_advisory_xact_lock_shared(v_merkle);
             END IF;
-            INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
-                                 retimed, untimed)
-                VALUES (p_serial, p_sequence, p_raw, p_hash, v_time, p_received_at, v_epoch, v_merkle, p_boot_id, p_ms_since_boot,
-                        v_retimed, v_untimed)
-                ON CONFLICT DO NOTHING;
-            v_stored := FOUND;
+            IF EXISTS (SELECT 1 FROM dead_letter dl WHERE dl.serial = p_serial AND dl.sequence = p_sequence) THEN
+                v_stored := FALSE;
+                v_outcome := 'duplicate';
+            ELSE
+                INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
+                                     retimed, untimed)
+                    VALUES (p_serial, p_sequence, p_raw, p_hash, v_time, p_received_at, v_epoch, v_merkle, p_boot_id, p_ms_since_boot,
+                            v_retimed, v_untimed)
+                    ON CONFLICT DO NOTHING;
+                v_stored := FOUND;
+                IF NOT v_stored THEN
+                    v_outcome := CASE WHEN EXISTS (SELECT 1 FROM message m WHERE m.serial = p_serial AND m.sequence = p_sequence
+                                                   AND m.hash = p_hash) THEN 'duplicate' ELSE 'conflict' END;
+                END IF;
+            END IF;
             IF v_stored THEN
                 IF v_untimed THEN
                     INSERT INTO untimed_reading (serial, boot_id, sequence, ms_since_boot, metric, unit, value)
@@ -188,7 +202,9 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
                 END IF;
                 v_highest := GREATEST(v_highest, p_floor);
             END IF;
-            WHILE EXISTS (SELECT 1 FROM message m WHERE m.serial = p_serial AND m.sequence = v_highest + 1) LOOP
+            WHILE v_highest < 9223372036854775807 AND (
+                    EXISTS (SELECT 1 FROM message m WHERE m.serial = p_serial AND m.sequence = v_highest + 1)
+                    OR EXISTS (SELECT 1 FROM dead_letter dl WHERE dl.serial = p_serial AND dl.sequence = v_highest + 1)) LOOP
                 v_highest := v_highest + 1;
             END LOOP;
             UPDATE device d SET highest_contiguous = v_highest,
@@ -196,7 +212,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
                 first_seen = CASE WHEN v_stored THEN LEAST(COALESCE(d.first_seen, p_received_at), p_received_at) ELSE d.first_seen END,
                 last_seen = CASE WHEN v_stored THEN GREATEST(COALESCE(d.last_seen, 0), p_received_at) ELSE d.last_seen END
                 WHERE d.serial = p_serial;
-            RETURN QUERY SELECT v_stored, v_highest;
+            RETURN QUERY SELECT v_outcome, v_highest;
         END $$
         """
 
@@ -208,14 +224,14 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
             p_serials TEXT[], p_sequences BIGINT[], p_floors BIGINT[], p_raws BYTEA[], p_hashes BYTEA[], p_device_times BIGINT[],
             p_received_ats BIGINT[], p_epoch_length BIGINT, p_synchronised BOOLEAN[], p_boot_ids BYTEA[], p_ms_since_boots BIGINT[],
             p_reading_counts BIGINT[], p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
-        RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE plpgsql AS $$
+        RETURNS TABLE (outcome TEXT, new_highest BIGINT) LANGUAGE plpgsql AS $$
         DECLARE
             v_offset BIGINT := 0;
             v_count BIGINT;
         BEGIN
             FOR i IN 1 .. coalesce(array_length(p_serials, 1), 0) LOOP
                 v_count := p_reading_counts[i];
-                RETURN QUERY SELECT c.was_stored, c.new_highest FROM fieldproof_commit(p_serials[i], p_sequences[i], p_floors[i], p_raws[i],
+                RETURN QUERY SELECT c.outcome, c.new_highest FROM fieldproof_commit(p_serials[i], p_sequences[i], p_floors[i], p_raws[i],
                     p_hashes[i], p_device_times[i], p_received_ats[i], p_epoch_length, p_synchronised[i], p_boot_ids[i], p_ms_since_boots[i],
                     coalesce(p_metrics[v_offset + 1 : v_offset + v_count], '{}'), coalesce(p_units[v_offset + 1 : v_offset + v_count], '{}'),
                     coalesce(p_values[v_offset + 1 : v_offset + v_count], '{}')) AS c;
@@ -231,7 +247,8 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         try await client.withTransaction(logger: logger) { connection in
             // Several aggregators start at once: one creates, the others wait.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
-            for statement in Self.schema + Self.retimingSchema + [Self.commitFunction, Self.commitBatchFunction] {
+            for statement in Self.schema + Self.retimingSchema + Self.deadLetterSchema
+                + [Self.dropOldCommitFunctions, Self.commitFunction, Self.commitBatchFunction] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }
@@ -240,6 +257,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     // MARK: - Committing
 
     public func commit(_ message: StoredMessage) async throws -> CommitResult {
+        try MessageTiming.check(message)
         let rows = try await client.query(try commitQuery(message), logger: logger).collect()
         return try Self.commitResult(rows)
     }
@@ -253,25 +271,26 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     /// deadlock each other.
     public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
         if messages.count == 1, let message = messages.first { return [try await commit(message)] }
+        for message in messages { try MessageTiming.check(message) }
         let order = messages.indices.sorted { (messages[$0].serial, messages[$0].sequence) < (messages[$1].serial, messages[$1].sequence) }
         let sorted = order.map { messages[$0] }
         let readings = sorted.flatMap(\.readings)
         let rows = try await client.query("""
-            SELECT was_stored, new_highest FROM fieldproof_commit_batch(\(sorted.map(\.serial)), \(sorted.map { Int64(bitPattern: $0.sequence) }),
+            SELECT outcome, new_highest FROM fieldproof_commit_batch(\(sorted.map(\.serial)), \(sorted.map { Int64(bitPattern: $0.sequence) }),
                 \(sorted.map { Int64(bitPattern: $0.floor) }), \(sorted.map { ByteBuffer(bytes: $0.raw) }), \(sorted.map { ByteBuffer(bytes: $0.hash) }),
                 \(sorted.map(\.timestamp)), \(sorted.map(\.receivedAt)), \(calendar.lengthMilliseconds), \(sorted.map(\.clockSynchronised)),
                 \(sorted.map { ByteBuffer(bytes: $0.bootID) }), \(sorted.map(\.millisecondsSinceBoot)), \(sorted.map { Int64($0.readings.count) }),
                 \(readings.map(\.metric)), \(readings.map(\.unit)), \(readings.map(\.value)))
             """, logger: logger).collect()
         guard rows.count == messages.count else { throw PostgresStoreError.noResult("fieldproof_commit_batch") }
-        var results = [CommitResult](repeating: CommitResult(stored: false, highestContiguous: 0), count: messages.count)
+        var results = [CommitResult](repeating: CommitResult(.duplicate, highestContiguous: 0), count: messages.count)
         for (position, index) in order.enumerated() { results[index] = try Self.commitResult([rows[position]]) }
         return results
     }
 
     private func commitQuery(_ message: StoredMessage) throws -> PostgresQuery {
         try """
-            SELECT was_stored, new_highest FROM fieldproof_commit(\(message.serial), \(Int64(bitPattern: message.sequence)),
+            SELECT outcome, new_highest FROM fieldproof_commit(\(message.serial), \(Int64(bitPattern: message.sequence)),
                 \(Int64(bitPattern: message.floor)), \(Data(message.raw)), \(Data(message.hash)), \(message.timestamp), \(message.receivedAt),
                 \(calendar.lengthMilliseconds), \(message.clockSynchronised), \(Data(message.bootID)), \(message.millisecondsSinceBoot),
                 \(message.readings.map(\.metric)), \(message.readings.map(\.unit)), \(message.readings.map(\.value)))
@@ -279,8 +298,10 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     }
 
     private static func commitResult(_ rows: [PostgresRow]) throws -> CommitResult {
-        guard let (stored, highest) = try rows.first?.decode((Bool, Int64).self) else { throw PostgresStoreError.noResult("fieldproof_commit") }
-        return CommitResult(stored: stored, highestContiguous: UInt64(bitPattern: highest))
+        guard let (outcome, highest) = try rows.first?.decode((String, Int64).self) else { throw PostgresStoreError.noResult("fieldproof_commit") }
+        let known: [String: CommitResult.Outcome] = ["stored": .stored, "duplicate": .duplicate, "conflict": .conflict]
+        guard let value = known[outcome] else { throw PostgresStoreError.noResult("fieldproof_commit (outcome \(outcome))") }
+        return CommitResult(value, highestContiguous: UInt64(clamping: highest))
     }
 
     public func recordRejection(serial: String?, reason: String) async throws {

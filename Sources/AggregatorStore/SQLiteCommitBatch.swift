@@ -60,19 +60,28 @@ struct SQLiteCommitBatch {
     /// contiguous sequence after the whole batch (acks go out after the
     /// transaction commits, so the newest value is the right one).
     mutating func commit(_ messages: [StoredMessage]) throws -> [CommitResult] {
-        var stored: [Bool] = []
-        stored.reserveCapacity(messages.count)
+        var outcomes: [CommitResult.Outcome] = []
+        outcomes.reserveCapacity(messages.count)
         for message in messages {
-            stored.append(try insert(message))
+            outcomes.append(try insert(message))
         }
         try writeTallies()
         let highest = try updateDevices()
-        return zip(messages, stored).map { message, stored in
-            CommitResult(stored: stored, highestContiguous: highest[message.serial] ?? 0)
+        return zip(messages, outcomes).map { message, outcome in
+            CommitResult(outcome, highestContiguous: highest[message.serial] ?? 0)
         }
     }
 
-    private mutating func insert(_ message: StoredMessage) throws -> Bool {
+    /// Stored; a duplicate (the same bytes are stored, or the sequence was
+    /// dead-lettered: settled either way); or a conflict (other bytes are
+    /// stored under this sequence: nothing changes).
+    private mutating func insert(_ message: StoredMessage) throws -> CommitResult.Outcome {
+        try MessageTiming.check(message)
+        if devices[message.serial] == nil {
+            devices[message.serial] = DeviceChange()
+            deviceOrder.append(message.serial)
+        }
+        if try SQLiteStore.isDeadLettered(db, serial: message.serial, sequence: message.sequence) { return .duplicate }
         let boot = BootKey(serial: message.serial, bootID: message.bootID)
         let anchor: Int64?
         if let known = anchors[boot] {
@@ -81,7 +90,7 @@ struct SQLiteCommitBatch {
             anchor = try SQLiteStore.bootAnchor(db, serial: message.serial, bootID: message.bootID)
             anchors[boot] = anchor
         }
-        let timing = MessageTiming(message, anchor: anchor, calendar: calendar)
+        let timing = try MessageTiming(message, anchor: anchor, calendar: calendar)
         let merkleEpoch = try isSealed(timing.epoch) ? calendar.start(of: message.receivedAt) : timing.epoch
         try db.cachedStatement(sql: """
             INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
@@ -90,12 +99,11 @@ struct SQLiteCommitBatch {
             """).execute(arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
                                      timing.time, message.receivedAt, timing.epoch, merkleEpoch, Data(message.bootID),
                                      message.millisecondsSinceBoot, timing.retimed, timing.untimed])
-        let stored = db.changesCount > 0
-        if devices[message.serial] == nil {
-            devices[message.serial] = DeviceChange()
-            deviceOrder.append(message.serial)
+        guard db.changesCount > 0 else {
+            let stored = try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM message WHERE serial = ? AND sequence = ?"),
+                                           arguments: [message.serial, Int64(bitPattern: message.sequence)])
+            return stored.map { Array($0) == message.hash } ?? true ? .duplicate : .conflict
         }
-        guard stored else { return false }
         if timing.untimed {
             try SQLiteStore.holdReadings(db, message)
         } else {
@@ -110,7 +118,7 @@ struct SQLiteCommitBatch {
         }
         if message.clockSynchronised && anchor == nil {
             try SQLiteStore.anchorBoot(db, message, calendar: calendar)
-            anchors[boot] = message.timestamp - message.millisecondsSinceBoot
+            anchors[boot] = try MessageTiming.anchor(of: message)
         }
         var change = devices[message.serial] ?? DeviceChange()
         change.accepted += 1
@@ -118,7 +126,7 @@ struct SQLiteCommitBatch {
         change.lastSeen = max(change.lastSeen, message.receivedAt)
         change.floor = max(change.floor, message.floor)
         devices[message.serial] = change
-        return true
+        return .stored
     }
 
     private mutating func isSealed(_ epoch: Int64) throws -> Bool {
@@ -150,17 +158,25 @@ struct SQLiteCommitBatch {
                     WHERE serial = ?
                     """).execute(arguments: [change.accepted, change.firstSeen, change.firstSeen, change.lastSeen, serial])
             }
-            var value = UInt64(bitPattern: try Int64.fetchOne(db.cachedStatement(sql: "SELECT highest_contiguous FROM device WHERE serial = ?"),
-                                                              arguments: [serial]) ?? 0)
-            value = max(value, change.floor)
-            while try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)"),
-                                    arguments: [serial, Int64(bitPattern: value + 1)]) == true {
-                value += 1
-            }
-            try db.cachedStatement(sql: "UPDATE device SET highest_contiguous = ? WHERE serial = ?")
-                .execute(arguments: [Int64(bitPattern: value), serial])
-            highest[serial] = value
+            highest[serial] = try Self.advanceHighest(db, serial: serial, floor: change.floor)
         }
         return highest
+    }
+
+    /// Moves the device's highest contiguous sequence past `floor` and over
+    /// every settled successor (stored or dead-lettered); the device row
+    /// must exist. Checked: it stops at Int64.max (what SQLite can hold)
+    /// instead of trapping on `+ 1`.
+    static func advanceHighest(_ db: Database, serial: String, floor: UInt64) throws -> UInt64 {
+        let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT highest_contiguous FROM device WHERE serial = ?"), arguments: [serial]) ?? 0
+        var value = max(UInt64(clamping: stored), min(floor, UInt64(Int64.max)))
+        while value < UInt64(Int64.max), try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM message WHERE serial = ?1 AND sequence = ?2)
+                OR EXISTS (SELECT 1 FROM dead_letter WHERE serial = ?1 AND sequence = ?2)
+            """), arguments: [serial, Int64(value + 1)]) == true {
+            value += 1
+        }
+        try db.cachedStatement(sql: "UPDATE device SET highest_contiguous = ? WHERE serial = ?").execute(arguments: [Int64(value), serial])
+        return value
     }
 }

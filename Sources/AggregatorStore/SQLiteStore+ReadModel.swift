@@ -111,3 +111,4 @@ extension SQLiteStore: AggregatorReadModel {
             """, arguments: [time / 60_000 * 60_000])
     }
 }
+        summary.deadLettered = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM dead_letter WHERE serial = ?", arguments: [serial]) ?? 0)

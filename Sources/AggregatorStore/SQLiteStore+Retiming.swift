@@ -55,7 +55,7 @@ extension SQLiteStore {
     /// that boot that waited is re-timed (time = anchor + ms since boot), its
     /// readings tallied in the epoch they really belong to, and marked.
     static func anchorBoot(_ db: Database, _ message: StoredMessage, calendar: EpochCalendar) throws {
-        let anchor = message.timestamp - message.millisecondsSinceBoot
+        let anchor = try MessageTiming.anchor(of: message)
         let boot = Data(message.bootID)
         try db.cachedStatement(sql: "INSERT INTO boot (serial, boot_id, anchor) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
             .execute(arguments: [message.serial, boot, anchor])
@@ -63,7 +63,7 @@ extension SQLiteStore {
             SELECT metric, unit, value, ms_since_boot FROM untimed_reading WHERE serial = ? AND boot_id = ?
             """), arguments: [message.serial, boot])
         for row in held {
-            let time = anchor + (row["ms_since_boot"] as Int64)
+            let time = try MessageTiming.time(anchor: anchor, sinceBoot: row["ms_since_boot"])
             let value: Double = row["value"]
             try tally(db, serial: message.serial, metric: row["metric"], unit: row["unit"], epoch: calendar.start(of: time), count: 1,
                       minimum: value, maximum: value, sum: value)
@@ -73,7 +73,7 @@ extension SQLiteStore {
             SELECT sequence, ms_since_boot FROM message WHERE serial = ? AND boot_id = ? AND untimed = 1
             """), arguments: [message.serial, boot])
         for row in untimed {
-            let time = anchor + (row["ms_since_boot"] as Int64)
+            let time = try MessageTiming.time(anchor: anchor, sinceBoot: row["ms_since_boot"])
             try db.cachedStatement(sql: """
                 UPDATE message SET device_time = ?, epoch_start = ?, retimed = 1, untimed = 0 WHERE serial = ? AND sequence = ?
                 """).execute(arguments: [time, calendar.start(of: time), message.serial, row["sequence"] as Int64])

@@ -80,6 +80,7 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
         registerReadModelMigrations(&migrator)
         registerEpochMigrations(&migrator)
         registerRetimingMigrations(&migrator)
+        registerDeadLetterMigrations(&migrator)
         return migrator
     }
 

@@ -51,6 +51,8 @@ struct DevicesCommand: AsyncParsableCommand {
             Output.line("coverage:           \(device.coverage.map { "\(Int(($0 * 100).rounded()))%" } ?? "-")")
             let rejected = device.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             Output.line("rejected:           \(rejected.isEmpty ? "none" : rejected)")
+            // Messages the store could not commit, kept whole (GET /api/v1/dead-letters).
+            Output.line("dead-lettered:      \(device.deadLettered)")
         }
     }
 

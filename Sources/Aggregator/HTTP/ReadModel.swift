@@ -20,6 +20,9 @@ public struct DeviceSummary: Codable, Equatable, Sendable {
     /// Such messages still waiting for a synchronised message of their boot
     /// (stored and acknowledged; their readings not tallied yet).
     public var awaitingTime: UInt64
+    /// Messages the store could not commit after its tries, kept in the
+    /// dead-letter table (`GET /api/v1/dead-letters`); settled, not lost.
+    public var deadLettered: UInt64 = 0
 
     public init(serial: String, keyID: String? = nil, pairedAt: Int64? = nil, revoked: Bool = false, accepted: UInt64 = 0,
                 rejected: [String: UInt64] = [:], firstSeen: Int64? = nil, lastSeen: Int64? = nil, highestContiguous: UInt64 = 0,

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Group commit: accepted messages wait here while a commit is running and
@@ -6,20 +7,29 @@ import Logging
 /// commits a lone message at once, a busy one gets bigger batches.
 ///
 /// A failed batch is retried one message at a time (with backoff), so one
-/// message the store keeps refusing holds up only itself.
+/// message the store keeps refusing holds up only itself, and only for
+/// `maximumTries` tries: then it goes to the store's dead-letter table
+/// (bytes, error, tries; its sequence counts as settled) and the stream
+/// goes on. After the bound each round tries the commit again first, so a
+/// store that was down (where the dead-letter write fails too) commits the
+/// message once it is back rather than dead-lettering it.
 actor CommitBatcher<Committer: MessageCommitter> {
     typealias Waiter = CheckedContinuation<CommitResult?, Never>
 
     private let committer: Committer
     private let maximumBatch: Int
+    private let maximumTries: Int
+    private let firstDelay: Duration
     private let logger: Logger
     private var waiting: [(message: Committer.Accepted, waiter: Waiter)] = []
     private var running = 0
     private var stopped = false
 
-    init(committer: Committer, maximumBatch: Int, logger: Logger) {
+    init(committer: Committer, maximumBatch: Int, maximumTries: Int = 5, firstDelay: Duration = .milliseconds(50), logger: Logger) {
         self.committer = committer
         self.maximumBatch = max(1, maximumBatch)
+        self.maximumTries = max(1, maximumTries)
+        self.firstDelay = firstDelay
         self.logger = logger
     }
 
@@ -67,19 +77,47 @@ actor CommitBatcher<Committer: MessageCommitter> {
         }
         var results: [CommitResult?] = []
         for message in messages {
-            var delay = Duration.milliseconds(50)
-            var result: CommitResult?
-            while result == nil, !stopped {
-                do {
-                    result = try await committer.commit(batch: [message]).first
-                } catch {
-                    logger.warning("store failed; retrying", metadata: ["message": "\(message.serial)/\(message.sequence)", "reason": "\(error)"])
-                    try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(5))
-                }
-            }
-            results.append(result)
+            results.append(await commitAlone(message))
         }
         return results
     }
+
+    /// One message on its own: committed, or dead-lettered after
+    /// `maximumTries` failures; nil only when stopped.
+    private func commitAlone(_ message: Committer.Accepted) async -> CommitResult? {
+        var delay = firstDelay
+        var tries = 0
+        var lastError = ""
+        while !stopped {
+            do {
+                guard let result = try await committer.commit(batch: [message]).first else { throw NoCommitResult() }
+                return result
+            } catch {
+                tries += 1
+                lastError = "\(error)"
+                logger.warning("store failed; retrying", metadata: ["message": "\(message.serial)/\(message.sequence)", "tries": "\(tries)",
+                                                                   "reason": "\(error)"])
+            }
+            if tries >= maximumTries {
+                do {
+                    if let result = try await committer.deadLetter(message, error: lastError, tries: tries,
+                                                                   at: Int64(Date().timeIntervalSince1970 * 1000)) {
+                        logger.error("message dead-lettered", metadata: ["message": "\(message.serial)/\(message.sequence)", "tries": "\(tries)",
+                                                                         "reason": "\(lastError)"])
+                        return result
+                    }
+                } catch {
+                    logger.warning("could not dead-letter; retrying", metadata: ["message": "\(message.serial)/\(message.sequence)",
+                                                                                  "reason": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+        return nil
+    }
+}
+
+struct NoCommitResult: Error, CustomStringConvertible {
+    var description: String { "the store returned no result" }
 }

@@ -33,14 +33,35 @@ public protocol MessageVerifier: Sendable {
 }
 
 public struct CommitResult: Equatable, Sendable {
-    /// false: the (serial, sequence) was already stored; nothing changed.
-    public var stored: Bool
+    public enum Outcome: Equatable, Sendable {
+        /// Stored now.
+        case stored
+        /// The same bytes were stored already (or the sequence was dead-lettered
+        /// already); nothing changed. Acknowledged: the device re-sent.
+        case duplicate
+        /// Other bytes are stored under this (serial, sequence): nothing
+        /// changed, not acknowledged, counted as `sequence_conflict`.
+        case conflict
+        /// The store could not commit it after `CommitBatcher.maximumTries`;
+        /// it was kept in the dead-letter table and counts as settled.
+        case deadLettered
+    }
+
+    public var outcome: Outcome
     /// The device's highest contiguous committed sequence after this commit.
     public var highestContiguous: UInt64
 
-    public init(stored: Bool, highestContiguous: UInt64) {
-        self.stored = stored
+    /// True when the message was stored now.
+    public var stored: Bool { outcome == .stored }
+
+    public init(_ outcome: Outcome, highestContiguous: UInt64) {
+        self.outcome = outcome
         self.highestContiguous = highestContiguous
+    }
+
+    /// `stored` false: a duplicate.
+    public init(stored: Bool, highestContiguous: UInt64) {
+        self.init(stored ? .stored : .duplicate, highestContiguous: highestContiguous)
     }
 }
 
@@ -55,6 +76,11 @@ public protocol MessageCommitter: Sendable {
     /// How many batches may commit at once (1 for a single-writer store).
     var parallelCommits: Int { get }
     func recordRejection(serial: String?, reason: String) async throws
+    /// Keeps a message the store could not commit after several tries (its
+    /// bytes, the store's error, how many tries) and settles its sequence;
+    /// returns `.deadLettered` with the device's highest contiguous, or nil
+    /// when this committer keeps no dead letters (it is then retried on).
+    func deadLetter(_ message: Accepted, error: String, tries: Int, at time: Int64) async throws -> CommitResult?
 }
 
 extension MessageCommitter {
@@ -67,6 +93,9 @@ extension MessageCommitter {
     }
 
     public var parallelCommits: Int { 1 }
+
+    /// No dead-letter table: a message the store refuses is retried on.
+    public func deadLetter(_ message: Accepted, error: String, tries: Int, at time: Int64) async throws -> CommitResult? { nil }
 }
 
 /// Publishes the signed Ack (retained) for a device.

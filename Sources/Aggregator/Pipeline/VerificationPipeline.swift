@@ -28,9 +28,11 @@ where Verifier.Accepted == Committer.Accepted {
     private let verifying: AsyncSemaphore
 
     /// `window`: messages in flight at most (verifying or committing);
-    /// `maximumBatch`: messages per commit at most.
+    /// `maximumBatch`: messages per commit at most; `maximumTries`: commits
+    /// of one message the store refuses before it is dead-lettered (the
+    /// first retry after `retryDelay`, doubling up to 5 s).
     public init(verifier: Verifier, committer: Committer, acks: any AckPublisher, workers: Int, window: Int = 1024, maximumBatch: Int = 512,
-                metrics: AggregatorMetrics, logger: Logger) {
+                maximumTries: Int = 5, retryDelay: Duration = .milliseconds(50), metrics: AggregatorMetrics, logger: Logger) {
         self.verifier = verifier
         self.committer = committer
         self.acks = acks
@@ -39,7 +41,8 @@ where Verifier.Accepted == Committer.Accepted {
         self.metrics = metrics
         self.logger = logger
         self.ackCoalescer = AckCoalescer(publisher: acks, logger: logger)
-        self.batcher = CommitBatcher(committer: committer, maximumBatch: maximumBatch, logger: logger)
+        self.batcher = CommitBatcher(committer: committer, maximumBatch: maximumBatch, maximumTries: maximumTries, firstDelay: retryDelay,
+                                     logger: logger)
         self.verifying = AsyncSemaphore(permits: self.workers)
     }
 
@@ -89,17 +92,30 @@ where Verifier.Accepted == Committer.Accepted {
             let result = await batcher.commit(accepted)
             metrics.commitLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - committing))
             guard let result else { return }
-            if result.stored {
+            switch result.outcome {
+            case .stored:
                 metrics.accepted.increment()
-            } else {
+            case .duplicate:
                 // The store is the one place that knows a sequence is already
                 // there (two aggregators can hold copies at once): a replay
                 // or a re-send is refused here and counted as a duplicate.
                 metrics.duplicates.increment()
                 metrics.rejected(reason: "duplicate_sequence")
                 await retrying("record a duplicate") { try await self.committer.recordRejection(serial: accepted.serial, reason: "duplicate_sequence") }
+            case .conflict:
+                // Other bytes under a stored (serial, sequence): a device that
+                // reused a sequence, or a second holder of its key. An alarm,
+                // never acknowledged as stored.
+                logger.error("sequence conflict: other bytes are stored under this sequence",
+                             metadata: ["serial": "\(accepted.serial)", "sequence": "\(accepted.sequence)"])
+                metrics.rejected(reason: "sequence_conflict")
+                await retrying("record a conflict") { try await self.committer.recordRejection(serial: accepted.serial, reason: "sequence_conflict") }
+                return
+            case .deadLettered:
+                metrics.deadLettered.increment()
             }
             // Also after a duplicate: the device re-sent because it lacks the ack.
+            // After a dead letter: kept, so settled (else the spool sticks).
             await ackCoalescer.acknowledge(serial: accepted.serial, upTo: result.highestContiguous)
         }
     }
