@@ -125,7 +125,7 @@ public struct AggregatorHTTPServer: Sendable {
             guard let operations, let token, !token.isEmpty else {
                 throw HTTPError(.forbidden, message: "operator endpoints are disabled: set http.operator_token in the config")
             }
-            guard let header = request.headers[.authorization], header == "Bearer \(token)" else {
+            guard let header = request.headers[.authorization], ConstantTime.equals(header, "Bearer \(token)") else {
                 throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a valid bearer token is required")
             }
             return operations

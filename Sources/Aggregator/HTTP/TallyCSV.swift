@@ -13,10 +13,22 @@ public enum TallyCSV {
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
+    /// A text cell (serial, metric, unit: chosen by devices). Quoted when it
+    /// holds `,` `"` CR or LF; and one starting with `=`, `+`, `-`, `@`, TAB
+    /// or CR, which a spreadsheet would run as a formula
+    /// (`=HYPERLINK(...)`), gets a `'` in front and is quoted (OWASP, CSV
+    /// injection). Numbers are written by `number` and never pass here, so
+    /// a negative minimum stays a number.
     static func quote(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        if let first = field.unicodeScalars.first, formulaStarts.contains(first) {
+            return "\"'" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
