@@ -1,4 +1,5 @@
 import Aggregator
+import ConfigFile
 import Foundation
 import Identity
 import Wire
@@ -18,8 +19,11 @@ public struct StoreOperations: AggregatorOperations {
 
     public func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {
         guard Serial.isValid(serial) else { throw InvalidSerial(serial: serial) }
+        guard expiresIn > .zero, expiresIn <= DurationText.maximum, let lifetime = DurationText.milliseconds(expiresIn) else {
+            throw InvalidExpiry(expiresIn: expiresIn)
+        }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let expiresAt = now + expiresIn.components.seconds * 1000
+        let expiresAt = now + lifetime
         let (enrollment, pin) = try Enrollment.create(serial: serial, expiresAt: UInt64(expiresAt), maximumAttempts: maximumAttempts,
                                                       pinLength: pinLength)
         try await store.saveEnrollment(enrollment, at: now)
@@ -34,4 +38,11 @@ public struct StoreOperations: AggregatorOperations {
 public struct InvalidSerial: Error, CustomStringConvertible {
     public var serial: String
     public var description: String { "serial \"\(serial)\" must be 1-64 letters, digits, '-' or '_'" }
+}
+
+public struct InvalidExpiry: OperatorInputError {
+    public var expiresIn: Duration
+    public var description: String {
+        "a PIN's lifetime must be more than zero and at most \(DurationText.format(DurationText.maximum)), not \(DurationText.format(expiresIn))"
+    }
 }

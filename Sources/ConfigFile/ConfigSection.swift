@@ -137,41 +137,26 @@ public final class ConfigSection {
         }
     }
 
-    /// A duration: a number with a unit, `ms`, `s`, `m` or `h` (`500ms`, `10s`, `1.5m`).
+    /// A duration in `DurationText`'s grammar: a number with `ms`, `s`, `m`,
+    /// `h` or `d` (`500ms`, `10s`, `1.5m`, `24h`, `7d`), at most
+    /// `DurationText.maximum` (3650d).
     public func duration(_ key: String, default fallback: Duration?, minimum: Duration? = nil, example: String? = nil) throws(ConfigError) -> Duration {
         let example = example ?? "\(key): 10s"
         guard let (text, _) = try scalarText(key, example: example) else {
             if let fallback { return fallback }
             throw missing(key, example: example)
         }
-        guard let value = Self.parseDuration(text) else {
-            throw error(key, "\"\(text)\" is not a duration (a number with ms, s, m or h)", example: example)
+        do {
+            return try DurationText.parse(text, minimum: minimum ?? .zero)
+        } catch {
+            throw self.error(key, error.description, example: example)
         }
-        if let minimum, value < minimum {
-            throw error(key, "\(text) is shorter than the minimum of \(Self.format(minimum))", example: example)
-        }
-        return value
     }
 
-    /// A duration as a config file would write it: `500ms`, `10s`, `5m`, `1h`.
-    public static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        if milliseconds % 3_600_000 == 0 && milliseconds > 0 { return "\(milliseconds / 3_600_000)h" }
-        if milliseconds % 60_000 == 0 && milliseconds > 0 { return "\(milliseconds / 60_000)m" }
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
-        return "\(milliseconds)ms"
-    }
+    /// A duration as a config file would write it: `500ms`, `10s`, `5m`, `1h`, `7d`.
+    public static func format(_ duration: Duration) -> String { DurationText.format(duration) }
 
-    static func parseDuration(_ text: String) -> Duration? {
-        let trimmed = text.filter { $0 != " " }
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
-            guard let number = Double(trimmed.dropLast(suffix.count)), number.isFinite, number >= 0 else { continue }
-            return .milliseconds(Int64((number * seconds * 1000).rounded()))
-        }
-        return nil
-    }
+    static func parseDuration(_ text: String) -> Duration? { try? DurationText.parse(text) }
 
     /// A size in bytes: a whole number, optionally with `KiB`, `MiB`, `GiB` (or `KB`, `MB`, `GB`: powers of 1000).
     public func byteSize(_ key: String, default fallback: Int?, minimum: Int = 0, example: String? = nil) throws(ConfigError) -> Int {

@@ -1,6 +1,7 @@
 import Aggregator
 import AggregatorStore
 import ArgumentParser
+import ConfigFile
 
 /// `enroll`: a one-time PIN for a device, printed once. Only its verifier
 /// (a key derived from it with scrypt) is stored.
@@ -13,15 +14,18 @@ struct EnrollCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Option(help: "The device's serial (letters, digits, '-', '_').") var serial: String
-    @Option(help: "How long the PIN stays valid: 30m, 24h, 7d (default: pairing.default_expiry).") var expires: String?
+    @Option(help: "How long the PIN stays valid: 30m, 24h, 7d, at most 3650d (default: pairing.default_expiry).") var expires: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let context = try await AggregatorContext.load(options)
         var lifetime = context.configuration.pairing.defaultExpiry
         if let expires {
-            guard let parsed = DurationText.parse(expires) else { throw ValidationError("--expires \(expires) is not a duration such as 30m, 24h or 7d") }
-            lifetime = parsed
+            do {
+                lifetime = try DurationText.parsePositive(expires)
+            } catch {
+                throw ValidationError("--expires: \(error); for example --expires 24h")
+            }
         }
         let operations = StoreOperations(store: context.store, maximumAttempts: context.configuration.pairing.maximumAttempts,
                                          pinLength: context.configuration.pairing.pinLength)

@@ -50,7 +50,7 @@ import TestSupport
             ("serial: dev\nsensors:\n  - name: air\n    driver: bme281\n",
              "agent.yaml:4:13: sensors[0].driver: unknown driver \"bme281\"; known drivers: \(Self.drivers.joined(separator: ", "))"),
             ("serial: dev\nsensors:\n  - name: air\n    driver: bme280\n    interval: soon\n",
-             "agent.yaml:5:15: sensors[0].interval: \"soon\" is not a duration (a number with ms, s, m or h); for example: interval: 10s"),
+             "agent.yaml:5:15: sensors[0].interval: \"soon\" is not a duration (a number with ms, s, m, h or d); for example: interval: 10s"),
             ("serial: dev\nbrokr:\n  host: x\n", "agent.yaml:2:1: brokr: unknown setting; did you mean `broker`?"),
             ("broker:\n  host: x\n", "agent.yaml:1:1: serial: is required but missing; for example: serial: fp-0001"),
             ("serial: a/b\n", "agent.yaml:1:9: serial: \"a/b\" must be 1–64 letters, digits, '-' or '_' (it becomes part of MQTT topics); for example: serial: fp-0001"),

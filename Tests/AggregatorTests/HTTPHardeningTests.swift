@@ -75,4 +75,35 @@ import Testing
         }
         #expect(operations.enrolled.count == 1)
     }
+
+    // MARK: Durations
+
+    @Test func expiresOverflowIsABadRequest() async throws {
+        try await server().application().test(.router) { client in
+            for (expires, message) in [("106751991167300d", "106751991167300d is longer than the maximum of 3650d"),
+                                       ("9223372036854775807ms", "is longer than the maximum"), ("0s", "shorter than the minimum"),
+                                       ("-1h", "negative"), ("soon", "is not a duration")] {
+                try await client.execute(uri: "/api/v1/enrollments?serial=fp-0009&expires=\(expires)", method: .post,
+                                         headers: [.authorization: "Bearer 0123456789abcdef"]) { response in
+                    #expect(response.status == .badRequest, "\(expires)")
+                    #expect(String(buffer: response.body).contains(message), "\(String(buffer: response.body))")
+                }
+            }
+            try await client.execute(uri: "/api/v1/enrollments?serial=fp-0009&expires=7d", method: .post,
+                                     headers: [.authorization: "Bearer 0123456789abcdef"]) { response in
+                #expect(response.status == .created)
+            }
+        }
+        #expect(operations.enrolled.map(\.1) == [.seconds(7 * 86_400)])
+    }
+
+    @Test func aggregatorConfigTakesDaysAndRefusesOverflow() throws {
+        let config = try AggregatorConfiguration.parse("pairing:\n  default_expiry: 7d\n", file: "aggregator.yaml")
+        #expect(config.pairing.defaultExpiry == .seconds(7 * 86_400))
+        let error = #expect(throws: ConfigError.self) {
+            try AggregatorConfiguration.parse("pairing:\n  default_expiry: 106751991167300d\n", file: "aggregator.yaml")
+        }
+        #expect(error?.description
+                == "aggregator.yaml:2:19: pairing.default_expiry: 106751991167300d is longer than the maximum of 3650d (ten years); for example: default_expiry: 24h")
+    }
 }

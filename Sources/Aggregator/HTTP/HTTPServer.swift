@@ -1,3 +1,4 @@
+import ConfigFile
 import FoundationEssentials
 import Hummingbird
 import Logging
@@ -136,12 +137,18 @@ public struct AggregatorHTTPServer: Sendable {
                 throw HTTPError(.badRequest, message: "serial is required: POST /api/v1/enrollments?serial=fp-0001&expires=24h")
             }
             let expires = try request.uri.queryParameters["expires"].map { text -> Duration in
-                guard let duration = DurationText.parse(String(text)) else {
-                    throw HTTPError(.badRequest, message: "expires \"\(text)\" is not a duration such as 30m, 24h or 7d")
+                do {
+                    return try DurationText.parsePositive(String(text))
+                } catch {
+                    throw HTTPError(.badRequest, message: "expires: \(error); for example ?expires=24h")
                 }
-                return duration
             } ?? .seconds(24 * 3600)
-            let ticket = try await operations.enroll(serial: serial, expiresIn: expires)
+            let ticket: (pin: String, expiresAt: Int64)
+            do {
+                ticket = try await operations.enroll(serial: serial, expiresIn: expires)
+            } catch let error as any OperatorInputError {
+                throw HTTPError(.badRequest, message: error.description)
+            }
             return try Self.json(["serial": serial, "pin": ticket.pin, "expiresAt": String(ticket.expiresAt)], status: .created)
         }
         router.post("/api/v1/devices/:serial/revoke") { request, context in
@@ -172,18 +179,6 @@ public struct AggregatorHTTPServer: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-/// Durations for operator input: `90s`, `30m`, `24h`, `7d`.
-public enum DurationText {
-    public static func parse(_ text: String) -> Duration? {
-        let units: [(String, Int64)] = [("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-        for (suffix, seconds) in units where text.hasSuffix(suffix) {
-            guard let value = Int64(text.dropLast()), value > 0 else { return nil }
-            return .seconds(value * seconds)
-        }
-        return nil
     }
 }
 

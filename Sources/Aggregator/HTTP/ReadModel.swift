@@ -213,6 +213,10 @@ public protocol AggregatorReadModel: Sendable {
     func proof(epoch: String, serial: String, sequence: UInt64) async throws -> [UInt8]?
 }
 
+/// An operator's request that cannot be done as asked (a serial that is not
+/// valid or is reserved): the API answers 400 with its description.
+public protocol OperatorInputError: Error, CustomStringConvertible {}
+
 /// What an operator can change over the API (bearer token required).
 public protocol AggregatorOperations: Sendable {
     /// Creates a one-time PIN for `serial`; only its verifier is stored.
