@@ -19,6 +19,7 @@ public struct StoreOperations: AggregatorOperations {
 
     public func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {
         guard Serial.isValid(serial) else { throw InvalidSerial(serial: serial) }
+        guard !Serial.isReserved(serial) else { throw InvalidSerial(serial: serial, reserved: true) }
         guard expiresIn > .zero, expiresIn <= DurationText.maximum, let lifetime = DurationText.milliseconds(expiresIn) else {
             throw InvalidExpiry(expiresIn: expiresIn)
         }
@@ -35,9 +36,21 @@ public struct StoreOperations: AggregatorOperations {
     }
 }
 
-public struct InvalidSerial: Error, CustomStringConvertible {
+public struct InvalidSerial: OperatorInputError {
     public var serial: String
-    public var description: String { "serial \"\(serial)\" must be 1-64 letters, digits, '-' or '_'" }
+    /// A valid serial that is one of `Serial.reserved`.
+    public var reserved: Bool
+
+    public init(serial: String, reserved: Bool = false) {
+        self.serial = serial
+        self.reserved = reserved
+    }
+
+    public var description: String {
+        guard reserved else { return "serial \"\(serial)\" must be 1-64 letters, digits, '-' or '_'" }
+        return "serial \"\(serial)\" is reserved: it is a topic level or broker user of its own ("
+            + Serial.reserved.sorted().joined(separator: ", ") + "); choose another, e.g. fp-0001"
+    }
 }
 
 public struct InvalidExpiry: OperatorInputError {

@@ -97,4 +97,20 @@ public enum Serial {
         !text.isEmpty && text.utf8.count <= 64
             && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
     }
+
+    /// Words a device's serial must not be, because the topic level or the
+    /// broker username they would become already means something:
+    /// `epochs` (`fieldproof/v1/epochs/#`, which every device reads and the
+    /// aggregator writes: config/mosquitto/fieldproof.acl), `log` and
+    /// `aggregator` (kept for the aggregator's own topics), and
+    /// `fieldproof-aggregator` (the aggregator's username in that ACL; a
+    /// device is its serial as username). `+`, `#` and `/` cannot occur
+    /// (`isValid`). Compared ignoring case. Enrollment refuses these;
+    /// decoding does not (a message under such a topic is refused as
+    /// unenrolled).
+    public static let reserved: Set<String> = ["epochs", "log", "aggregator", "fieldproof-aggregator"]
+
+    public static func isReserved(_ text: String) -> Bool {
+        reserved.contains(text.lowercased())
+    }
 }
