@@ -14,6 +14,16 @@ extension PostgresStore {
         return summaries
     }
 
+    public func devices(page: PageRequest<String>) async throws -> Page<DeviceSummary> {
+        var summaries: [DeviceSummary] = []
+        for row in try await client.query("""
+            SELECT serial FROM device WHERE \(page.after == nil) OR serial > \(page.after ?? "") ORDER BY serial LIMIT \(Int64(page.limit) + 1)
+            """, logger: logger).collect() {
+            if let summary = try await summary(serial: try row.decode(String.self)) { summaries.append(summary) }
+        }
+        return Page(fetched: summaries, limit: page.limit)
+    }
+
     /// With the data-quality score of its latest closed epoch (the list
     /// leaves it out: it decodes that epoch's messages).
     public func device(serial: String) async throws -> DeviceSummary? {
@@ -74,11 +84,22 @@ extension PostgresStore {
     }
 
     public func tallies(_ query: TallyQuery) async throws -> [TallyRow] {
+        try await tallies(query, after: nil, limit: nil)
+    }
+
+    public func tallies(_ query: TallyQuery, page: PageRequest<TallyKey>) async throws -> Page<TallyRow> {
+        Page(fetched: try await tallies(query, after: page.after, limit: Int64(page.limit) + 1), limit: page.limit)
+    }
+
+    /// In (serial, metric, epoch start) order, after the key `after`, at most `limit` (nil: all).
+    func tallies(_ query: TallyQuery, after: TallyKey?, limit: Int64?) async throws -> [TallyRow] {
         let rows = try await client.query("""
             SELECT serial, metric, epoch_start, unit, count, minimum, maximum, sum FROM tally
             WHERE (\(query.serial == nil) OR serial = \(query.serial ?? "")) AND epoch_start >= \(query.from ?? Int64.min)
               AND epoch_start < \(query.to ?? Int64.max)
+              AND (\(after == nil) OR (serial, metric, epoch_start) > (\(after?.serial ?? ""), \(after?.metric ?? ""), \(after?.epochStart ?? 0)))
             ORDER BY serial, metric, epoch_start
+            LIMIT \(limit ?? Int64.max)
             """, logger: logger)
         var tallies: [TallyRow] = []
         for try await (serial, metric, start, unit, count, minimum, maximum, sum) in rows.decode((String, String, Int64, String, Int64, Double, Double, Double).self) {
@@ -122,6 +143,13 @@ extension PostgresStore {
         try await epochSummaries(try await client.query("""
             SELECT id, start, end_ms, message_count, root, signed, aggregator_key FROM epoch ORDER BY start
             """, logger: logger))
+    }
+
+    public func epochs(page: PageRequest<Int64>) async throws -> Page<EpochSummary> {
+        Page(fetched: try await epochSummaries(try await client.query("""
+            SELECT id, start, end_ms, message_count, root, signed, aggregator_key FROM epoch WHERE start > \(page.after ?? Int64.min)
+            ORDER BY start LIMIT \(Int64(page.limit) + 1)
+            """, logger: logger)), limit: page.limit)
     }
 
     public func epoch(id: String) async throws -> EpochSummary? {

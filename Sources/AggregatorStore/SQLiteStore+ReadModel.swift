@@ -22,6 +22,29 @@ extension SQLiteStore: AggregatorReadModel {
         }
     }
 
+    public func devices(page: PageRequest<String>) async throws -> Page<DeviceSummary> {
+        try await pool.read { db in
+            var arguments: [any DatabaseValueConvertible] = page.after.map { [$0] } ?? []
+            arguments.append(page.limit + 1)
+            let serials = try String.fetchAll(db, sql: "SELECT serial FROM device \(page.after == nil ? "" : "WHERE serial > ?") ORDER BY serial LIMIT ?",
+                                              arguments: StatementArguments(arguments))
+            return Page(fetched: try serials.compactMap { try Self.summary(db, serial: $0) }, limit: page.limit)
+        }
+    }
+
+    public func tallies(_ query: TallyQuery, page: PageRequest<TallyKey>) async throws -> Page<TallyRow> {
+        Page(fetched: try await tallies(serial: query.serial, from: query.from, to: query.to, after: page.after, limit: page.limit + 1),
+             limit: page.limit)
+    }
+
+    public func epochs(page: PageRequest<Int64>) async throws -> Page<EpochSummary> {
+        try await pool.read { db in
+            Page(fetched: try Row.fetchAll(db, sql: "SELECT * FROM epoch WHERE start > ? ORDER BY start LIMIT ?",
+                                           arguments: [page.after ?? Int64.min, page.limit + 1]).map(Self.epochSummary),
+                 limit: page.limit)
+        }
+    }
+
     /// With the data-quality score of its latest closed epoch (the list
     /// leaves it out: it decodes that epoch's messages).
     public func device(serial: String) async throws -> DeviceSummary? {

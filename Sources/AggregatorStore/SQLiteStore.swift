@@ -107,8 +107,11 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
         }
     }
 
-    /// Tallies, optionally for one device and an epoch range [from, to).
-    public func tallies(serial: String? = nil, from: Int64? = nil, to: Int64? = nil) async throws -> [TallyRow] {
+    /// Tallies, optionally for one device and an epoch range [from, to), in
+    /// (serial, metric, epoch start) order; optionally only those after the
+    /// key `after` and at most `limit` of them (a page).
+    public func tallies(serial: String? = nil, from: Int64? = nil, to: Int64? = nil, after: TallyKey? = nil,
+                        limit: Int? = nil) async throws -> [TallyRow] {
         let calendar = calendar
         return try await pool.read { db in
             var conditions: [String] = []
@@ -116,8 +119,13 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
             if let serial { conditions.append("serial = ?"); values.append(serial) }
             if let from { conditions.append("epoch_start >= ?"); values.append(from) }
             if let to { conditions.append("epoch_start < ?"); values.append(to) }
+            if let after {
+                conditions.append("(serial, metric, epoch_start) > (?, ?, ?)")
+                values += [after.serial, after.metric, after.epochStart] as [any DatabaseValueConvertible]
+            }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM tally \(filter) ORDER BY serial, metric, epoch_start",
+            if let limit { values.append(limit) }
+            return try Row.fetchAll(db, sql: "SELECT * FROM tally \(filter) ORDER BY serial, metric, epoch_start\(limit == nil ? "" : " LIMIT ?")",
                                     arguments: StatementArguments(values)).map { row in
                 let start: Int64 = row["epoch_start"]
                 return TallyRow(serial: row["serial"], metric: row["metric"], unit: row["unit"], epochStart: start,

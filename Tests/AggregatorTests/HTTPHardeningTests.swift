@@ -106,4 +106,99 @@ import Testing
         #expect(error?.description
                 == "aggregator.yaml:2:19: pairing.default_expiry: 106751991167300d is longer than the maximum of 3650d (ten years); for example: default_expiry: 24h")
     }
+
+    // MARK: Paging
+
+    /// Its own model (`sample` shares one query log with HTTPServerTests).
+    static let manyRows = MemoryReadModel(
+        deviceList: (0..<7).map { DeviceSummary(serial: "fp-\($0)") },
+        tallyRows: (0..<25).map { index in
+            TallyRow(serial: "fp-\(index % 3)", metric: "m\(index % 2)", unit: "K", epochStart: Int64(index) * 3_600_000,
+                     epochEnd: Int64(index + 1) * 3_600_000, count: 1, minimum: 1, maximum: 1, sum: 1)
+        },
+        buckets: [], readings: [], epochList: MemoryReadModel.sample.epochList, proofs: [:])
+
+    @Test func pagingThroughTalliesGivesEveryRowOnce() async throws {
+        let model = Self.manyRows
+        try await server(model: model).application().test(.router) { client in
+            for format in ["", "&format=csv"] {
+                var seen: [String] = []
+                var uri = "/api/v1/tallies?limit=4\(format)"
+                var pages = 0
+                while true {
+                    let next: String? = try await client.execute(uri: uri, method: .get) { response in
+                        #expect(response.status == .ok)
+                        let body = String(buffer: response.body)
+                        if format.isEmpty {
+                            let rows = try JSONDecoder().decode([TallyRow].self, from: Data(buffer: response.body))
+                            #expect(rows.count <= 4)
+                            seen += rows.map { "\($0.serial),\($0.metric),\($0.epochStart)" }
+                        } else {
+                            let lines = body.split(separator: "\r\n").dropFirst()
+                            seen += lines.map { $0.split(separator: ",").prefix(4).enumerated().filter { $0.offset != 2 }.map { String($0.element) }
+                                .joined(separator: ",") }
+                        }
+                        let cursor = response.headers[HTTPField.Name("X-Next-Cursor")!]
+                        if let cursor {
+                            #expect(response.headers[HTTPField.Name("Link")!] == "</api/v1/tallies?limit=4\(format)&cursor=\(cursor)>; rel=\"next\"")
+                        }
+                        return cursor
+                    }
+                    pages += 1
+                    guard let next else { break }
+                    uri = "/api/v1/tallies?limit=4\(format)&cursor=\(next)"
+                }
+                let expected = model.tallyRows.map { "\($0.serial),\($0.metric),\($0.epochStart)" }
+                #expect(seen == expected)
+                #expect(pages == 7)
+            }
+        }
+    }
+
+    @Test func devicesAndEpochsArePagedAndBadLimitsRefused() async throws {
+        try await server(model: Self.manyRows).application().test(.router) { client in
+            let cursor: String? = try await client.execute(uri: "/api/v1/devices?limit=5", method: .get) { response in
+                let devices = try JSONDecoder().decode([DeviceSummary].self, from: Data(buffer: response.body))
+                #expect(devices.map(\.serial) == ["fp-0", "fp-1", "fp-2", "fp-3", "fp-4"])
+                return response.headers[HTTPField.Name("X-Next-Cursor")!]
+            }
+            let next = try #require(cursor)
+            try await client.execute(uri: "/api/v1/devices?limit=5&cursor=\(next)", method: .get) { response in
+                let devices = try JSONDecoder().decode([DeviceSummary].self, from: Data(buffer: response.body))
+                #expect(devices.map(\.serial) == ["fp-5", "fp-6"])
+                #expect(response.headers[HTTPField.Name("X-Next-Cursor")!] == nil)
+            }
+            try await client.execute(uri: "/api/v1/devices?limit=7", method: .get) { response in
+                #expect(response.headers[HTTPField.Name("X-Next-Cursor")!] == nil, "a full last page says nothing follows")
+            }
+            try await client.execute(uri: "/api/v1/epochs?limit=10000", method: .get) { response in
+                let epochs = try JSONDecoder().decode([EpochSummary].self, from: Data(buffer: response.body))
+                #expect(epochs.count == 1)
+            }
+            for uri in ["/api/v1/devices?limit=10001", "/api/v1/tallies?limit=0", "/api/v1/epochs?limit=-1", "/api/v1/tallies?limit=ten",
+                        "/api/v1/tallies?format=csv&limit=99999999999999999999"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .badRequest, "\(uri)")
+                    #expect(String(buffer: response.body).contains("limit"), "\(uri)")
+                    #expect(String(buffer: response.body).contains("1 to 10000"), "\(uri)")
+                }
+            }
+            // A cursor of another list, or not one at all.
+            for uri in ["/api/v1/tallies?cursor=\(next)", "/api/v1/devices?cursor=%%%", "/api/v1/epochs?cursor=\(next)",
+                        "/api/v1/devices?cursor=bm90IGpzb24"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .badRequest, "\(uri)")
+                    #expect(String(buffer: response.body).contains("cursor"), "\(uri)")
+                }
+            }
+        }
+    }
+
+    @Test func cursorsRoundTrip() {
+        let key = TallyKey(serial: "fp-1", metric: "a/b \"c\"", epochStart: -5)
+        #expect(Paging.decode(Paging.encode(key), as: TallyKey.self) == key)
+        #expect(Paging.decode(Paging.encode("fp-9"), as: String.self) == "fp-9")
+        #expect(Paging.decode(Paging.encode(Int64.max), as: Int64.self) == Int64.max)
+        #expect(!Paging.encode(key).contains { "+/=".contains($0) })
+    }
 }

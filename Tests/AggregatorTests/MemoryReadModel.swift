@@ -45,6 +45,16 @@ struct MemoryReadModel: AggregatorReadModel {
         queries.append(query)
         return tallyRows.filter { query.serial == nil || $0.serial == query.serial }
     }
+    /// Pages in the fixed lists' own order: what follows the item whose key is `after`.
+    static func page<Item, Key: Equatable>(_ items: [Item], _ request: PageRequest<Key>, key: (Item) -> Key) -> Page<Item> {
+        let start = request.after.map { after in (items.firstIndex { key($0) == after } ?? items.endIndex - 1) + 1 } ?? 0
+        return Page(fetched: Array(items[min(start, items.count)...].prefix(request.limit + 1)), limit: request.limit)
+    }
+    func devices(page: PageRequest<String>) async throws -> Page<DeviceSummary> { Self.page(deviceList, page, key: \.serial) }
+    func tallies(_ query: TallyQuery, page: PageRequest<TallyKey>) async throws -> Page<TallyRow> {
+        Self.page(try await tallies(query), page, key: TallyKey.init)
+    }
+    func epochs(page: PageRequest<Int64>) async throws -> Page<EpochSummary> { Self.page(epochList, page, key: \.start) }
     func activity(buckets: Int, bucketMilliseconds: Int64, now: Int64) async throws -> [ActivityBucket] { self.buckets }
     func latestReadings(limit: Int) async throws -> [LatestReading] { Array(readings.prefix(limit)) }
     func epochs() async throws -> [EpochSummary] { epochList }

@@ -11,13 +11,16 @@ import NIOCore
 /// | `GET /` | dashboard page (server-rendered HTML and SVG, no scripts from elsewhere) |
 /// | `GET /healthz` | `ok` while the service runs |
 /// | `GET /metrics` | Prometheus text |
-/// | `GET /api/v1/devices`, `/api/v1/devices/{serial}` | device summaries (JSON) |
+/// | `GET /api/v1/devices?limit=&cursor=`, `/api/v1/devices/{serial}` | device summaries (JSON) |
 /// | `GET /api/v1/devices/{serial}/quality?epoch_start=` | data-quality score per metric with every check (JSON) |
-/// | `GET /api/v1/tallies?device=&from=&to=&format=csv` | tallies (JSON, or CSV by `format=csv` or `Accept: text/csv`) |
-/// | `GET /api/v1/epochs`, `/api/v1/epochs/{id}` | signed epochs |
-/// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR) |
+/// | `GET /api/v1/tallies?device=&from=&to=&format=csv&limit=&cursor=` | tallies (JSON, or CSV by `format=csv` or `Accept: text/csv`) |
+/// | `GET /api/v1/epochs?limit=&cursor=`, `/api/v1/epochs/{id}` | signed epochs |
+/// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR): one message's, log2(epoch size) hashes |
 /// | `POST /api/v1/enrollments?serial=&expires=24h` | operator: one-time PIN (bearer token) |
 /// | `POST /api/v1/devices/{serial}/revoke` | operator: revoke a device (bearer token) |
+///
+/// The lists are paged (`Paging`): `limit` 1…10000 (default 1000), the next
+/// page's `cursor` in the `X-Next-Cursor` and `Link` headers.
 public struct AggregatorHTTPServer: Sendable {
     public let host: String
     public let port: Int
@@ -69,7 +72,10 @@ public struct AggregatorHTTPServer: Sendable {
                 now: now)
             return Self.text(page.render(), contentType: "text/html; charset=utf-8")
         }
-        router.get("/api/v1/devices") { _, _ in try Self.json(try await readModel.devices()) }
+        router.get("/api/v1/devices") { request, _ in
+            let page = try await readModel.devices(page: try Paging.request(request.uri.queryParameters, key: String.self))
+            return Paging.withNext(try Self.json(page.items), next: page.more ? page.items.last.map { Paging.encode($0.serial) } : nil, request: request)
+        }
         router.get("/api/v1/devices/:serial") { _, context in
             let serial = try context.parameters.require("serial")
             guard let device = try await readModel.device(serial: serial) else {
@@ -93,12 +99,17 @@ public struct AggregatorHTTPServer: Sendable {
         }
         router.get("/api/v1/tallies") { request, _ in
             let query = try Self.tallyQuery(request.uri.queryParameters)
-            let rows = try await readModel.tallies(query)
+            let page = try await readModel.tallies(query, page: try Paging.request(request.uri.queryParameters, key: TallyKey.self))
+            let rows = page.items
             let wantsCSV = request.uri.queryParameters["format"] == "csv"
                 || (request.headers[.accept]?.contains("text/csv") ?? false)
-            return wantsCSV ? Self.text(TallyCSV.render(rows), contentType: "text/csv; charset=utf-8") : try Self.json(rows)
+            let response = wantsCSV ? Self.text(TallyCSV.render(rows), contentType: "text/csv; charset=utf-8") : try Self.json(rows)
+            return Paging.withNext(response, next: page.more ? rows.last.map { Paging.encode(TallyKey($0)) } : nil, request: request)
         }
-        router.get("/api/v1/epochs") { _, _ in try Self.json(try await readModel.epochs()) }
+        router.get("/api/v1/epochs") { request, _ in
+            let page = try await readModel.epochs(page: try Paging.request(request.uri.queryParameters, key: Int64.self))
+            return Paging.withNext(try Self.json(page.items), next: page.more ? page.items.last.map { Paging.encode($0.start) } : nil, request: request)
+        }
         router.get("/api/v1/epochs/:id") { _, context in
             let id = try context.parameters.require("id")
             guard let epoch = try await readModel.epoch(id: id) else { throw HTTPError(.notFound, message: "no epoch \(id)") }

@@ -196,14 +196,71 @@ public struct TallyQuery: Equatable, Sendable {
     }
 }
 
+/// One page of a list: at most `limit` items after the key `after` (nil:
+/// from the start), in the list's order. The API's `limit` and `cursor`
+/// (`AggregatorHTTPServer`): at most `maximumLimit` a page.
+public struct PageRequest<Key: Sendable & Equatable>: Sendable, Equatable {
+    public static var defaultLimit: Int { 1000 }
+    public static var maximumLimit: Int { 10_000 }
+
+    public var limit: Int
+    public var after: Key?
+
+    public init(limit: Int = PageRequest.defaultLimit, after: Key? = nil) {
+        self.limit = limit
+        self.after = after
+    }
+}
+
+/// What a page holds, and whether anything follows its last item.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var more: Bool
+
+    public init(items: [Item], more: Bool) {
+        self.items = items
+        self.more = more
+    }
+
+    /// A page from up to `limit + 1` rows fetched in order (the extra one
+    /// only says that there is more).
+    public init(fetched rows: [Item], limit: Int) {
+        self.items = Array(rows.prefix(limit))
+        self.more = rows.count > limit
+    }
+}
+
+/// Where a page of tallies ends: their order is (serial, metric, epoch start).
+public struct TallyKey: Codable, Equatable, Sendable {
+    public var serial: String
+    public var metric: String
+    public var epochStart: Int64
+
+    public init(serial: String, metric: String, epochStart: Int64) {
+        self.serial = serial
+        self.metric = metric
+        self.epochStart = epochStart
+    }
+
+    public init(_ row: TallyRow) {
+        self.init(serial: row.serial, metric: row.metric, epochStart: row.epochStart)
+    }
+}
+
 /// The queries behind the API and dashboard.
 public protocol AggregatorReadModel: Sendable {
     func devices() async throws -> [DeviceSummary]
+    /// Devices by serial, after `page.after` (a serial).
+    func devices(page: PageRequest<String>) async throws -> Page<DeviceSummary>
     func device(serial: String) async throws -> DeviceSummary?
     func tallies(_ query: TallyQuery) async throws -> [TallyRow]
+    /// Tallies matching `query` in (serial, metric, epoch start) order, after `page.after`.
+    func tallies(_ query: TallyQuery, page: PageRequest<TallyKey>) async throws -> Page<TallyRow>
     func activity(buckets: Int, bucketMilliseconds: Int64, now: Int64) async throws -> [ActivityBucket]
     func latestReadings(limit: Int) async throws -> [LatestReading]
     func epochs() async throws -> [EpochSummary]
+    /// Sealed epochs by start, after `page.after` (an epoch's start, Unix ms).
+    func epochs(page: PageRequest<Int64>) async throws -> Page<EpochSummary>
     func epoch(id: String) async throws -> EpochSummary?
     /// A device's data quality in the epoch starting at `epochStart` (nil:
     /// its latest closed epoch with readings); nil when there is none.
