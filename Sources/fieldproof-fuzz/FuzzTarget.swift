@@ -1,4 +1,7 @@
+import Aggregator
+import AggregatorStore
 import Crypto
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +19,14 @@ import Wire
 ///   accept, the tree decoder accepts too, and a Telemetry re-encodes to
 ///   a message that decodes to the same value;
 /// - nothing the verifier accepts fails signature verification with the
-///   registered key.
+///   registered key;
+/// - the store path: the input, taken as a Telemetry payload, is signed with
+///   the fixed key (so the signature check passes and the fuzzer reaches
+///   the bounds and the store), verified as the aggregator does, and when
+///   accepted committed into a SQLite store (one temporary file for the
+///   run): the commit must not throw (whatever the verifier accepts, the
+///   store can keep), its highest contiguous must not pass the sequence
+///   space, and the device's tallies must stay finite and encode as JSON.
 enum FuzzTarget {
     static let key = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x5C, count: 32))
 
@@ -43,6 +53,7 @@ enum FuzzTarget {
         _ = try? PairRequest(decodingBody: bytes)
         _ = try? PairResponse(decodingBody: bytes)
         _ = try? MACedBody(decoding: bytes)
+        storePath(bytes)
         let verdict = TelemetryVerifier.verify(bytes: bytes, topic: "fieldproof/v1/fp-0001/telemetry", registry: Registry(), now: 1_800_000_000_000)
         if case let .accepted(verified) = verdict {
             guard let envelope = try? COSESign1(decoding: verified.raw), envelope.isValid(for: key.publicKey) else {
@@ -69,12 +80,98 @@ enum FuzzTarget {
             ("telemetry-payload", telemetry.encode()),
             ("pair-request", try COSESign1.sign(payload: MACedBody(body: request.encodeBody(), mac: [UInt8](repeating: 1, count: 32)).encode(),
                                                 with: key, keyID: keyID)),
+            // Near the bounds, so the fuzzer starts next to them.
+            ("telemetry-bounds", Telemetry(serial: "fp-0002", sequence: TelemetryBounds.maximumInteger, floor: TelemetryBounds.maximumInteger - 1,
+                                           timestamp: TelemetryBounds.maximumInteger, clockSynchronised: false, bootID: [UInt8](repeating: 8, count: 16),
+                                           millisecondsSinceBoot: TelemetryBounds.maximumMillisecondsSinceBoot,
+                                           readings: [.init(sensor: "big", quantity: "count", value: 1e15, unit: "1"),
+                                                      .init(sensor: "big", quantity: "count", value: -1e15, unit: "1")],
+                                           statuses: []).encode()),
             ("pair-response-body", response.encodeBody()),
             ("ack", try COSESign1.sign(payload: Ack(serial: "fp-0001", highestContiguous: 9, time: 3).encode(), with: key, keyID: keyID)),
             ("cbor-mixed", CBOREncoder.encode(.array([.float(1.5), .float(100000), .float(1.1), .int(-1000), .text("ü"), .bytes([1, 2]),
                                                       .map([CBORPair(.text("a"), .null)]), .tagged(1, .bool(true))]))),
         ]
     }
+}
+
+extension FuzzTarget {
+    static let storeKeys = DeviceKeys(current: key.publicKey)
+
+    /// One SQLite store for the whole run, in memory-backed /dev/shm when
+    /// there is one.
+    nonisolated(unsafe) static var store: SQLiteStore?
+
+    static func openStore() -> SQLiteStore? {
+        if let store { return store }
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let path = base + "/fieldproof-fuzz-\(getpid()).sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        guard let opened = try? SQLiteStore(path: path, calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300))) else {
+            fatalError("cannot open the fuzz store at \(path)")
+        }
+        atexit {
+            if let path = FuzzTarget.store?.path {
+                for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            }
+        }
+        store = opened
+        return opened
+    }
+
+    /// Decode → bounds → signature (signed here with the fixed key) →
+    /// freshness → commit, as the aggregator does.
+    static func storePath(_ payload: [UInt8]) {
+        guard let telemetry = try? Telemetry(decoding: payload),
+              let signed = try? COSESign1.sign(payload: payload, with: key, keyID: KeyID.of(key.publicKey)) else { return }
+        let topic = Topics.telemetry(telemetry.serial)
+        let decoded: TelemetryVerifier.Decoded
+        switch TelemetryVerifier.decode(bytes: signed, topic: topic) {
+        case .failure: fatalError("a payload that decodes, signed, does not decode")
+        case let .success(value): decoded = value
+        }
+        if TelemetryVerifier.checkBounds(decoded) != nil { return }
+        if let rejection = TelemetryVerifier.checkSignature(decoded, keys: storeKeys) {
+            fatalError("a message signed with the registered key was refused: \(rejection.reason)")
+        }
+        let now: Int64 = 1_800_000_000_000
+        guard case let .accepted(verified) = TelemetryVerifier.checkFreshness(decoded, alreadyAccepted: false, now: UInt64(now)) else { return }
+        guard let store = openStore() else { return }
+        let message = StoredMessage(verified, receivedAt: now)
+        let outcome = blocking { () async throws -> (CommitResult, [TallyRow]) in
+            let result = try await store.commit(message)
+            return (result, try await store.tallies(TallyQuery(serial: telemetry.serial)))
+        }
+        switch outcome {
+        case let .failure(error):
+            fatalError("the store could not commit an accepted message: \(error)")
+        case let .success((result, tallies)):
+            guard result.highestContiguous <= TelemetryBounds.maximumInteger else {
+                fatalError("highest contiguous \(result.highestContiguous) passed the sequence bound")
+            }
+            for row in tallies where !(row.sum.isFinite && row.minimum.isFinite && row.maximum.isFinite && row.mean.isFinite) {
+                fatalError("a tally is not finite: \(row)")
+            }
+            guard (try? JSONEncoder().encode(tallies)) != nil else { fatalError("tallies do not encode as JSON") }
+        }
+    }
+
+    /// Runs `body` to completion from the fuzzer's synchronous callback.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return box.result
+    }
+}
+
+/// Written by the task, read after the semaphore: no overlap.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    var result: Result<T, any Error> = .failure(CancellationError())
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
