@@ -203,6 +203,30 @@ import Wire
         #expect(try await store.tallies(TallyQuery(serial: "dev-1")).first?.sum == 560)
     }
 
+    /// A database made by an aggregator from before the outcomes: its commit
+    /// functions return `was_stored BOOLEAN`, which `CREATE OR REPLACE`
+    /// cannot change; they are replaced once and commits work.
+    @Test func aDatabaseWithTheOldCommitFunctionsIsUpgraded() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let old = """
+            CREATE FUNCTION fieldproof_commit(p_serial TEXT, p_sequence BIGINT, p_floor BIGINT, p_raw BYTEA, p_hash BYTEA, p_device_time BIGINT,
+                p_received_at BIGINT, p_epoch_length BIGINT, p_synchronised BOOLEAN, p_boot_id BYTEA, p_ms_since_boot BIGINT,
+                p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
+            RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE sql AS $$ SELECT TRUE, 0::BIGINT $$;
+            CREATE FUNCTION fieldproof_commit_batch(p_serials TEXT[], p_sequences BIGINT[], p_floors BIGINT[], p_raws BYTEA[], p_hashes BYTEA[],
+                p_device_times BIGINT[], p_received_ats BIGINT[], p_epoch_length BIGINT, p_synchronised BOOLEAN[], p_boot_ids BYTEA[],
+                p_ms_since_boots BIGINT[], p_reading_counts BIGINT[], p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
+            RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE sql AS $$ SELECT TRUE, 0::BIGINT $$;
+            """
+        let created = try ProcessRunner.run("/usr/bin/psql", [server.url, "-v", "ON_ERROR_STOP=1", "-c", old])
+        try #require(created.status == 0, "\(created.output)")
+        let store = try await PostgresStore(url: server.url, calendar: calendar)
+        defer { store.close() }
+        #expect(try await store.commit(try message(1)) == CommitResult(.stored, highestContiguous: 1))
+        #expect(try await store.commit(batch: [try message(2), try message(1, value: 1)]).map(\.outcome) == [.stored, .conflict])
+    }
+
     @Test func theMetricsKnowEveryRejectionReason() {
         #expect(AggregatorMetrics.rejectionReasons == RejectionReason.allCases.map(\.rawValue))
         let text = AggregatorMetrics().render()
