@@ -55,6 +55,10 @@ public struct AgentConfiguration: Equatable, Sendable {
     /// wrong time.
     public var clock = ClockSource.kernel
     public var broker = Broker()
+    /// The fingerprint of the aggregator's keys (`enroll` prints it): what
+    /// `fieldproof pair` trusts before it sends the PIN. nil: it must be
+    /// given on the command line.
+    public var aggregatorFingerprint: String?
     public var publishing = Publishing()
     public var sensors: [Sensor] = []
     public var spool: SpoolConfiguration
@@ -75,6 +79,14 @@ public struct AgentConfiguration: Equatable, Sendable {
         config.simulate = try root.bool("simulate", default: false, example: "simulate: false")
         config.logLevel = try root.choice("log_level", from: ["error", "warning", "info", "debug"], default: "info")
         config.clock = ClockSource(rawValue: try root.choice("clock", from: ClockSource.allCases.map(\.rawValue), default: "kernel")) ?? .kernel
+        if let fingerprint = try root.string("aggregator_fingerprint", example: "aggregator_fingerprint: 3f9a-0c1d-5b7e-92a4-c0ff-ee12-3456-789a") {
+            let digits = fingerprint.lowercased().filter { $0 != "-" && $0 != " " && $0 != ":" }
+            guard digits.count == 32, digits.allSatisfy(\.isHexDigit) else {
+                throw root.error("aggregator_fingerprint", "must be the 32 hex digits `fieldproof-aggregator enroll` prints",
+                                 example: "aggregator_fingerprint: 3f9a-0c1d-5b7e-92a4-c0ff-ee12-3456-789a")
+            }
+            config.aggregatorFingerprint = fingerprint
+        }
 
         if let broker = try root.section("broker") {
             config.broker.host = try broker.string("host", default: "127.0.0.1", example: "host: mqtt.example.net")

@@ -30,6 +30,19 @@ public final class SequenceCounter {
         reservedUpTo = next
     }
 
+    /// Makes the counter at `path` continue above `highest` (what the
+    /// aggregator holds for this serial, from the pairing answer): a
+    /// reflashed device whose counter restarted at 1 must not re-use
+    /// numbers the aggregator already has, or its new readings would be
+    /// refused as conflicts. Never lowers the counter.
+    public static func continueAbove(_ highest: UInt64, path: String) throws {
+        let counter = try SequenceCounter(path: path)
+        let (wanted, overflow) = highest.addingReportingOverflow(1)
+        guard !overflow else { throw AgentError.corruptState(path: path, reason: "sequence numbers exhausted") }
+        guard counter.next < wanted else { return }
+        try FileIO.writeAtomically(path, Array("\(wanted)\n".utf8))
+    }
+
     /// The number the next call to `take()` returns.
     public var peek: UInt64 { next }
 

@@ -15,15 +15,26 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     func deviceKeys(serial: String) async throws -> DeviceKeys?
     func isStored(serial: String, sequence: UInt64) async throws -> Bool
 
-    /// Binds `publicKey` (pairing); a key bound before is retired.
+    /// Binds `publicKey` (pairing); a key bound before is retired. Does not
+    /// lift a revocation.
     func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) async throws
-    /// False for a serial the store does not know.
+    /// Revokes the serial: its keys are retired and its pending enrollments
+    /// cancelled. False for a serial the store does not know.
     func revoke(serial: String) async throws -> Bool
+    /// Lifts a revocation so the serial can be enrolled again. False when
+    /// it was not revoked.
+    func reinstate(serial: String) async throws -> Bool
 
+    /// Saves (or replaces) the serial's enrollment; throws
+    /// `EnrollmentRefused.revoked` for a revoked serial.
     func saveEnrollment(_ enrollment: Enrollment, at time: Int64) async throws
-    /// Judges a PairRequest against the stored enrollment (binding the key
-    /// on acceptance); returns the decision and the enrollment's verifier.
-    func pair(bytes: [UInt8], topic: String, now: Int64, maximumAge: Duration) async throws -> (PairingAuthority.Decision, [UInt8]?)
+    /// Pairing step 2 (`PairingAuthority`), in one transaction: refused, or
+    /// one attempt taken and the nonce remembered.
+    func reservePairingAttempt(serial: String, nonce: [UInt8], now: Int64) async throws -> PairingAuthority.Reservation
+    /// Pairing step 4, after the PIN matched: marks the enrollment used and
+    /// binds the key, unless the serial was revoked or the enrollment used
+    /// meanwhile; an acceptance carries the highest sequence stored.
+    func completePairing(_ request: PairRequest, now: Int64) async throws -> PairingAuthority.Decision
 
     func closableEpochs(now: Int64) async throws -> [Int64]
     /// Seals an epoch (nil when it was sealed already, here or by another aggregator).

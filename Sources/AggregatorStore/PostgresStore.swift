@@ -247,7 +247,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         try await client.withTransaction(logger: logger) { connection in
             // Several aggregators start at once: one creates, the others wait.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
-            for statement in Self.schema + Self.retimingSchema + Self.deadLetterSchema
+            for statement in Self.schema + Self.retimingSchema + Self.pairingSchema + Self.deadLetterSchema
                 + [Self.dropOldCommitFunctions, Self.commitFunction, Self.commitBatchFunction] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
@@ -339,92 +339,6 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     public func isStored(serial: String, sequence: UInt64) async throws -> Bool {
         try await !client.query("SELECT 1 FROM message WHERE serial = \(serial) AND sequence = \(Int64(bitPattern: sequence))", logger: logger)
             .collect().isEmpty
-    }
-
-    public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) async throws {
-        let logger = logger
-        try await client.withTransaction(logger: logger) { connection in
-            try await Self.bindKey(connection, serial: serial, publicKey: publicKey, at: time, logger: logger)
-        }
-    }
-
-    static func bindKey(_ connection: PostgresConnection, serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64,
-                        logger: Logger) async throws {
-        let keyID = Data(KeyID.of(publicKey))
-        try await connection.query("INSERT INTO device (serial) VALUES (\(serial)) ON CONFLICT DO NOTHING", logger: logger)
-        try await connection.query("UPDATE device_key SET retired = TRUE WHERE serial = \(serial) AND key_id <> \(keyID)", logger: logger)
-        try await connection.query("""
-            INSERT INTO device_key (serial, key_id, public_key, bound_at) VALUES (\(serial), \(keyID), \(Data(publicKey.rawRepresentation)), \(time))
-            ON CONFLICT (serial, key_id) DO UPDATE SET retired = FALSE, bound_at = excluded.bound_at
-            """, logger: logger)
-        try await connection.query("UPDATE device SET revoked = FALSE WHERE serial = \(serial)", logger: logger)
-    }
-
-    public func revoke(serial: String) async throws -> Bool {
-        try await !client.query("UPDATE device SET revoked = TRUE WHERE serial = \(serial) RETURNING 1", logger: logger).collect().isEmpty
-    }
-
-    // MARK: - Enrollment and pairing
-
-    public func saveEnrollment(_ enrollment: Enrollment, at time: Int64) async throws {
-        let logger = logger
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("""
-                INSERT INTO enrollment (serial, verifier, kdf_log_n, kdf_r, kdf_p, expires_at, attempts_left, used, seen_nonces, created_at)
-                VALUES (\(enrollment.serial), \(Data(enrollment.verifier)), \(Int64(enrollment.kdf.logN)), \(Int64(enrollment.kdf.r)),
-                        \(Int64(enrollment.kdf.p)), \(Int64(clamping: enrollment.expiresAt)), \(Int64(enrollment.attemptsLeft)), \(enrollment.used),
-                        \(Data(EnrollmentNonces.encode(enrollment.seenNonces))), \(time))
-                ON CONFLICT (serial) DO UPDATE SET verifier = excluded.verifier, kdf_log_n = excluded.kdf_log_n, kdf_r = excluded.kdf_r,
-                    kdf_p = excluded.kdf_p, expires_at = excluded.expires_at, attempts_left = excluded.attempts_left, used = excluded.used,
-                    seen_nonces = excluded.seen_nonces, created_at = excluded.created_at
-                """, logger: logger)
-            try await connection.query("INSERT INTO device (serial) VALUES (\(enrollment.serial)) ON CONFLICT DO NOTHING", logger: logger)
-        }
-    }
-
-    public func pair(bytes: [UInt8], topic: String, now: Int64, maximumAge: Duration) async throws -> (PairingAuthority.Decision, [UInt8]?) {
-        let logger = logger
-        let maximumAgeMilliseconds = UInt64(maximumAge.components.seconds * 1000)
-        return try await client.withTransaction(logger: logger) { connection in
-            var stored: Enrollment?
-            if let serial = Topics.serial(in: topic, kind: "pair/req") {
-                let rows = try await connection.query("""
-                    SELECT verifier, kdf_log_n, kdf_r, kdf_p, expires_at, attempts_left, used, seen_nonces FROM enrollment
-                    WHERE serial = \(serial) FOR UPDATE
-                    """, logger: logger).collect()
-                if let row = rows.first {
-                    let (verifier, logN, r, p, expiresAt, attemptsLeft, used, nonces) =
-                        try row.decode((Data, Int64, Int64, Int64, Int64, Int64, Bool, Data).self)
-                    stored = Enrollment(serial: serial, verifier: Array(verifier),
-                                        kdf: PairRequest.KDFParameters(logN: UInt8(clamping: logN), r: UInt32(clamping: r), p: UInt32(clamping: p)),
-                                        expiresAt: UInt64(clamping: expiresAt), attemptsLeft: Int(attemptsLeft), used: used,
-                                        seenNonces: EnrollmentNonces.decode(Array(nonces)))
-                }
-            }
-            let (decision, updated) = PairingAuthority.verify(bytes: bytes, topic: topic, enrollment: stored, now: UInt64(now),
-                                                              maximumAge: maximumAgeMilliseconds)
-            if let updated, updated != stored {
-                try await connection.query("""
-                    UPDATE enrollment SET attempts_left = \(Int64(updated.attemptsLeft)), used = \(updated.used),
-                        seen_nonces = \(Data(EnrollmentNonces.encode(updated.seenNonces))) WHERE serial = \(updated.serial)
-                    """, logger: logger)
-            }
-            if case let .accepted(publicKey, request) = decision {
-                try await Self.bindKey(connection, serial: request.serial, publicKey: try Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
-                                       at: now, logger: logger)
-                try await connection.query("UPDATE device SET board = \(request.board), paired_at = \(now) WHERE serial = \(request.serial)",
-                                           logger: logger)
-                try await connection.query("DELETE FROM device_sensor WHERE serial = \(request.serial)", logger: logger)
-                for sensor in request.sensors {
-                    try await connection.query("""
-                        INSERT INTO device_sensor (serial, name, driver, interval_ms)
-                        VALUES (\(request.serial), \(sensor.name), \(sensor.driver), \(Int64(clamping: sensor.intervalMilliseconds)))
-                        ON CONFLICT (serial, name) DO NOTHING
-                        """, logger: logger)
-                }
-            }
-            return (decision, stored?.verifier)
-        }
     }
 
     // MARK: - Epochs

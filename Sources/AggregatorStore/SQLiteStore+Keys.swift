@@ -20,15 +20,28 @@ extension SQLiteStore: DeviceKeyRegistry {
             INSERT INTO device_key (serial, key_id, public_key, bound_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (serial, key_id) DO UPDATE SET retired = 0, bound_at = excluded.bound_at
             """, arguments: [serial, keyID, Data(publicKey.rawRepresentation), time])
-        try db.execute(sql: "UPDATE device SET revoked = 0 WHERE serial = ?", arguments: [serial])
     }
 
-    /// The operator revoked the device: everything it sends is refused.
+    /// The operator revoked the device: everything it sends is refused, its
+    /// keys are retired and its pending enrollments cancelled, so neither a
+    /// PIN issued before nor `reinstate` alone makes it trusted again.
     /// Returns false for a serial the store does not know.
     @discardableResult
     public func revoke(serial: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "UPDATE device SET revoked = 1 WHERE serial = ?", arguments: [serial])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "UPDATE device_key SET retired = 1 WHERE serial = ?", arguments: [serial])
+            try db.execute(sql: "DELETE FROM enrollment WHERE serial = ? AND used = 0", arguments: [serial])
+            return true
+        }
+    }
+
+    /// Lifts a revocation: the serial may be enrolled and paired again (its
+    /// old keys stay retired). False for a serial that is not revoked.
+    public func reinstate(serial: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE device SET revoked = 0 WHERE serial = ? AND revoked = 1", arguments: [serial])
             return db.changesCount > 0
         }
     }

@@ -5,50 +5,80 @@ import Wire
 public enum DevicePairing {
     /// What `fieldproof pair` sends, and the key it will keep if accepted.
     public struct Request: Sendable {
+        /// The sealed request, as published.
         public var message: [UInt8]
         public var request: PairRequest
         public var identityKey: Curve25519.Signing.PrivateKey
-        public var macKey: [UInt8]
+        /// The aggregator key the answer must be signed with (the one the
+        /// device checked against its fingerprint).
+        public var aggregatorKey: Curve25519.Signing.PublicKey
+    }
+
+    public enum TrustError: Error, Equatable, Sendable, CustomStringConvertible {
+        case unreadable(String)
+        case fingerprintMismatch(expected: String, found: String)
+
+        public var description: String {
+            switch self {
+            case let .unreadable(reason):
+                return "the aggregator's key announcement is not valid (\(reason))"
+            case let .fingerprintMismatch(expected, found):
+                return "the aggregator's keys have fingerprint \(found), not \(expected) as given: this broker does not lead to the aggregator that enrolled this device — check the fingerprint with the operator"
+            }
+        }
+    }
+
+    /// The aggregator's keys from its announcement, trusted only when they
+    /// have the fingerprint the operator gave (from `enroll`).
+    public static func trustedKeys(announcement bytes: [UInt8], fingerprint: String) throws(TrustError) -> AggregatorKeys {
+        let keys: AggregatorKeys
+        do {
+            let envelope = try COSESign1(decoding: bytes)
+            keys = try AggregatorKeys(decoding: envelope.payload)
+            guard let signer = try? Curve25519.Signing.PublicKey(rawRepresentation: keys.signingKey), envelope.keyID == KeyID.of(signer),
+                  envelope.isValid(for: signer), (try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: keys.pairingKey)) != nil else {
+                throw TrustError.unreadable("its signature does not verify with the key it carries")
+            }
+        } catch let error as TrustError {
+            throw error
+        } catch {
+            throw .unreadable("\(error)")
+        }
+        let found = KeyFingerprint.of(keys)
+        let expected = KeyFingerprint.normalised(fingerprint) ?? fingerprint
+        guard KeyDerivation.constantTimeEqual(Array(found.utf8), Array(expected.utf8)) else {
+            throw .fingerprintMismatch(expected: expected, found: found)
+        }
+        return keys
     }
 
     /// Derives the identity key from the secret and the PIN (scrypt: the slow
-    /// part) and builds the signed, MACed PairRequest.
+    /// part), signs the request with it and seals it to the aggregator.
     public static func makeRequest(serial: String, pin: PIN, secret: DeviceSecret, board: String, sensors: [PairRequest.Sensor],
-                                   time: UInt64, kdf: PairRequest.KDFParameters = .standard) throws -> Request {
+                                   time: UInt64, aggregator: AggregatorKeys, kdf: PairRequest.KDFParameters = .standard) throws -> Request {
         let pinKey = try KeyDerivation.pinKey(pin: pin, serial: serial, kdf: kdf)
         let identityKey = try KeyDerivation.identityKey(secret: secret, pinKey: pinKey, serial: serial)
-        let macKey = KeyDerivation.macKey(pinKey: pinKey, serial: serial)
         var generator = SystemRandomNumberGenerator()
         let nonce = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let request = PairRequest(serial: serial, publicKey: Array(identityKey.publicKey.rawRepresentation), board: board,
-                                  sensors: sensors, nonce: nonce, time: time, kdf: kdf)
-        let body = request.encodeBody()
-        let payload = MACedBody(body: body, mac: KeyDerivation.mac(key: macKey, body: body)).encode()
-        let message = try COSESign1.sign(payload: payload, with: identityKey, keyID: KeyID.of(identityKey.publicKey))
-        return Request(message: message, request: request, identityKey: identityKey, macKey: macKey)
+                                  sensors: sensors, nonce: nonce, time: time, pin: pin.digits)
+        let signed = try COSESign1.sign(payload: request.encodeBody(), with: identityKey, keyID: KeyID.of(identityKey.publicKey))
+        let sealed = try PairingSeal.seal(signed, serial: serial, to: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: aggregator.pairingKey))
+        return Request(message: sealed.encode(), request: request, identityKey: identityKey,
+                       aggregatorKey: try Curve25519.Signing.PublicKey(rawRepresentation: aggregator.signingKey))
     }
 
-    /// Checks the aggregator's answer: its signature (by the aggregator key
-    /// it carries), its MAC (only the holder of our enrollment can make it),
-    /// that it answers our request, and that an acceptance binds our key.
+    /// Checks the aggregator's answer: signed by the aggregator key the
+    /// device already trusts, for our request (its nonce), and — when it
+    /// accepts — binding our key.
     public static func checkResponse(_ bytes: [UInt8], to request: Request) throws(WireError) -> PairResponse {
         let envelope = try COSESign1(decoding: bytes)
-        let maced = try MACedBody(decoding: envelope.payload)
-        let response = try PairResponse(decodingBody: maced.body)
-        // Only an acceptance must prove it comes from our enrollment's
-        // holder (the MAC): the key it makes us pin is what everything else
-        // rests on. A refusal cannot carry a MAC we can check (after a wrong
-        // PIN our MAC key is not the enrollment's; an unknown serial has no
-        // enrollment), and believing a forged refusal costs only a retry.
-        let macOK = KeyDerivation.macMatches(KeyDerivation.mac(key: request.macKey, body: maced.body), maced.mac)
-        guard macOK || response.result != .accepted else {
-            throw .malformed("the pairing answer's MAC is wrong: it does not come from the aggregator that enrolled this device")
+        guard envelope.keyID == KeyID.of(request.aggregatorKey), envelope.isValid(for: request.aggregatorKey) else {
+            throw .malformed("the pairing answer is not signed by the aggregator this device trusts")
         }
-        guard let aggregatorKey = try? Curve25519.Signing.PublicKey(rawRepresentation: response.aggregatorPublicKey),
-              envelope.keyID == KeyID.of(aggregatorKey), envelope.isValid(for: aggregatorKey) else {
-            throw .malformed("the pairing answer's signature does not verify")
-        }
-        guard response.serial == request.request.serial, response.requestNonce == request.request.nonce else {
+        let response = try PairResponse(decodingBody: envelope.payload)
+        guard response.serial == request.request.serial,
+              KeyDerivation.constantTimeEqual(response.requestNonce, request.request.nonce) else {
             throw .malformed("the pairing answer is for another request")
         }
         if response.result == .accepted && response.boundKeyID != KeyID.of(request.identityKey.publicKey) {

@@ -6,31 +6,25 @@ import Wire
 /// the aggregator keeps instead of the PIN.
 ///
 /// ```
-/// pinKey    = scrypt(PIN, salt: "fieldproof/pin/v1" ‖ serial, N = 2^logN, r, p, 32 bytes)
-/// macKey    = HKDF-SHA256(pinKey, salt: "fieldproof/pair-mac/v1", info: serial)   — the enrollment verifier
-/// seed      = HKDF-SHA256(secret ‖ pinKey, salt: "fieldproof/identity/v1", info: serial)
-/// identity  = Ed25519 private key with that 32-byte seed
+/// device:     pinKey   = scrypt(PIN, salt: "fieldproof/pin/v1" ‖ serial, N = 2^logN, r, p, 32 bytes)
+///             seed     = HKDF-SHA256(secret ‖ pinKey, salt: "fieldproof/identity/v1", info: serial)
+///             identity = Ed25519 private key with that 32-byte seed
+/// aggregator: verifier = scrypt(PIN, salt: "fieldproof/pin-verifier/v2" ‖ random 16-byte salt, N, r, p, 32 bytes)
 /// ```
 ///
 /// The same secret and PIN give the same key; a new PIN gives a new key;
-/// without the device secret no PIN gives the key. The aggregator stores
-/// `macKey`: it checks a pairing request's MAC, and getting the PIN back
-/// from it means an scrypt per guess.
+/// without the device secret no PIN gives the key. The aggregator never
+/// stores the PIN: its verifier has a random salt per enrollment (no table
+/// can be built in advance) and costs one scrypt per guess. The PIN itself
+/// reaches the aggregator only inside the HPKE-sealed PairRequest.
 public enum KeyDerivation {
     public static func pinKey(pin: PIN, serial: String, kdf: PairRequest.KDFParameters) throws(IdentityError) -> [UInt8] {
-        let salt = Array("fieldproof/pin/v1".utf8) + Array(serial.utf8)
-        do {
-            let key = try KDF.Scrypt.deriveKey(from: Array(pin.digits.utf8), salt: salt, outputByteCount: 32,
-                                               rounds: 1 << Int(kdf.logN), blockSize: Int(kdf.r), parallelism: Int(kdf.p))
-            return key.withUnsafeBytes { Array($0) }
-        } catch {
-            throw .keyDerivation("scrypt: \(error)")
-        }
+        try scrypt(Array(pin.digits.utf8), salt: Array("fieldproof/pin/v1".utf8) + Array(serial.utf8), kdf: kdf)
     }
 
-    public static func macKey(pinKey: [UInt8], serial: String) -> [UInt8] {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: pinKey), salt: Array("fieldproof/pair-mac/v1".utf8),
-                               info: Array(serial.utf8), outputByteCount: 32).withUnsafeBytes { Array($0) }
+    /// What an enrollment stores for its PIN.
+    public static func pinVerifier(pin: PIN, salt: [UInt8], kdf: PairRequest.KDFParameters) throws(IdentityError) -> [UInt8] {
+        try scrypt(Array(pin.digits.utf8), salt: Array("fieldproof/pin-verifier/v2".utf8) + salt, kdf: kdf)
     }
 
     public static func identitySeed(secret: DeviceSecret, pinKey: [UInt8], serial: String) -> [UInt8] {
@@ -46,15 +40,23 @@ public enum KeyDerivation {
         }
     }
 
-    public static func mac(key: [UInt8], body: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: key)))
-    }
-
-    /// Constant-time comparison of two MACs.
-    public static func macMatches(_ expected: [UInt8], _ given: [UInt8]) -> Bool {
+    /// Constant-time comparison of two byte strings of equal length (a
+    /// length difference returns at once: lengths here are public).
+    public static func constantTimeEqual(_ expected: [UInt8], _ given: [UInt8]) -> Bool {
         guard expected.count == given.count else { return false }
         var difference: UInt8 = 0
         for (a, b) in zip(expected, given) { difference |= a ^ b }
         return difference == 0
+    }
+
+    private static func scrypt(_ password: [UInt8], salt: [UInt8], kdf: PairRequest.KDFParameters) throws(IdentityError) -> [UInt8] {
+        guard kdf.isWithinBounds else { throw .keyDerivation("scrypt parameters logN \(kdf.logN), r \(kdf.r), p \(kdf.p) are out of bounds") }
+        do {
+            let key = try KDF.Scrypt.deriveKey(from: password, salt: salt, outputByteCount: 32,
+                                               rounds: 1 << Int(kdf.logN), blockSize: Int(kdf.r), parallelism: Int(kdf.p))
+            return key.withUnsafeBytes { Array($0) }
+        } catch {
+            throw .keyDerivation("scrypt: \(error)")
+        }
     }
 }

@@ -29,10 +29,10 @@ public enum ProcessRunner {
 
     /// `run` on a Dispatch thread, for async tests of long commands: the
     /// wait does not hold one of Swift's few cooperative threads.
-    public static func runDetached(_ executable: String, _ arguments: [String]) async throws -> Result {
+    public static func runDetached(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result<ProcessRunner.Result, any Error> { try run(executable, arguments) })
+                continuation.resume(with: Swift.Result<ProcessRunner.Result, any Error> { try run(executable, arguments, input: input) })
             }
         }
     }

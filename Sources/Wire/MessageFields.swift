@@ -3,14 +3,14 @@ struct MessageFields {
     let map: CBOR
     let name: String
 
-    init(_ item: CBOR, type: UInt64, name: String) throws(WireError) {
+    init(_ item: CBOR, type: UInt64, name: String, version expected: UInt64 = 1) throws(WireError) {
         guard item.pairs != nil else { throw .malformed("\(name) must be a CBOR map") }
         self.map = item
         self.name = name
         guard map[0]?.uint64 == type else { throw .malformed("not a \(name) (field 0 must be \(type))") }
-        guard map[1]?.uint64 == 1 else {
+        guard map[1]?.uint64 == expected else {
             let version = map[1]?.uint64.map(String.init) ?? "missing"
-            throw .malformed("\(name) version \(version) is not supported (1 is)")
+            throw .malformed("\(name) version \(version) is not supported (\(expected) is)")
         }
         if let unknown = map.pairs?.first(where: { ($0.key.uint64 ?? .max) > 12 }) {
             throw .malformed("\(name) has an unknown field \(unknown.key)")
@@ -62,6 +62,7 @@ public enum MessageType {
     public static let ack: UInt64 = 4
     public static let epochRoot: UInt64 = 5
     public static let inclusionProof: UInt64 = 6
+    public static let aggregatorKeys: UInt64 = 7
 }
 
 /// Topics (`fieldproof/v1/<serial>/…`).
@@ -72,6 +73,9 @@ public enum Topics {
     public static func pairResponse(_ serial: String) -> String { "fieldproof/v1/\(serial)/pair/resp" }
     public static func ack(_ serial: String) -> String { "fieldproof/v1/\(serial)/ack" }
     public static func epoch(_ id: String) -> String { "fieldproof/v1/epochs/\(id)" }
+    /// The aggregator's public keys (retained, signed): what a device
+    /// checks against the fingerprint it was given before it pairs.
+    public static let aggregatorKeys = "fieldproof/v1/aggregator/keys"
 
     /// The serial in `fieldproof/v1/<serial>/<kind…>`, when the topic has that
     /// shape (the serial a non-empty level). Compared byte by byte: this

@@ -1,11 +1,17 @@
-/// What a device sends to pair: its new public key, proven twice — MACed
-/// with the key derived from the one-time PIN (the aggregator checks it
-/// against the enrollment) and signed with the new identity key (proof of
-/// possession).
+/// What a device sends to pair (version 2). Two layers:
 ///
-/// COSE payload: `[body: bstr, mac: bstr]`, where `body` is the encoded map
-/// below and `mac = HMAC-SHA256(pairing MAC key, body)`; the COSE signature
-/// (by the new key) covers both. Nothing is re-encoded to check either.
+/// - `PairRequest`, the body: serial, the new public key, board, sensors, a
+///   nonce, the device's time and the one-time PIN. It travels as the
+///   payload of a COSE_Sign1 signed by the new identity key (proof of
+///   possession).
+/// - `SealedPairRequest`, what goes on the wire: that signed body encrypted
+///   to the aggregator's pairing key with HPKE (RFC 9180), so the broker and
+///   anyone recording sees neither the PIN nor anything a PIN guess could
+///   be checked against.
+///
+/// Version 1 MACed the body with a key derived from the PIN alone; a
+/// recorded request let anyone test PIN guesses offline. Version 1 is no
+/// longer accepted.
 public struct PairRequest: Equatable, Sendable {
     public struct Sensor: Equatable, Sendable {
         public var name: String
@@ -19,7 +25,8 @@ public struct PairRequest: Equatable, Sendable {
         }
     }
 
-    /// scrypt cost parameters (N = 2^logN), carried so they can grow.
+    /// scrypt cost parameters (N = 2^logN): the device's key derivation and
+    /// the aggregator's stored PIN verifier.
     public struct KDFParameters: Equatable, Sendable {
         public var logN: UInt8
         public var r: UInt32
@@ -32,45 +39,55 @@ public struct PairRequest: Equatable, Sendable {
         }
 
         public static let standard = KDFParameters(logN: 15, r: 8, p: 1)
+
+        /// What a stored or received parameter set may be: enough to cost a
+        /// guesser, small enough that no input makes the aggregator spend
+        /// more than a few hundred MiB or seconds.
+        public var isWithinBounds: Bool { (10...20).contains(logN) && (1...16).contains(r) && (1...4).contains(p) }
     }
+
+    public static let version: UInt64 = 2
 
     public var serial: String
     public var publicKey: [UInt8]
     public var board: String
     public var sensors: [Sensor]
     public var nonce: [UInt8]
+    /// The device's clock (Unix ms): the aggregator refuses requests
+    /// outside its window.
     public var time: UInt64
-    public var kdf: KDFParameters
+    /// The PIN the operator issued, as typed (6–10 digits). Only ever sent
+    /// inside the HPKE ciphertext.
+    public var pin: String
 
-    public init(serial: String, publicKey: [UInt8], board: String, sensors: [Sensor], nonce: [UInt8], time: UInt64, kdf: KDFParameters) {
+    public init(serial: String, publicKey: [UInt8], board: String, sensors: [Sensor], nonce: [UInt8], time: UInt64, pin: String) {
         self.serial = serial
         self.publicKey = publicKey
         self.board = board
         self.sensors = sensors
         self.nonce = nonce
         self.time = time
-        self.kdf = kdf
+        self.pin = pin
     }
 
-    /// The body map (what the MAC covers).
     public func encodeBody() -> [UInt8] {
         CBOREncoder.encode(.map([
             CBORPair(.int(0), .unsigned(MessageType.pairRequest)),
-            CBORPair(.int(1), .unsigned(1)),
+            CBORPair(.int(1), .unsigned(Self.version)),
             CBORPair(.int(2), .text(serial)),
             CBORPair(.int(3), .bytes(publicKey)),
             CBORPair(.int(4), .text(board)),
             CBORPair(.int(5), .array(sensors.map { .array([.text($0.name), .text($0.driver), .unsigned($0.intervalMilliseconds)]) })),
             CBORPair(.int(6), .bytes(nonce)),
             CBORPair(.int(7), .unsigned(time)),
-            CBORPair(.int(8), .array([.unsigned(UInt64(kdf.logN)), .unsigned(UInt64(kdf.r)), .unsigned(UInt64(kdf.p))])),
+            CBORPair(.int(8), .text(pin)),
         ]))
     }
 
     public init(decodingBody bytes: [UInt8]) throws(WireError) {
         let item: CBOR
         do { item = try CBORDecoder.decode(bytes) } catch { throw .malformed("PairRequest body: \(error)") }
-        let fields = try MessageFields(item, type: MessageType.pairRequest, name: "PairRequest")
+        let fields = try MessageFields(item, type: MessageType.pairRequest, name: "PairRequest", version: Self.version)
         serial = try fields.text(2, "serial", maximum: 64)
         guard Serial.isValid(serial) else { throw .malformed("serial \"\(serial)\" has characters other than letters, digits, '-' and '_'") }
         publicKey = try fields.bytes(3, "public key", count: 32...32)
@@ -78,44 +95,63 @@ public struct PairRequest: Equatable, Sendable {
         var sensors: [Sensor] = []
         for entry in try fields.array(5, "sensors", maximum: 64) {
             guard let parts = entry.array, parts.count == 3, let name = parts[0].text, let driver = parts[1].text,
-                  let interval = parts[2].uint64, name.utf8.count <= 64, driver.utf8.count <= 64 else {
-                throw .malformed("a sensor must be [name, driver, interval ms]")
+                  let interval = parts[2].uint64, name.utf8.count <= 64, driver.utf8.count <= 64, interval <= 31_536_000_000 else {
+                throw .malformed("a sensor must be [name ≤ 64 bytes, driver ≤ 64 bytes, interval ms ≤ one year]")
             }
             sensors.append(Sensor(name: name, driver: driver, intervalMilliseconds: interval))
         }
         self.sensors = sensors
         nonce = try fields.bytes(6, "nonce", count: 16...64)
         time = try fields.uint(7, "time")
-        let kdfFields = try fields.array(8, "KDF parameters", maximum: 3)
-        guard kdfFields.count == 3, let logN = kdfFields[0].uint64, let r = kdfFields[1].uint64, let p = kdfFields[2].uint64,
-              (10...22).contains(logN), (1...32).contains(r), (1...16).contains(p) else {
-            throw .malformed("KDF parameters must be [logN 10…22, r 1…32, p 1…16]")
+        pin = try fields.text(8, "PIN", maximum: 10)
+        guard (6...10).contains(pin.utf8.count), pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw .malformed("PairRequest field 8 (PIN) must be 6–10 digits")
         }
-        kdf = KDFParameters(logN: UInt8(logN), r: UInt32(r), p: UInt32(p))
     }
 }
 
-/// The `[body, mac]` payload shared by PairRequest and PairResponse.
-public struct MACedBody: Equatable, Sendable {
-    public var body: [UInt8]
-    public var mac: [UInt8]
+/// A PairRequest as it travels: `{0: 2, 1: 2, 2: serial, 3: enc, 4: ct}`,
+/// where `enc` is HPKE's encapsulated key and `ct` the sealed COSE_Sign1 of
+/// the request body. The header `[2, 2, serial]` is HPKE's associated data,
+/// so the serial in clear (the aggregator needs it before decrypting, to
+/// answer) cannot be changed without the ciphertext failing to open.
+public struct SealedPairRequest: Equatable, Sendable {
+    public var serial: String
+    public var encapsulatedKey: [UInt8]
+    public var ciphertext: [UInt8]
 
-    public init(body: [UInt8], mac: [UInt8]) {
-        self.body = body
-        self.mac = mac
+    /// The largest ciphertext accepted (a request with 64 sensors fits well inside).
+    public static let maximumCiphertext = 16_384
+
+    public init(serial: String, encapsulatedKey: [UInt8], ciphertext: [UInt8]) {
+        self.serial = serial
+        self.encapsulatedKey = encapsulatedKey
+        self.ciphertext = ciphertext
+    }
+
+    /// HPKE's associated data for `serial`.
+    public static func associatedData(serial: String) -> [UInt8] {
+        CBOREncoder.encode(.array([.unsigned(MessageType.pairRequest), .unsigned(PairRequest.version), .text(serial)]))
     }
 
     public func encode() -> [UInt8] {
-        CBOREncoder.encode(.array([.bytes(body), .bytes(mac)]))
+        CBOREncoder.encode(.map([
+            CBORPair(.int(0), .unsigned(MessageType.pairRequest)),
+            CBORPair(.int(1), .unsigned(PairRequest.version)),
+            CBORPair(.int(2), .text(serial)),
+            CBORPair(.int(3), .bytes(encapsulatedKey)),
+            CBORPair(.int(4), .bytes(ciphertext)),
+        ]))
     }
 
     public init(decoding bytes: [UInt8]) throws(WireError) {
+        guard bytes.count <= Self.maximumCiphertext + 256 else { throw .malformed("a sealed PairRequest is at most \(Self.maximumCiphertext + 256) bytes") }
         let item: CBOR
-        do { item = try CBORDecoder.decode(bytes) } catch { throw .malformed("pairing payload: \(error)") }
-        guard let parts = item.array, parts.count == 2, let body = parts[0].bytes, let mac = parts[1].bytes, mac.count == 32 else {
-            throw .malformed("a pairing payload must be [body, 32-byte MAC]")
-        }
-        self.body = body
-        self.mac = mac
+        do { item = try CBORDecoder.decode(bytes) } catch { throw .malformed("sealed PairRequest: \(error)") }
+        let fields = try MessageFields(item, type: MessageType.pairRequest, name: "sealed PairRequest", version: PairRequest.version)
+        serial = try fields.text(2, "serial", maximum: 64)
+        guard Serial.isValid(serial) else { throw .malformed("serial \"\(serial)\" has characters other than letters, digits, '-' and '_'") }
+        encapsulatedKey = try fields.bytes(3, "HPKE encapsulated key", count: 32...32)
+        ciphertext = try fields.bytes(4, "HPKE ciphertext", count: 16...Self.maximumCiphertext)
     }
 }

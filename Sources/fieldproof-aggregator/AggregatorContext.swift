@@ -45,8 +45,13 @@ struct AggregatorContext {
     /// `aggregator.key` in the state directory; 32 random bytes, mode 0600),
     /// made on first use. Devices pin its public key when they pair.
     func signingKey() throws -> Curve25519.Signing.PrivateKey {
-        let seed = try DeviceSecret.loadOrCreate(at: configuration.signingKeyFile)
-        return try Curve25519.Signing.PrivateKey(rawRepresentation: seed.bytes)
+        try identity().signingKey
+    }
+
+    /// Both of the aggregator's keys (signing, and the pairing key devices
+    /// seal their PIN to) from that one file.
+    func identity() throws -> AggregatorIdentity {
+        try AggregatorIdentity(seed: DeviceSecret.loadOrCreate(at: configuration.signingKeyFile).bytes)
     }
 }
 

@@ -72,12 +72,15 @@ struct AggregatorService<Store: AggregatorDataStore> {
         try await client.subscribe(filter("fieldproof/v1/+/telemetry"), qos: .atLeastOnce)
         try await client.subscribe(filter("fieldproof/v1/+/pair/req"), qos: .atLeastOnce)
         logger.info("connected", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)",
-                                            "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))"])
+                                            "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))",
+                                            "fingerprint": "\((try? AggregatorIdentity(seed: Array(key.rawRepresentation)))?.fingerprint ?? "-")"])
 
         let workers = configuration.verification.workers > 0 ? configuration.verification.workers : System.coreCount
         let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store, maximumFutureSkew: configuration.verification.maximumFutureSkew, logger: logger), committer: store,
                                             acks: SignedAckPublisher(client: publisher, key: key), workers: workers, metrics: metrics, logger: logger)
-        let pairing = PairingResponder(store: store, client: publisher, key: key, maximumAge: configuration.pairing.maximumRequestAge, logger: logger)
+        let identity = try AggregatorIdentity(seed: Array(key.rawRepresentation))
+        let pairing = PairingResponder(store: store, client: publisher, identity: identity, maximumAge: configuration.pairing.maximumRequestAge,
+                                       logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
                                         operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
                                                                     pinLength: configuration.pairing.pinLength),
@@ -91,7 +94,8 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let ingest = IngestService(client: client, pipeline: pipeline, pairing: pairing)
         let sealer = EpochSealer(store: store, client: publisher, key: key, logger: logger,
                                  interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))))
-        var services: [any Service] = [application, ingest, sealer, HeapTrimService(interval: .seconds(1))]
+        let announcer = KeyAnnouncementService(client: publisher, identity: identity, interval: .seconds(60), logger: logger)
+        var services: [any Service] = [application, ingest, sealer, announcer, HeapTrimService(interval: .seconds(1))]
         if let interval = notifier.watchdogMicroseconds {
             services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2))))
         }

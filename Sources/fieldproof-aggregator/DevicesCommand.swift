@@ -7,7 +7,7 @@ struct DevicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
         abstract: "List, show or revoke devices.",
-        subcommands: [List.self, Show.self, Revoke.self],
+        subcommands: [List.self, Show.self, Revoke.self, Reinstate.self],
         defaultSubcommand: List.self
     )
 
@@ -57,7 +57,9 @@ struct DevicesCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Refuse everything a device sends from now on (pair it again to undo).")
+        static let configuration = CommandConfiguration(
+            abstract: "Refuse everything a device sends from now on; its keys are retired and pending PINs cancelled.",
+            discussion: "To trust the serial again: `devices reinstate S`, then `enroll --serial S` and pair the device anew.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The device's serial.") var serial: String
 
@@ -66,7 +68,22 @@ struct DevicesCommand: AsyncParsableCommand {
                 Output.error("no device \(serial)")
                 throw ExitCode(1)
             }
-            Output.line("revoked \(serial): its messages are now rejected as revoked_key")
+            Output.line("revoked \(serial): its messages are now rejected as revoked_key, its pending PINs no longer pair; to trust it again run `devices reinstate \(serial)`, then enroll it")
+        }
+    }
+
+    struct Reinstate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lift a revocation so the serial can be enrolled and paired again (its old keys stay retired).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The device's serial.") var serial: String
+
+        func run() async throws {
+            guard try await AggregatorContext.load(options).store.reinstate(serial: serial) else {
+                Output.error("\(serial) is not revoked")
+                throw ExitCode(1)
+            }
+            Output.line("reinstated \(serial): enroll it (`fieldproof-aggregator enroll --serial \(serial)`) and pair the device again")
         }
     }
 }

@@ -2,6 +2,7 @@ import Aggregator
 import AggregatorStore
 import ArgumentParser
 import ConfigFile
+import Identity
 
 /// `enroll`: a one-time PIN for a device, printed once. Only its verifier
 /// (a key derived from it with scrypt) is stored.
@@ -27,6 +28,8 @@ struct EnrollCommand: AsyncParsableCommand {
                 throw ValidationError("--expires: \(error); for example --expires 24h")
             }
         }
+        // Before the PIN is made: a key file that cannot be read must not cost a PIN shown nowhere.
+        let fingerprint = try context.identity().fingerprint
         let operations = StoreOperations(store: context.store, maximumAttempts: context.configuration.pairing.maximumAttempts,
                                          pinLength: context.configuration.pairing.pinLength)
         let ticket: (pin: String, expiresAt: Int64)
@@ -37,9 +40,10 @@ struct EnrollCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if json {
-            try Output.json(["serial": serial, "pin": ticket.pin, "expiresAt": String(ticket.expiresAt)])
+            try Output.json(["serial": serial, "pin": ticket.pin, "expiresAt": String(ticket.expiresAt), "aggregatorFingerprint": fingerprint])
         } else {
             Output.line("PIN for \(serial): \(ticket.pin)  (valid until \(UTCText.minutes(ticket.expiresAt)) UTC; enter it with `fieldproof pair` on the device; it is not shown again)")
+            Output.line("aggregator fingerprint: \(fingerprint)  (give it with the PIN: `fieldproof pair --aggregator-fingerprint \(fingerprint)`, or aggregator_fingerprint in agent.yaml)")
         }
     }
 }

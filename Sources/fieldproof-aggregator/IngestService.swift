@@ -7,7 +7,7 @@ import MQTT
 import ServiceLifecycle
 import Wire
 
-/// Reads the broker's messages: pairing requests are answered on the spot,
+/// Reads the broker's messages: pairing requests are handed to the responder,
 /// telemetry goes through the pipeline. On graceful shutdown the client
 /// closes, the stream ends, and the pipeline finishes what is in flight.
 struct IngestService<Verifier: MessageVerifier, Committer: MessageCommitter, Store: AggregatorDataStore>: Service
@@ -20,7 +20,7 @@ where Verifier.Accepted == Committer.Accepted {
         let pairing = pairing
         let messages = client.messages.compactMap { message -> IncomingMessage? in
             if message.topic.hasSuffix("/pair/req") {
-                await pairing.answer(message)
+                pairing.answer(message)
                 return nil
             }
             return IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: Now.milliseconds())

@@ -13,6 +13,14 @@ struct MessageReport {
     var checkedWith: String?
 
     static func make(_ bytes: [UInt8], key: Curve25519.Signing.PublicKey?) throws -> MessageReport {
+        if let sealed = try? SealedPairRequest(decoding: bytes) {
+            // Sealed to the aggregator: only its private key opens it, so
+            // only the clear header can be shown.
+            return MessageReport(kind: "PairRequest (sealed, HPKE)", keyID: [], fields: [
+                ("serial", .string(sealed.serial)), ("encapsulated_key", .string(KeyID.hex(sealed.encapsulatedKey))),
+                ("ciphertext_bytes", .unsigned(UInt64(sealed.ciphertext.count))),
+            ], signatureValid: nil, checkedWith: nil)
+        }
         let envelope: COSESign1
         do {
             envelope = try COSESign1(decoding: bytes)
@@ -40,33 +48,19 @@ struct MessageReport {
         } else if let ack = try? Ack(decoding: envelope.payload) {
             report.kind = "Ack"
             report.fields = [("serial", .string(ack.serial)), ("highest_contiguous", .unsigned(ack.highestContiguous)), ("time_ms", .unsigned(ack.time))]
-        } else if let maced = try? MACedBody(decoding: envelope.payload) {
-            if let request = try? PairRequest(decodingBody: maced.body) {
-                report.kind = "PairRequest"
-                report.fields = [
-                    ("serial", .string(request.serial)), ("public_key", .string(KeyID.hex(request.publicKey))), ("board", .string(request.board)),
-                    ("sensors", .array(request.sensors.map {
-                        .object([("name", .string($0.name)), ("driver", .string($0.driver)), ("interval_ms", .unsigned($0.intervalMilliseconds))])
-                    })),
-                    ("nonce", .string(KeyID.hex(request.nonce))), ("time_ms", .unsigned(request.time)),
-                    ("kdf", .object([("scrypt_log2_n", .unsigned(UInt64(request.kdf.logN))), ("r", .unsigned(UInt64(request.kdf.r))), ("p", .unsigned(UInt64(request.kdf.p)))])),
-                    ("mac", .string(KeyID.hex(maced.mac))),
-                ]
-                if key == nil, let own = try? Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey) {
-                    report.signatureValid = envelope.isValid(for: own) && envelope.keyID == KeyID.of(own)
-                    report.checkedWith = "the key it carries (proof of possession)"
-                }
-            } else if let response = try? PairResponse(decodingBody: maced.body) {
-                report.kind = "PairResponse"
-                report.fields = [
-                    ("serial", .string(response.serial)), ("result", .string("\(response.result)")), ("attempts_left", .unsigned(response.attemptsLeft)),
-                    ("bound_key_id", .string(KeyID.hex(response.boundKeyID))), ("aggregator_key", .string(KeyID.hex(response.aggregatorPublicKey))),
-                    ("request_nonce", .string(KeyID.hex(response.requestNonce))), ("time_ms", .unsigned(response.time)),
-                ]
-                if key == nil, let own = try? Curve25519.Signing.PublicKey(rawRepresentation: response.aggregatorPublicKey) {
-                    report.signatureValid = envelope.isValid(for: own) && envelope.keyID == KeyID.of(own)
-                    report.checkedWith = "the aggregator key it carries"
-                }
+        } else if let response = try? PairResponse(decodingBody: envelope.payload) {
+            report.kind = "PairResponse"
+            report.fields = [
+                ("serial", .string(response.serial)), ("result", .string("\(response.result)")), ("attempts_left", .unsigned(response.attemptsLeft)),
+                ("bound_key_id", .string(KeyID.hex(response.boundKeyID))), ("request_nonce", .string(KeyID.hex(response.requestNonce))),
+                ("time_ms", .unsigned(response.time)), ("highest_sequence", .unsigned(response.highestSequence)),
+            ]
+        } else if let keys = try? AggregatorKeys(decoding: envelope.payload) {
+            report.kind = "AggregatorKeys"
+            report.fields = [("signing_key", .string(KeyID.hex(keys.signingKey))), ("pairing_key", .string(KeyID.hex(keys.pairingKey)))]
+            if key == nil, let own = try? Curve25519.Signing.PublicKey(rawRepresentation: keys.signingKey) {
+                report.signatureValid = envelope.isValid(for: own) && envelope.keyID == KeyID.of(own)
+                report.checkedWith = "the signing key it carries (trust it only by its fingerprint)"
             }
         }
         if report.kind == "unknown" {

@@ -7,52 +7,66 @@ import MQTT
 import Station
 import Wire
 
-/// `fieldproof pair`: derives the identity key from the device secret and
-/// the PIN the operator issued, sends the PairRequest, waits for the
-/// aggregator's signed answer, and on acceptance keeps the key and pins the
-/// aggregator's public key. One result line; the exit status says which.
+/// `fieldproof pair`: fetches the aggregator's keys and checks them
+/// against the fingerprint the operator gave, derives the identity key from
+/// the device secret and the PIN, sends the PairRequest sealed to the
+/// aggregator (HPKE), waits for the answer signed by that same aggregator,
+/// and on acceptance keeps the key, pins the aggregator's key and moves the
+/// sequence counter above what the aggregator already holds. One result
+/// line; the exit status says which.
 struct PairCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pair",
         abstract: "Pair this device with the aggregator using the one-time PIN the operator gave you.",
         discussion: """
-            Asks for the PIN without echo when --pin is not given (or reads one line from a pipe).
+            The PIN is asked for without echo, or read as one line from standard input (never from the
+            command line, where every user could read it in the process list and it would stay in the
+            shell's history). The aggregator's fingerprint (printed by `fieldproof-aggregator enroll`)
+            comes from --aggregator-fingerprint or aggregator_fingerprint in the configuration: the PIN is
+            sent only to the aggregator that has it.
 
             Exit status: 0 paired; 2 wrong PIN; 3 PIN expired or already used; 4 locked (too many
             wrong PINs: ask for a new PIN); 5 serial not enrolled; 6 no answer from the aggregator;
-            7 the broker is unreachable; 1 anything else (configuration, files).
+            7 the broker is unreachable; 8 the serial is revoked; 9 the aggregator's keys do not match
+            the fingerprint; 1 anything else (configuration, files).
 
             Examples:
-              fieldproof pair
-              fieldproof pair --pin 12345678 --config /etc/fieldproof/agent.yaml
+              fieldproof pair --aggregator-fingerprint 3f9a-0c1d-5b7e-92a4-c0ff-ee12-3456-789a
+              fieldproof pair --config /etc/fieldproof/agent.yaml < pin.txt
             """
     )
 
     @Option(help: "The daemon's configuration (serial, broker, state directory, sensors).")
     var config = "/etc/fieldproof/agent.yaml"
 
-    @Option(help: "The one-time PIN (6-10 digits). Asked for without echo when left out.")
-    var pin: String?
+    @Option(help: "The aggregator's key fingerprint from `fieldproof-aggregator enroll` (default: aggregator_fingerprint in the configuration).")
+    var aggregatorFingerprint: String?
 
     @Option(help: "Pair as this serial instead of the configuration's.")
     var serial: String?
 
-    @Option(help: "Seconds to wait for the aggregator's answer.")
+    @Option(help: "Seconds to wait for the aggregator's keys, and then for its answer.")
     var timeout = 30
 
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     enum Outcome: Int32 {
-        case paired = 0, failed = 1, wrongPIN = 2, expired = 3, locked = 4, unknownSerial = 5, noAnswer = 6, brokerUnreachable = 7
+        case paired = 0, failed = 1, wrongPIN = 2, expired = 3, locked = 4, unknownSerial = 5, noAnswer = 6, brokerUnreachable = 7, revoked = 8,
+             untrustedAggregator = 9
     }
 
     func run() async throws {
         let configuration = try StationContext.loadConfiguration(config)
         let serial = serial ?? configuration.serial
+        guard let fingerprint = (aggregatorFingerprint ?? configuration.aggregatorFingerprint).flatMap(KeyFingerprint.normalised) else {
+            return try finish(.failed, (aggregatorFingerprint ?? configuration.aggregatorFingerprint) == nil
+                ? "the aggregator's fingerprint is needed so the PIN goes only to it: `fieldproof-aggregator enroll` prints it; pass --aggregator-fingerprint or set aggregator_fingerprint in \(config)"
+                : "the aggregator fingerprint must be 32 hex digits (dashes allowed), as `fieldproof-aggregator enroll` prints it", serial: serial)
+        }
         let pin: PIN
         do {
-            pin = try PIN(validating: try self.pin ?? PINPrompt.read("PIN for \(serial): "))
+            pin = try PIN(validating: try PINPrompt.read("PIN for \(serial): "))
         } catch {
             return try finish(.failed, "\(error)", serial: serial)
         }
@@ -64,28 +78,43 @@ struct PairCommand: AsyncParsableCommand {
         } catch {
             return try finish(.failed, "\(error)", serial: serial)
         }
-        let kdf = PairRequest.KDFParameters.standard
-        FileHandleText.standardError("deriving the device key from the PIN (scrypt N=2^\(kdf.logN), a few seconds on a small board)…")
         let board = (try? StationContext.make(configuration: configuration, simulate: configuration.simulate, board: nil, boards: nil).board.name)
             ?? configuration.board
         let sensors = configuration.sensors.map {
             PairRequest.Sensor(name: $0.name, driver: $0.driver, intervalMilliseconds: UInt64(max(0, $0.interval.components.seconds * 1000
                 + $0.interval.components.attoseconds / 1_000_000_000_000_000)))
         }
-        let request = try DevicePairing.makeRequest(serial: serial, pin: pin, secret: secret, board: board, sensors: sensors,
-                                                    time: WallClock.milliseconds(), kdf: kdf)
 
         let broker = configuration.broker
         let client = try MQTTClient(configuration: broker.mqttConfiguration(clientID: "fieldproof-pair-\(serial)"))
         defer { client.close() }
-        FileHandleText.standardError("sending the pairing request to \(broker.host):\(broker.port)…")
+        FileHandleText.standardError("asking \(broker.host):\(broker.port) for the aggregator's keys…")
         do {
             try await client.connect()
             try await client.subscribe(Topics.pairResponse(serial), qos: .atLeastOnce)
-            try await client.publish(topic: Topics.pairRequest(serial), payload: request.message, qos: .atLeastOnce)
+            try await client.subscribe(Topics.aggregatorKeys, qos: .atLeastOnce)
         } catch {
             return try finish(.brokerUnreachable, "cannot reach the broker at \(broker.host):\(broker.port) (\(error)): check the network and the broker settings in \(config)",
                           serial: serial)
+        }
+        let aggregator: AggregatorKeys
+        switch await trustedKeys(from: client, fingerprint: fingerprint) {
+        case let .trusted(keys): aggregator = keys
+        case let .untrusted(error):
+            return try finish(.untrustedAggregator, "\(error)", serial: serial)
+        case .none:
+            return try finish(.noAnswer, "the aggregator's keys did not arrive within \(timeout) s (topic \(Topics.aggregatorKeys)): check that fieldproof-aggregator is running and connected to the same broker",
+                              serial: serial)
+        }
+
+        let kdf = PairRequest.KDFParameters.standard
+        FileHandleText.standardError("deriving the device key from the PIN (scrypt N=2^\(kdf.logN), a few seconds on a small board)…")
+        let request = try DevicePairing.makeRequest(serial: serial, pin: pin, secret: secret, board: board, sensors: sensors,
+                                                    time: WallClock.milliseconds(), aggregator: aggregator, kdf: kdf)
+        do {
+            try await client.publish(topic: Topics.pairRequest(serial), payload: request.message, qos: .atLeastOnce)
+        } catch {
+            return try finish(.brokerUnreachable, "cannot send the pairing request (\(error)): check the broker settings in \(config)", serial: serial)
         }
         guard let response = await answer(from: client, to: request) else {
             return try finish(.noAnswer, "no answer from the aggregator within \(timeout) s: check that fieldproof-aggregator is running and connected to the same broker",
@@ -93,11 +122,9 @@ struct PairCommand: AsyncParsableCommand {
         }
         switch response.result {
         case .accepted:
-            guard let aggregatorKey = try? Curve25519.Signing.PublicKey(rawRepresentation: response.aggregatorPublicKey) else {
-                return try finish(.failed, "the aggregator's key in its answer is not an Ed25519 key", serial: serial)
-            }
             do {
-                try PairedIdentity(serial: serial, identityKey: request.identityKey, aggregatorKey: aggregatorKey).save(in: configuration.stateDirectory)
+                try SequenceCounter.continueAbove(response.highestSequence, path: configuration.stateDirectory + "/sequence")
+                try PairedIdentity(serial: serial, identityKey: request.identityKey, aggregatorKey: request.aggregatorKey).save(in: configuration.stateDirectory)
             } catch {
                 return try finish(.failed, "\(error)", serial: serial)
             }
@@ -112,18 +139,68 @@ struct PairCommand: AsyncParsableCommand {
         case .unknownSerial:
             try finish(.unknownSerial, "the aggregator has no enrollment for \(serial): ask the operator to run `fieldproof-aggregator enroll --serial \(serial)`",
                    serial: serial)
+        case .revoked:
+            try finish(.revoked, "\(serial) is revoked at the aggregator: the operator must reinstate it (`fieldproof-aggregator devices reinstate \(serial)`) and enroll it again",
+                   serial: serial)
         case .stale:
             try finish(.failed, "the aggregator refused the request as stale: check that this device's clock is right (timedatectl)", serial: serial)
         }
     }
 
-    /// The first answer that checks out (signed, MACed with our enrollment,
+    enum KeysOutcome: Sendable {
+        case trusted(AggregatorKeys)
+        /// Announcements came, none with the expected fingerprint.
+        case untrusted(DevicePairing.TrustError)
+        case none
+    }
+
+    /// The aggregator's keys from the retained announcement, once one has
+    /// the expected fingerprint. A mismatch is remembered (and reported if
+    /// no matching one comes), not fatal at once: the broker may hold a
+    /// stale announcement of another aggregator.
+    private func trustedKeys(from client: MQTTClient, fingerprint: String) async -> KeysOutcome {
+        let timeout = timeout
+        return await withTaskGroup(of: KeysOutcome?.self) { group in
+            group.addTask {
+                var lastError: DevicePairing.TrustError?
+                for await message in client.messages where message.topic == Topics.aggregatorKeys {
+                    do throws(DevicePairing.TrustError) {
+                        return .trusted(try DevicePairing.trustedKeys(announcement: message.payload, fingerprint: fingerprint))
+                    } catch {
+                        lastError = error
+                    }
+                }
+                return lastError.map(KeysOutcome.untrusted) ?? KeysOutcome.none
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            // The stream does not end on cancellation: closing the client
+            // ends it, so the reader is not left waiting. Only after a
+            // timeout: otherwise the client is needed for the request.
+            guard let first else {
+                client.close()
+                group.cancelAll()
+                // The reader returns what it saw before the stream ended.
+                while let next = await group.next() {
+                    if let next { return next }
+                }
+                return KeysOutcome.none
+            }
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The first answer that checks out (signed by the trusted aggregator,
     /// for our request), or nil after the timeout.
     private func answer(from client: MQTTClient, to request: DevicePairing.Request) async -> PairResponse? {
         let timeout = timeout
         return await withTaskGroup(of: PairResponse?.self) { group in
             group.addTask {
-                for await message in client.messages {
+                for await message in client.messages where message.topic == Topics.pairResponse(request.request.serial) {
                     if let response = try? DevicePairing.checkResponse(message.payload, to: request) { return response }
                 }
                 return nil
@@ -154,7 +231,7 @@ struct PairCommand: AsyncParsableCommand {
 /// Reads the PIN from the terminal with echo off, or one line from a pipe.
 enum PINPrompt {
     struct NoInput: Error, CustomStringConvertible {
-        var description: String { "no PIN given: pass --pin or type it when asked" }
+        var description: String { "no PIN given: type it when asked, or pipe it on standard input (`fieldproof pair < pin.txt`)" }
     }
 
     static func read(_ prompt: String) throws -> String {

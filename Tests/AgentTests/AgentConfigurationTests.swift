@@ -37,6 +37,12 @@ import TestSupport
         #expect(throws: ConfigError.self) { try parse("serial: dev\nclock: ntp\n") }
     }
 
+    @Test func theAggregatorFingerprintIsKeptAsGiven() throws {
+        let config = try parse("serial: dev-7\naggregator_fingerprint: 3F9A0C1D5B7E92A4C0FFEE123456789A\n")
+        #expect(config.aggregatorFingerprint == "3F9A0C1D5B7E92A4C0FFEE123456789A")
+        #expect(try parse("serial: dev-7\n").aggregatorFingerprint == nil)
+    }
+
     @Test func minimalConfigUsesDefaults() throws {
         let config = try parse("serial: dev-7\n")
         #expect(config.broker.host == "127.0.0.1" && config.broker.port == 1883)
@@ -54,6 +60,8 @@ import TestSupport
             ("serial: dev\nbrokr:\n  host: x\n", "agent.yaml:2:1: brokr: unknown setting; did you mean `broker`?"),
             ("broker:\n  host: x\n", "agent.yaml:1:1: serial: is required but missing; for example: serial: fp-0001"),
             ("serial: a/b\n", "agent.yaml:1:9: serial: \"a/b\" must be 1–64 letters, digits, '-' or '_' (it becomes part of MQTT topics); for example: serial: fp-0001"),
+            ("serial: d\naggregator_fingerprint: 3f9a-0c1d\n",
+             "agent.yaml:2:25: aggregator_fingerprint: must be the 32 hex digits `fieldproof-aggregator enroll` prints; for example: aggregator_fingerprint: 3f9a-0c1d-5b7e-92a4-c0ff-ee12-3456-789a"),
         ]
         for (text, expected) in cases {
             #expect(throws: ConfigError.self) { try parse(text) }

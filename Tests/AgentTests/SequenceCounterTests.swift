@@ -22,6 +22,16 @@ import Testing
         #expect(handedOut == handedOut.sorted())
     }
 
+    /// After pairing, a wiped counter continues above what the aggregator
+    /// holds; a counter already past it is never lowered.
+    @Test func continuesAboveWhatTheAggregatorHolds() throws {
+        try SequenceCounter.continueAbove(977, path: path)
+        #expect(try SequenceCounter(path: path).take() == 978)
+        try SequenceCounter.continueAbove(5, path: path)
+        #expect(try SequenceCounter(path: path).peek >= 978)
+        #expect(throws: (any Error).self) { try SequenceCounter.continueAbove(.max, path: path) }
+    }
+
     @Test func persistsOneBlockAhead() throws {
         let counter = try SequenceCounter(path: path, blockSize: 100)
         _ = try counter.take()

@@ -16,6 +16,8 @@ import Wire
     let t0: Int64 = 1_795_557_600_000 // an epoch boundary
     let hour: Int64 = 3_600_000
     let device = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x41, count: 32))
+    /// The smallest scrypt cost the bounds allow: tests judge many PINs.
+    static let fastKDF = PairRequest.KDFParameters(logN: 10, r: 8, p: 1)
 
     /// A store of `kind`, and what stops its server.
     func open(_ kind: Kind) async throws -> (any AggregatorDataStore, () -> Void) {
@@ -63,21 +65,23 @@ import Wire
         #expect(summary.accepted == 5 && summary.highestContiguous == 7 && summary.rejected == ["bad_signature": 2])
 
         // Keys: enrolled-but-unpaired, bound, re-bound (old one retired), revoked.
-        let (enrollment, pin) = try Enrollment.create(serial: "dev-2", expiresAt: UInt64(t0 + hour), maximumAttempts: 2)
+        let (enrollment, pin) = try Enrollment.create(serial: "dev-2", expiresAt: UInt64(t0 + hour), maximumAttempts: 2, kdf: Self.fastKDF)
         try await store.saveEnrollment(enrollment, at: t0)
         #expect(try await store.deviceKeys(serial: "dev-2")?.current == nil)
         #expect(try await store.deviceKeys(serial: "nobody") == nil)
         let secret = DeviceSecret(bytes: [UInt8](repeating: 7, count: 32))
+        let aggregator = try AggregatorIdentity(seed: [UInt8](repeating: 0x61, count: 32))
+        let judge = PairingJudge(store: store, identity: aggregator, maximumAge: .seconds(600))
         let wrong = try DevicePairing.makeRequest(serial: "dev-2", pin: try PIN(validating: "00000000"), secret: secret, board: "b", sensors: [],
-                                                  time: UInt64(t0))
-        let (refused, _) = try await store.pair(bytes: wrong.message, topic: Topics.pairRequest("dev-2"), now: t0, maximumAge: .seconds(600))
+                                                  time: UInt64(t0), aggregator: aggregator.publicKeys, kdf: Self.fastKDF)
+        let refused = try await judge.judge(bytes: wrong.message, topic: Topics.pairRequest("dev-2"), now: t0).get().0
         #expect(refused == .wrongPIN(attemptsLeft: 1))
         let right = try DevicePairing.makeRequest(serial: "dev-2", pin: pin, secret: secret, board: "raspberry-pi-5",
-                                                  sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 1000)], time: UInt64(t0))
-        let (accepted, verifier) = try await store.pair(bytes: right.message, topic: Topics.pairRequest("dev-2"), now: t0, maximumAge: .seconds(600))
+                                                  sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 1000)], time: UInt64(t0),
+                                                  aggregator: aggregator.publicKeys, kdf: Self.fastKDF)
+        let accepted = try await judge.judge(bytes: right.message, topic: Topics.pairRequest("dev-2"), now: t0).get().0
         guard case .accepted = accepted else { Issue.record("\(accepted)"); return }
-        #expect(verifier == enrollment.verifier)
-        let (again, _) = try await store.pair(bytes: right.message, topic: Topics.pairRequest("dev-2"), now: t0, maximumAge: .seconds(600))
+        let again = try await judge.judge(bytes: right.message, topic: Topics.pairRequest("dev-2"), now: t0).get().0
         #expect(again == .stale || again == .alreadyUsed, "a replayed or second request does not pair again: \(again)")
         let bound = try #require(try await store.deviceKeys(serial: "dev-2"))
         #expect(bound.currentKeyID == KeyID.of(right.identityKey.publicKey))

@@ -64,6 +64,18 @@ import TestSupport
         return try await ProcessRunner.runDetached(binary.path, arguments)
     }
 
+    /// `fieldproof pair` as a technician runs it: the PIN on standard input
+    /// (never on the command line), the aggregator's fingerprint from the
+    /// operator (here: computed from the aggregator's key file, which the
+    /// first `enroll` created).
+    func pair(_ config: String, pin: String, _ extra: [String] = []) async throws -> ProcessRunner.Result {
+        let binary = try #require(ProjectPaths.product("fieldproof"))
+        let seed = try #require(try SecretFile.read(directory + "/aggregator/aggregator.key"))
+        let fingerprint = try AggregatorIdentity(seed: seed).fingerprint
+        return try await ProcessRunner.runDetached(binary.path, ["pair", "--config", config, "--aggregator-fingerprint", fingerprint] + extra,
+                                                   input: pin + "\n")
+    }
+
     func serve() throws -> ChildProcess {
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
         return try ChildProcess(binary.path, ["serve", "--config", aggregatorConfig], outputFile: aggregatorLog)
@@ -113,21 +125,21 @@ import TestSupport
         #expect(await waitUntil(seconds: 20) { LoopbackNetwork.accepts(port: httpPort) }, "\(log)")
 
         // Wrong PIN until locked; then even the right one is refused.
-        let wrong = try await fieldproof(["pair", "--config", locked, "--pin", "000000"])
+        let wrong = try await pair(locked, pin: "000000")
         #expect(wrong.status == 2 && wrong.output.contains("wrong PIN: 2 attempts left"), "\(wrong.output)")
-        _ = try await fieldproof(["pair", "--config", locked, "--pin", "000000"])
-        let third = try await fieldproof(["pair", "--config", locked, "--pin", "000000"])
+        _ = try await pair(locked, pin: "000000")
+        let third = try await pair(locked, pin: "000000")
         #expect(third.status == 4 && third.output.contains("locked"), "\(third.output)")
         // Expired PIN (enrolled for 1 s), unknown serial.
-        let expired = try await fieldproof(["pair", "--config", locked, "--serial", "dev-expired", "--pin", expiredPIN])
+        let expired = try await pair(locked, pin: expiredPIN, ["--serial", "dev-expired"])
         #expect(expired.status == 3, "\(expired.output)")
-        let unknown = try await fieldproof(["pair", "--config", locked, "--serial", "dev-nobody", "--pin", "123456"])
+        let unknown = try await pair(locked, pin: "123456", ["--serial", "dev-nobody"])
         #expect(unknown.status == 5 && unknown.output.contains("enroll --serial dev-nobody"), "\(unknown.output)")
 
         // The right PIN pairs once; used again it is refused.
-        let paired = try await fieldproof(["pair", "--config", good, "--pin", goodPIN])
+        let paired = try await pair(good, pin: goodPIN)
         #expect(paired.status == 0 && paired.output.contains("paired dev-good: key id"), "\(paired.output)")
-        let reused = try await fieldproof(["pair", "--config", good, "--pin", goodPIN])
+        let reused = try await pair(good, pin: goodPIN)
         #expect(reused.status == 3, "\(reused.output)")
         #expect(try await device("dev-good")["keyID"] as? String != nil)
 
@@ -165,9 +177,31 @@ import TestSupport
         let list = try await aggregator("devices", "list")
         #expect(list.output.contains("dev-locked") && list.output.contains("enrolled"), "\(list.output)")
 
-        // Revoked: what the device sends next is refused as revoked_key.
+        // Reflashed: the state directory wiped (new secret, sequence back at 1), enrolled and paired again.
+        // The pairing answer says what the aggregator holds, so the new counter continues above it and every
+        // new reading is tallied — none acknowledged as a "duplicate" and dropped from the spool.
+        try FileManager.default.removeItem(atPath: stateDirectory("dev-good"))
+        let repaired = try await pair(good, pin: try await enroll("dev-good"))
+        #expect(repaired.status == 0, "\(repaired.output)")
+        let reflashed = try ChildProcess(daemonBinary.path, ["run", "--config", good], outputFile: directory + "/daemon-reflashed.log")
+        #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["accepted"] as? Int ?? 0) >= Int(last) + 20 }, "\(log)")
+        #expect(await reflashed.stop(signal: SIGTERM, timeout: 20))
+        let newLast = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory("dev-good"))).lastSequence
+        #expect(newLast > last)
+        #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["highestContiguous"] as? Int ?? 0) >= Int(newLast) })
+        let afterReflash = try await device("dev-good")
+        #expect(afterReflash["accepted"] as? Int == Int(newLast), "every sequence up to \(newLast) counted once: \(afterReflash)")
+        let refusals = afterReflash["rejected"] as? [String: Int] ?? [:]
+        // (Redeliveries after the kill -9 above are counted as duplicates; a re-used sequence would be a conflict.)
+        #expect(refusals["sequence_conflict"] == nil, "\(refusals)")
+
+        // Revoked: what the device sends next is refused as revoked_key; a new PIN needs `devices reinstate` first.
         #expect(try await aggregator("devices", "revoke", "dev-good").status == 0)
         #expect(try await device("dev-good")["revoked"] as? Bool == true)
+        let refusedEnrollment = try await aggregator("enroll", "--serial", "dev-good")
+        #expect(refusedEnrollment.status != 0 && refusedEnrollment.output.contains("devices reinstate dev-good"), "\(refusedEnrollment.output)")
+        #expect(try await aggregator("devices", "reinstate", "dev-good").status == 0)
+        #expect(try await aggregator("enroll", "--serial", "dev-good").status == 0)
 
         #expect(await service.stop(signal: SIGTERM, timeout: 20))
         #expect(service.exitCode == 0, "graceful stop: \(log)")
@@ -190,7 +224,7 @@ import TestSupport
         #expect(await waitUntil(seconds: 20) { LoopbackNetwork.accepts(port: httpPort) }, "\(log)")
         for serial in ["dev-1", "dev-old"] {
             let pin = try await enroll(serial)
-            let paired = try await fieldproof(["pair", "--config", try writeDeviceConfig(serial, brokerPort: broker.port), "--pin", pin])
+            let paired = try await pair(try writeDeviceConfig(serial, brokerPort: broker.port), pin: pin)
             #expect(paired.status == 0, "\(paired.output)")
         }
         #expect(try await aggregator("devices", "revoke", "dev-old").status == 0)

@@ -52,13 +52,20 @@ import Wire
         #expect(object?["sequence"] as? Int == 7)
     }
 
-    @Test func pairRequestsAreCheckedWithTheKeyTheyCarry() throws {
+    /// A sealed request shows only its clear header; the aggregator's key
+    /// announcement is checked with the key it carries (and says that this
+    /// proves nothing without the fingerprint).
+    @Test func sealedPairRequestsAndKeyAnnouncements() throws {
         let secret = DeviceSecret(bytes: [UInt8](repeating: 9, count: 32))
+        let aggregator = try AggregatorIdentity(seed: [UInt8](repeating: 0x21, count: 32))
         let request = try DevicePairing.makeRequest(serial: "fp-0001", pin: try PIN(validating: "123456"), secret: secret, board: "test",
-                                                    sensors: [], time: 1, kdf: .init(logN: 10, r: 8, p: 1))
+                                                    sensors: [], time: 1, aggregator: aggregator.publicKeys, kdf: .init(logN: 10, r: 8, p: 1))
         let result = try fieldproof(["decode", try file(request.message)])
-        #expect(result.output.contains("PairRequest"))
-        #expect(result.output.contains("signature: valid (checked with the key it carries (proof of possession))"))
+        #expect(result.status == 0 && result.output.contains("PairRequest (sealed, HPKE)") && result.output.contains("serial: fp-0001"), "\(result.output)")
+        #expect(!result.output.contains("123456"))
+        let announcement = try fieldproof(["decode", try file(try aggregator.signedAnnouncement())])
+        #expect(announcement.output.contains("AggregatorKeys") && announcement.output.contains("signature: valid (checked with the signing key it carries"),
+                "\(announcement.output)")
     }
 
     @Test func garbageSaysWhatIsWrong() throws {

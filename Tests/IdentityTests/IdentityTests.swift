@@ -75,15 +75,18 @@ let fastKDF = PairRequest.KDFParameters(logN: 10, r: 8, p: 1)
         #expect(standard == expected.withUnsafeBytes { Array($0) })
     }
 
-    /// Someone who captured a PairRequest and later learns the PIN still
+    /// Even the strongest eavesdropper — one holding the aggregator's
+    /// private key, so the captured PairRequest opens and shows the PIN —
     /// cannot make the device's key: it also needs the device secret.
     @Test func aCapturedRequestAndThePINDoNotGiveTheKey() throws {
         let pin = try PIN(validating: "13572468")
-        let pairing = try DevicePairing.makeRequest(serial: "fp-0001", pin: pin, secret: secret, board: "test", sensors: [], time: 1, kdf: fastKDF)
-        let captured = pairing.message
-        let envelope = try COSESign1(decoding: captured)
-        let request = try PairRequest(decodingBody: try MACedBody(decoding: envelope.payload).body)
-        let pinKey = try KeyDerivation.pinKey(pin: pin, serial: request.serial, kdf: request.kdf)
+        let aggregator = try AggregatorIdentity(seed: [UInt8](repeating: 0x44, count: 32))
+        let pairing = try DevicePairing.makeRequest(serial: "fp-0001", pin: pin, secret: secret, board: "test", sensors: [], time: 1,
+                                                    aggregator: aggregator.publicKeys, kdf: fastKDF)
+        let opened = try #require(PairingSeal.open(try SealedPairRequest(decoding: pairing.message), with: aggregator.pairingKey))
+        let request = try PairRequest(decodingBody: try COSESign1(decoding: opened).payload)
+        #expect(request.pin == pin.digits)
+        let pinKey = try KeyDerivation.pinKey(pin: try PIN(validating: request.pin), serial: request.serial, kdf: fastKDF)
         // The attacker's best guesses for the secret: none, zeros, random.
         var generator = SystemRandomNumberGenerator()
         for guess in [[UInt8](), [UInt8](repeating: 0, count: 32), (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }] {

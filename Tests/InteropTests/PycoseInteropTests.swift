@@ -55,13 +55,17 @@ import Wire
 
     @Test(.enabled(if: pythonPath != nil || inCI, "FIELDPROOF_PYTHON is not set: run scripts/test, which makes the venv"))
     func pycoseVerifiesOurPairRequestWithTheDeviceKey() throws {
+        let aggregator = try AggregatorIdentity(seed: [UInt8](repeating: 0x33, count: 32))
         let pairing = try DevicePairing.makeRequest(serial: "fp-0001", pin: try PIN(validating: "12345678"),
                                                     secret: DeviceSecret(bytes: seed), board: "test", sensors: [], time: 1,
-                                                    kdf: .init(logN: 10, r: 8, p: 1))
+                                                    aggregator: aggregator.publicKeys, kdf: .init(logN: 10, r: 8, p: 1))
+        // What the aggregator opens: a COSE_Sign1 by the new key (proof of possession).
+        let sealed = try SealedPairRequest(decoding: pairing.message)
+        let signed = try #require(PairingSeal.open(sealed, with: aggregator.pairingKey))
         let deviceKey = KeyID.hex(Array(pairing.identityKey.publicKey.rawRepresentation))
-        let verified = try python(["verify", deviceKey, try write(pairing.message, "pair.cbor")])
+        let verified = try python(["verify", deviceKey, try write(signed, "pair.cbor")])
         #expect(verified.status == 0, "\(verified.output)")
-        #expect(try python(["verify", publicHex, try write(pairing.message, "pair.cbor")]).status != 0, "another key must not verify")
+        #expect(try python(["verify", publicHex, try write(signed, "pair.cbor")]).status != 0, "another key must not verify")
     }
 
     struct Registry: DeviceKeyRegistry {

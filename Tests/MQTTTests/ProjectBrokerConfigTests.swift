@@ -67,6 +67,29 @@ extension MQTTSuite {
             #expect(inboxB.messages.map(\.topic) == ["fieldproof/v1/dev-b/ack"])
         }
 
+        /// Before pairing a device reads the aggregator's retained keys; only
+        /// the aggregator may publish them (a device could otherwise plant
+        /// its own for the next device to find — the fingerprint would still
+        /// refuse them, but the real ones would be gone).
+        @Test func onlyTheAggregatorPublishesItsKeysAndDevicesReadThem() async throws {
+            let broker = try broker()
+            let aggregator = try await login(broker, "fieldproof-aggregator")
+            try await aggregator.publish(topic: "fieldproof/v1/aggregator/keys", payload: Array("real".utf8), retain: true)
+            let deviceA = try await login(broker, "dev-a")
+            await #expect {
+                try await deviceA.publish(topic: "fieldproof/v1/aggregator/keys", payload: Array("planted".utf8), retain: true)
+            } throws: { error in
+                guard case let MQTTError.publishRejected(_, reason) = error else { return false }
+                return reason.lowercased().contains("not authori")
+            }
+            let deviceB = try await login(broker, "dev-b")
+            let inbox = Collector(deviceB)
+            try await deviceB.subscribe("fieldproof/v1/aggregator/keys")
+            #expect(await inbox.wait(for: 1))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(inbox.messages.map { String(decoding: $0.payload, as: UTF8.self) } == ["real"])
+        }
+
         /// mosquitto's default max_queued_messages (1000) would drop all but
         /// 1000 of these for an aggregator that is away; ours keeps them.
         @Test func anAggregatorThatIsAwayMissesNothing() async throws {

@@ -26,15 +26,38 @@ func sampleTelemetry(serial: String = "fp-0001", sequence: UInt64 = 42, timestam
     @Test func pairingMessagesAndAckRoundTrip() throws {
         let request = PairRequest(serial: "fp-0001", publicKey: [UInt8](repeating: 7, count: 32), board: "raspberry-pi-4-b",
                                   sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)],
-                                  nonce: [UInt8](repeating: 9, count: 16), time: 1_795_561_454_374, kdf: .standard)
+                                  nonce: [UInt8](repeating: 9, count: 16), time: 1_795_561_454_374, pin: "0123456789")
         #expect(try PairRequest(decodingBody: request.encodeBody()) == request)
-        let response = PairResponse(serial: "fp-0001", result: .wrongPIN, attemptsLeft: 3, boundKeyID: [],
-                                    aggregatorPublicKey: [UInt8](repeating: 1, count: 32), requestNonce: request.nonce, time: 5)
+        let sealed = SealedPairRequest(serial: "fp-0001", encapsulatedKey: [UInt8](repeating: 4, count: 32), ciphertext: [UInt8](repeating: 5, count: 40))
+        #expect(try SealedPairRequest(decoding: sealed.encode()) == sealed)
+        let response = PairResponse(serial: "fp-0001", result: .revoked, attemptsLeft: 3, boundKeyID: [], requestNonce: request.nonce, time: 5,
+                                    highestSequence: 77)
         #expect(try PairResponse(decodingBody: response.encodeBody()) == response)
+        let keys = AggregatorKeys(signingKey: [UInt8](repeating: 1, count: 32), pairingKey: [UInt8](repeating: 2, count: 32))
+        #expect(try AggregatorKeys(decoding: keys.encode()) == keys)
         let ack = Ack(serial: "fp-0001", highestContiguous: 1043, time: 6)
         #expect(try Ack(decoding: ack.encode()) == ack)
-        let maced = MACedBody(body: request.encodeBody(), mac: [UInt8](repeating: 2, count: 32))
-        #expect(try MACedBody(decoding: maced.encode()) == maced)
+    }
+
+    @Test func pairingMessagesRefuseWhatIsNotExactlyRight() throws {
+        var request = PairRequest(serial: "fp-0001", publicKey: [UInt8](repeating: 7, count: 32), board: "b", sensors: [],
+                                  nonce: [UInt8](repeating: 9, count: 16), time: 1, pin: "12345")
+        #expect(throws: WireError.self) { try PairRequest(decodingBody: request.encodeBody()) }   // 5 digits
+        request.pin = "12345678a"
+        #expect(throws: WireError.self) { try PairRequest(decodingBody: request.encodeBody()) }
+        request.pin = "12345678"
+        request.sensors = [.init(name: "s", driver: "d", intervalMilliseconds: 31_536_000_001)]
+        #expect(throws: WireError.self) { try PairRequest(decodingBody: request.encodeBody()) }   // over a year
+        // A version 1 body (the MACed protocol) is no longer read.
+        let v1 = CBOREncoder.encode(.map([CBORPair(.int(0), .unsigned(MessageType.pairRequest)), CBORPair(.int(1), .unsigned(1))]))
+        #expect { try PairRequest(decodingBody: v1) } throws: { String(describing: $0).contains("version 1 is not supported") }
+        let tooBig = PairResponse(serial: "fp-0001", result: .accepted, attemptsLeft: 0, boundKeyID: [], requestNonce: request.nonce, time: 1,
+                                  highestSequence: 1 << 53)
+        #expect(throws: WireError.self) { try PairResponse(decodingBody: tooBig.encodeBody()) }
+        let shortKey = SealedPairRequest(serial: "fp-0001", encapsulatedKey: [1, 2, 3], ciphertext: [UInt8](repeating: 5, count: 40))
+        #expect(throws: WireError.self) { try SealedPairRequest(decoding: shortKey.encode()) }
+        let badSerial = SealedPairRequest(serial: "fp/0001", encapsulatedKey: [UInt8](repeating: 4, count: 32), ciphertext: [UInt8](repeating: 5, count: 40))
+        #expect(throws: WireError.self) { try SealedPairRequest(decoding: badSerial.encode()) }
     }
 
     @Test func fieldsAreCheckedStrictly() throws {

@@ -18,13 +18,11 @@ import Testing
                                   statuses: [.init(sensor: "air", errorCode: nil), .init(sensor: "rain", errorCode: "no-ack")])
         let request = PairRequest(serial: "fp-0001", publicKey: Array(deviceKey.publicKey.rawRepresentation), board: "raspberry-pi-4-b",
                                   sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)],
-                                  nonce: hex("000102030405060708090a0b0c0d0e0f"), time: 1_795_561_400_000, kdf: .standard)
-        let macKey = [UInt8](repeating: 0x03, count: 32)
-        let requestBody = request.encodeBody()
+                                  nonce: hex("000102030405060708090a0b0c0d0e0f"), time: 1_795_561_400_000, pin: "12345678")
         let response = PairResponse(serial: "fp-0001", result: .accepted, attemptsLeft: 0, boundKeyID: KeyID.of(deviceKey.publicKey),
-                                    aggregatorPublicKey: Array(aggregatorKey.publicKey.rawRepresentation), requestNonce: request.nonce,
-                                    time: 1_795_561_401_000)
-        let responseBody = response.encodeBody()
+                                    requestNonce: request.nonce, time: 1_795_561_401_000, highestSequence: 1043)
+        let keys = AggregatorKeys(signingKey: Array(aggregatorKey.publicKey.rawRepresentation),
+                                  pairingKey: hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"))
         let device = KeyID.of(deviceKey.publicKey)
         let aggregator = KeyID.of(aggregatorKey.publicKey)
         // The Certificate Transparency reference tree of eight leaves (MerkleTreeTests).
@@ -32,15 +30,13 @@ import Testing
                                   root: hex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"), time: 1_795_543_500_000)
         return [
             ("Telemetry", try COSESign1.sign(payload: telemetry.encode(), with: deviceKey, keyID: device)),
-            ("PairRequest", try COSESign1.sign(payload: MACedBody(body: requestBody, mac: hmac(macKey, requestBody)).encode(), with: deviceKey, keyID: device)),
-            ("PairResponse", try COSESign1.sign(payload: MACedBody(body: responseBody, mac: hmac(macKey, responseBody)).encode(), with: aggregatorKey, keyID: aggregator)),
+            // Inside the HPKE seal (the sealed form is random by design, so the document shows what is sealed).
+            ("PairRequest", try COSESign1.sign(payload: request.encodeBody(), with: deviceKey, keyID: device)),
+            ("PairResponse", try COSESign1.sign(payload: response.encodeBody(), with: aggregatorKey, keyID: aggregator)),
+            ("AggregatorKeys", try COSESign1.sign(payload: keys.encode(), with: aggregatorKey, keyID: aggregator)),
             ("Ack", try COSESign1.sign(payload: Ack(serial: "fp-0001", highestContiguous: 1044, time: 1_795_561_455_000).encode(), with: aggregatorKey, keyID: aggregator)),
             ("EpochRoot", try COSESign1.sign(payload: epochRoot.encode(), with: aggregatorKey, keyID: aggregator)),
         ]
-    }
-
-    static func hmac(_ key: [UInt8], _ body: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: key)))
     }
 
     @Test func everyExampleInTheDocumentIsCurrent() throws {
