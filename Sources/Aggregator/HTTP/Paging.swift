@@ -10,8 +10,9 @@ import Hummingbird
 /// when more follows, the response carries `X-Next-Cursor: <cursor>` and
 /// `Link: <same request with cursor=…>; rel="next"`. A cursor is opaque to
 /// clients: base64url (no padding) of the JSON of the last item's key
-/// (serial; serial, metric and epoch start; epoch start). One this server did
-/// not make is answered 400.
+/// (serial; serial, metric and epoch start; epoch start). One that does not
+/// decode as that list's key is answered 400; a well-formed one a client
+/// made itself only names where to start, which it may.
 enum Paging {
     static func request<Key: Codable & Sendable & Equatable>(_ parameters: Parameters, key: Key.Type) throws -> PageRequest<Key> {
         var limit = PageRequest<Key>.defaultLimit
