@@ -114,8 +114,11 @@ extension PostgresStore {
                     ON CONFLICT (serial, name) DO NOTHING
                     """, logger: logger)
             }
-            let highest = try await connection.query("SELECT coalesce(max(sequence), 0) FROM message WHERE serial = \(serial)", logger: logger)
-                .collect().first?.decode(Int64.self) ?? 0
+            // Stored or set aside as a dead letter: either number is taken.
+            let highest = try await connection.query("""
+                SELECT coalesce(greatest((SELECT max(sequence) FROM message WHERE serial = \(serial)),
+                                         (SELECT max(sequence) FROM dead_letter WHERE serial = \(serial))), 0)
+                """, logger: logger).collect().first?.decode(Int64.self) ?? 0
             return .accepted(publicKey: request.publicKey, request: request, highestSequence: UInt64(clamping: highest))
         }
     }

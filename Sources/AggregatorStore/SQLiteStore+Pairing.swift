@@ -99,7 +99,11 @@ extension SQLiteStore {
                 try db.execute(sql: "INSERT OR IGNORE INTO device_sensor (serial, name, driver, interval_ms) VALUES (?, ?, ?, ?)",
                                arguments: [serial, sensor.name, sensor.driver, Int64(clamping: sensor.intervalMilliseconds)])
             }
-            let highest = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM message WHERE serial = ?", arguments: [serial]) ?? 0
+            // Stored or set aside as a dead letter: either number is taken.
+            let highest = try Int64.fetchOne(db, sql: """
+                SELECT max(s) FROM (SELECT max(sequence) AS s FROM message WHERE serial = ?1
+                                    UNION ALL SELECT max(sequence) FROM dead_letter WHERE serial = ?1)
+                """, arguments: [serial]) ?? 0
             return .accepted(publicKey: request.publicKey, request: request, highestSequence: UInt64(clamping: highest))
         }
     }
