@@ -42,14 +42,7 @@ public struct AggregatorIdentity: Sendable {
 public enum KeyFingerprint {
     public static func of(_ keys: AggregatorKeys) -> String {
         let digest = Array(SHA256.hash(data: Array("fieldproof/aggregator-keys/v1".utf8) + keys.signingKey + keys.pairingKey).prefix(16))
-        let hex = digest.map { byte in String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16) }.joined()
-        var groups: [String] = []
-        var rest = Substring(hex)
-        while !rest.isEmpty {
-            groups.append(String(rest.prefix(4)))
-            rest = rest.dropFirst(4)
-        }
-        return groups.joined(separator: "-")
+        return grouped(digest.map { byte in String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16) }.joined())
     }
 
     /// The canonical form of a typed fingerprint (case, dashes and spaces
@@ -57,8 +50,13 @@ public enum KeyFingerprint {
     public static func normalised(_ text: String) -> String? {
         let digits = text.lowercased().filter { $0 != "-" && $0 != " " && $0 != ":" }
         guard digits.count == 32, digits.allSatisfy({ $0.isHexDigit }) else { return nil }
+        return grouped(digits)
+    }
+
+    /// `3f9a0c1d…` as `3f9a-0c1d-…`: easier to read out and compare.
+    private static func grouped(_ hex: String) -> String {
         var groups: [String] = []
-        var rest = Substring(digits)
+        var rest = Substring(hex)
         while !rest.isEmpty {
             groups.append(String(rest.prefix(4)))
             rest = rest.dropFirst(4)
