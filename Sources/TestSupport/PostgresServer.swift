@@ -56,6 +56,15 @@ public final class PostgresServer: @unchecked Sendable {
         }
     }
 
+    /// `init` on a Dispatch thread: `initdb` and the start take a second or
+    /// two of blocking waits, which on one of Swift's few cooperative
+    /// threads (2 on a 2-core machine) would stall every other test's tasks.
+    public static func started() async throws -> PostgresServer {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try PostgresServer() }) }
+        }
+    }
+
     /// Fast shutdown (SIGINT: clients are disconnected), then the files go.
     public func stop() {
         _ = process.terminate(signal: SIGINT, timeout: 20)

@@ -27,7 +27,7 @@ import Wire
             let path = try TemporaryDirectory.make(prefix: "paging").appendingPathComponent("aggregator.sqlite").path
             return (try SQLiteStore(path: path, calendar: calendar), {})
         case .postgres:
-            let server = try PostgresServer()
+            let server = try await PostgresServer.started()
             let store = try await PostgresStore(url: server.url, calendar: calendar)
             return (store, { store.close(); server.stop() })
         }

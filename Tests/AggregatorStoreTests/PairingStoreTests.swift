@@ -29,7 +29,7 @@ import Wire
             let path = try TemporaryDirectory.make(prefix: "pairing").appendingPathComponent("aggregator.sqlite").path
             return (try SQLiteStore(path: path, calendar: calendar), path, {})
         case .postgres:
-            let server = try PostgresServer()
+            let server = try await PostgresServer.started()
             let store = try await PostgresStore(url: server.url, calendar: calendar)
             return (store, nil, { store.close(); server.stop() })
         }

@@ -209,7 +209,7 @@ import Wire
             Issue.record("CI must provide Python with pycose, cbor2 and paho-mqtt (scripts/test installs scripts/requirements-test.txt into .venv)")
             return
         }
-        let postgres: PostgresServer? = if kind == .postgres { try PostgresServer() } else { nil }
+        let postgres: PostgresServer? = if kind == .postgres { try await PostgresServer.started() } else { nil }
         defer { postgres?.stop() }
         let broker = try MosquittoBroker()
         defer { broker.stop() }

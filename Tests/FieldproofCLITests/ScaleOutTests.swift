@@ -61,7 +61,7 @@ import Wire
     }
 
     @Test func threeAggregatorsOnePostgresAKill9AndEveryMessageTalliedOnce() async throws {
-        let postgres = try PostgresServer()
+        let postgres = try await PostgresServer.started()
         defer { postgres.stop() }
         let broker = try MosquittoBroker(configuration: """
             listener {PORT} 127.0.0.1
