@@ -239,13 +239,13 @@ import TestSupport
         #expect(published.status == 0, "\(published.output)")
         let settled = try await waitUntil(seconds: 30) {
             let rejected = (try await device("dev-1")["rejected"] as? [String: Int] ?? [:]).values.reduce(0, +)
-            return try await device("dev-1")["accepted"] as? Int == 100 && rejected >= 6
+            return try await device("dev-1")["accepted"] as? Int == 100 && rejected >= 7
         }
         let summary = try await device("dev-1")
         #expect(settled, "\(summary)")
         #expect(summary["accepted"] as? Int == 100 && summary["highestContiguous"] as? Int == 100, "\(summary)")
         let rejected = summary["rejected"] as? [String: Int] ?? [:]
-        #expect(rejected == ["bad_signature": 1, "duplicate_sequence": 1, "topic_serial_mismatch": 1, "oversized": 1, "malformed": 1,
+        #expect(rejected == ["bad_signature": 1, "duplicate_sequence": 1, "sequence_conflict": 1, "topic_serial_mismatch": 1, "oversized": 1, "malformed": 1,
                              "timestamp_in_future": 1], "\(rejected)")
         #expect((try await device("dev-old")["rejected"] as? [String: Int]) == ["revoked_key": 1])
 
@@ -253,7 +253,7 @@ import TestSupport
         let metrics = try await ProcessRunner.runDetached("/usr/bin/python3", ["-c", """
             import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:\(httpPort)/metrics").read().decode())
             """]).output
-        for reason in ["bad_signature", "duplicate_sequence", "topic_serial_mismatch", "oversized", "malformed", "timestamp_in_future",
+        for reason in ["bad_signature", "duplicate_sequence", "sequence_conflict", "topic_serial_mismatch", "oversized", "malformed", "timestamp_in_future",
                        "revoked_key", "unknown_device"] {
             #expect(metrics.contains("fieldproof_messages_rejected_total{reason=\"\(reason)\"} 1"), "\(reason): \(metrics)")
         }

@@ -62,11 +62,14 @@ def main(port, serial, seed_hex, revoked_serial, revoked_seed_hex, count):
             sys.exit(f"no PUBACK for a message on {topic}")
 
     topic = f"fieldproof/v1/{serial}/telemetry"
+    sent = {}
     for sequence in range(1, count + 1):
-        publish(topic, sign(telemetry(serial, sequence), seed))
+        sent[sequence] = sign(telemetry(serial, sequence), seed)
+        publish(topic, sent[sequence])
     stranger = os.urandom(32)
     publish(topic, sign(telemetry(serial, count + 1), stranger, kid_of=public_key(seed)))              # forged
-    publish(topic, sign(telemetry(serial, 1), seed))                                                  # replayed
+    publish(topic, sent[1])                                                                           # replayed (the same bytes)
+    publish(topic, sign(telemetry(serial, 2, timestamp=int(time.time() * 1000) - 3_600_000), seed))  # sequence 2 again, other bytes
     publish(f"fieldproof/v1/{revoked_serial}/telemetry", sign(telemetry(serial, count + 1), seed))    # wrong topic
     publish("fieldproof/v1/ghost-1/telemetry", sign(telemetry("ghost-1", 1), stranger))               # unknown device
     publish(f"fieldproof/v1/{revoked_serial}/telemetry", sign(telemetry(revoked_serial, 1), revoked_seed))  # revoked

@@ -139,6 +139,11 @@ def main(arguments):
     client.loop_start()
     topic = f"fieldproof/v1/{serial}/telemetry"
     for label, sequence, payload in messages:
+        if label == "conflict-second":
+            # The aggregator verifies on several workers: without a pause the
+            # two could be committed in either order, and the test could not
+            # say which one must be the conflict.
+            time.sleep(1.0)
         info = client.publish(topic, payload, qos=1)
         info.wait_for_publish(timeout=10)
         if not info.is_published():
