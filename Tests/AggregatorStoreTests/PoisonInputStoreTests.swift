@@ -27,7 +27,7 @@ import Wire
             let path = try TemporaryDirectory.make(prefix: "poison").appendingPathComponent("aggregator.sqlite").path
             return (try SQLiteStore(path: path, calendar: calendar), { try SQLiteStore(path: path, calendar: calendar) }, {})
         case .postgres:
-            let server = try PostgresServer()
+            let server = try await PostgresServer.started()
             let store = try await PostgresStore(url: server.url, calendar: calendar)
             let opened = Opened()
             return (store, {
@@ -207,7 +207,7 @@ import Wire
     /// functions return `was_stored BOOLEAN`, which `CREATE OR REPLACE`
     /// cannot change; they are replaced once and commits work.
     @Test func aDatabaseWithTheOldCommitFunctionsIsUpgraded() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.started()
         defer { server.stop() }
         let old = """
             CREATE FUNCTION fieldproof_commit(p_serial TEXT, p_sequence BIGINT, p_floor BIGINT, p_raw BYTEA, p_hash BYTEA, p_device_time BIGINT,
@@ -227,6 +227,34 @@ import Wire
         #expect(try await store.commit(batch: [try message(2), try message(1, value: 1)]).map(\.outcome) == [.stored, .conflict])
     }
 
+    /// Two copies of one sequence back to back, the first slower to verify:
+    /// the first that came is stored, the second is the conflict (counted,
+    /// not tallied), whatever order their verifications finish in.
+    @Test(.timeLimit(.minutes(1)), arguments: Kind.allCases)
+    func theFirstCopyToArriveIsStoredAndTheSecondIsTheConflict(kind: Kind) async throws {
+        let (store, _, stop) = try await open(kind)
+        defer { stop() }
+        let messages = [try message(1, value: 280), try message(1, value: 999), try message(2, value: 281)]
+        let acks = RecordingAcks()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let verifier = IndexVerifier(messages: messages, delays: [0: .milliseconds(300)])
+        // (The wrapper, refusing nothing, only makes the existential a committer.)
+        let pipeline = VerificationPipeline(verifier: verifier, committer: RefusingCommitter(store: store, refused: 0), acks: acks, workers: 4,
+                                            metrics: AggregatorMetrics(), logger: logger)
+        let stream = AsyncStream<IncomingMessage> { continuation in
+            for index in messages.indices { continuation.yield(IncomingMessage(topic: "t", payload: [UInt8(index)], receivedAt: t0)) }
+            continuation.finish()
+        }
+        await pipeline.run(stream, now: { 0 })
+        let collector = RawCollector()
+        try await store.exportMessages(serial: "dev-1") { collector.append($0.raw) }
+        #expect(collector.values == [messages[0].raw, messages[2].raw])
+        #expect(try await store.device(serial: "dev-1")?.rejected == ["sequence_conflict": 1])
+        #expect(try await store.tallies(TallyQuery(serial: "dev-1")).first?.maximum == 281)
+        #expect(acks.last(serial: "dev-1") == 2)
+    }
+
     @Test func theMetricsKnowEveryRejectionReason() {
         #expect(AggregatorMetrics.rejectionReasons == RejectionReason.allCases.map(\.rawValue))
         let text = AggregatorMetrics().render()
@@ -240,10 +268,13 @@ import Wire
 /// Hands out prepared messages by the index in the payload's first byte.
 struct IndexVerifier: MessageVerifier {
     let messages: [StoredMessage]
+    /// How long verifying the message at an index takes.
+    var delays: [Int: Duration] = [:]
     func verify(_ message: IncomingMessage) async -> VerificationOutcome<StoredMessage> {
         guard let index = message.payload.first.map(Int.init), messages.indices.contains(index) else {
             return .rejected(serial: nil, reason: "malformed")
         }
+        if let delay = delays[index] { try? await Task.sleep(for: delay) }
         return .accepted(messages[index])
     }
 }
