@@ -272,7 +272,11 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
         if messages.count == 1, let message = messages.first { return [try await commit(message)] }
         for message in messages { try MessageTiming.check(message) }
-        let order = messages.indices.sorted { (messages[$0].serial, messages[$0].sequence) < (messages[$1].serial, messages[$1].sequence) }
+        // Ties (two copies of one sequence) keep their order: the first is
+        // stored, a later one with other bytes is the conflict.
+        let order = messages.indices.sorted {
+            (messages[$0].serial, messages[$0].sequence, $0) < (messages[$1].serial, messages[$1].sequence, $1)
+        }
         let sorted = order.map { messages[$0] }
         let readings = sorted.flatMap(\.readings)
         let rows = try await client.query("""

@@ -23,6 +23,8 @@ actor CommitBatcher<Committer: MessageCommitter> {
     private let logger: Logger
     private var waiting: [(message: Committer.Accepted, waiter: Waiter)] = []
     private var running = 0
+    /// (serial, sequence) of the messages in running batches.
+    private var inFlight: [Key: Int] = [:]
     private var stopped = false
 
     init(committer: Committer, maximumBatch: Int, maximumTries: Int = 5, firstDelay: Duration = .milliseconds(50), logger: Logger) {
@@ -35,9 +37,12 @@ actor CommitBatcher<Committer: MessageCommitter> {
 
     /// The commit's result, or nil when the pipeline stopped before the
     /// store took the message (it stays unacknowledged and is re-sent).
-    func commit(_ message: Committer.Accepted) async -> CommitResult? {
+    /// `queued` runs once the message is in the queue (before any later
+    /// call can queue another).
+    func commit(_ message: Committer.Accepted, queued: @Sendable () -> Void = {}) async -> CommitResult? {
         await withCheckedContinuation { waiter in
             waiting.append((message, waiter))
+            queued()
             startBatches()
         }
     }
@@ -50,11 +55,30 @@ actor CommitBatcher<Committer: MessageCommitter> {
         for entry in abandoned { entry.waiter.resume(returning: nil) }
     }
 
+    struct Key: Hashable {
+        var serial: String
+        var sequence: UInt64
+    }
+
+    /// With several batches at once (PostgreSQL), a message whose (serial,
+    /// sequence) is in a running batch waits for that batch: two copies of
+    /// one sequence are then committed in the order they came, so the first
+    /// is stored and a later one with other bytes is the `conflict`, never
+    /// the other way round.
     private func startBatches() {
         while running < max(1, committer.parallelCommits), !waiting.isEmpty {
-            let count = min(maximumBatch, waiting.count)
-            let batch = Array(waiting.prefix(count))
-            waiting.removeFirst(count)
+            var batch: [(message: Committer.Accepted, waiter: Waiter)] = []
+            var held: [(message: Committer.Accepted, waiter: Waiter)] = []
+            for entry in waiting {
+                if batch.count < maximumBatch, inFlight[Key(serial: entry.message.serial, sequence: entry.message.sequence)] == nil {
+                    batch.append(entry)
+                } else {
+                    held.append(entry)
+                }
+            }
+            guard !batch.isEmpty else { return }
+            waiting = held
+            for entry in batch { inFlight[Key(serial: entry.message.serial, sequence: entry.message.sequence), default: 0] += 1 }
             running += 1
             Task {
                 let results = await self.commitOrRetry(batch.map(\.message))
@@ -65,6 +89,10 @@ actor CommitBatcher<Committer: MessageCommitter> {
 
     private func finish(_ batch: [(message: Committer.Accepted, waiter: Waiter)], with results: [CommitResult?]) {
         for (entry, result) in zip(batch, results) { entry.waiter.resume(returning: result) }
+        for entry in batch {
+            let key = Key(serial: entry.message.serial, sequence: entry.message.sequence)
+            if let count = inFlight[key], count > 1 { inFlight[key] = count - 1 } else { inFlight[key] = nil }
+        }
         running -= 1
         if !stopped { startBatches() }
     }

@@ -26,6 +26,7 @@ where Verifier.Accepted == Committer.Accepted {
     private let ackCoalescer: AckCoalescer
     private let batcher: CommitBatcher<Committer>
     private let verifying: AsyncSemaphore
+    private let arrival = ArrivalOrder()
 
     /// `window`: messages in flight at most (verifying or committing);
     /// `maximumBatch`: messages per commit at most; `maximumTries`: commits
@@ -68,7 +69,8 @@ where Verifier.Accepted == Committer.Accepted {
                     }
                     running += 1
                     metrics.queueDepth.record(running)
-                    group.addTask { await self.process(message) }
+                    let ticket = arrival.ticket(topic: message.topic)
+                    group.addTask { await self.process(message, ticket: ticket) }
                 }
             } catch {
                 logger.error("message stream failed", metadata: ["reason": "\(error)"])
@@ -77,19 +79,24 @@ where Verifier.Accepted == Committer.Accepted {
         }
     }
 
-    func process(_ message: IncomingMessage) async {
+    func process(_ message: IncomingMessage, ticket: UInt64) async {
         await verifying.acquire()
         let started = ContinuousClock.now
         let outcome = await verifier.verify(message)
         await verifying.release()
         metrics.verifyLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+        // The broker's order per topic from here on (`ArrivalOrder`).
+        let topic = message.topic
+        await arrival.wait(topic: topic, ticket: ticket)
         switch outcome {
         case let .rejected(serial, reason):
+            arrival.pass(topic: topic)
             metrics.rejected(reason: reason)
             await retrying("record a rejection") { try await self.committer.recordRejection(serial: serial, reason: reason) }
         case let .accepted(accepted):
             let committing = ContinuousClock.now
-            let result = await batcher.commit(accepted)
+            let arrival = arrival
+            let result = await batcher.commit(accepted, queued: { arrival.pass(topic: topic) })
             metrics.commitLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - committing))
             guard let result else { return }
             switch result.outcome {
