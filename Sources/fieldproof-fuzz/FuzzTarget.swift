@@ -52,7 +52,8 @@ enum FuzzTarget {
         _ = try? Ack(decoding: bytes)
         _ = try? PairRequest(decodingBody: bytes)
         _ = try? PairResponse(decodingBody: bytes)
-        _ = try? MACedBody(decoding: bytes)
+        _ = try? SealedPairRequest(decoding: bytes)
+        _ = try? AggregatorKeys(decoding: bytes)
         storePath(bytes)
         let verdict = TelemetryVerifier.verify(bytes: bytes, topic: "fieldproof/v1/fp-0001/telemetry", registry: Registry(), now: 1_800_000_000_000)
         if case let .accepted(verified) = verdict {
@@ -71,15 +72,15 @@ enum FuzzTarget {
                                   statuses: [.init(sensor: "air", errorCode: nil), .init(sensor: "rain", errorCode: "no-ack")])
         let request = PairRequest(serial: "fp-0001", publicKey: Array(key.publicKey.rawRepresentation), board: "raspberry-pi-4-b",
                                   sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)],
-                                  nonce: [UInt8](repeating: 3, count: 16), time: 1, kdf: .standard)
+                                  nonce: [UInt8](repeating: 3, count: 16), time: 1, pin: "12345678")
         let response = PairResponse(serial: "fp-0001", result: .accepted, attemptsLeft: 0, boundKeyID: KeyID.of(key.publicKey),
-                                    aggregatorPublicKey: Array(key.publicKey.rawRepresentation), requestNonce: request.nonce, time: 2)
+                                    requestNonce: request.nonce, time: 2)
         let keyID = KeyID.of(key.publicKey)
         return [
             ("telemetry", try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: keyID)),
             ("telemetry-payload", telemetry.encode()),
-            ("pair-request", try COSESign1.sign(payload: MACedBody(body: request.encodeBody(), mac: [UInt8](repeating: 1, count: 32)).encode(),
-                                                with: key, keyID: keyID)),
+            ("pair-request", SealedPairRequest(serial: "fp-0001", encapsulatedKey: [UInt8](repeating: 2, count: 32),
+                                               ciphertext: request.encodeBody()).encode()),
             // Near the bounds, so the fuzzer starts next to them.
             ("telemetry-bounds", Telemetry(serial: "fp-0002", sequence: TelemetryBounds.maximumInteger, floor: TelemetryBounds.maximumInteger - 1,
                                            timestamp: TelemetryBounds.maximumInteger, clockSynchronised: false, bootID: [UInt8](repeating: 8, count: 16),
