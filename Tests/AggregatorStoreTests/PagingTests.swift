@@ -13,7 +13,7 @@ import Wire
 /// Paging of `/api/v1/devices`, `/tallies` and `/epochs` through the HTTP
 /// API on both real stores.
 @Suite(.serialized) struct PagingTests {
-    enum Kind: String, CaseIterable { case sqlite, postgres }
+    typealias Kind = StoreKind
 
     let calendar = EpochCalendar(length: .seconds(3600), grace: .seconds(300))
     let t0: Int64 = 1_795_557_600_000 // an epoch boundary
@@ -22,15 +22,8 @@ import Wire
     static let nextCursor = HTTPField.Name("X-Next-Cursor")!
 
     func open(_ kind: Kind) async throws -> (any AggregatorDataStore, () -> Void) {
-        switch kind {
-        case .sqlite:
-            let path = try TemporaryDirectory.make(prefix: "paging").appendingPathComponent("aggregator.sqlite").path
-            return (try SQLiteStore(path: path, calendar: calendar), {})
-        case .postgres:
-            let server = try await PostgresServer.started()
-            let store = try await PostgresStore(url: server.url, calendar: calendar)
-            return (store, { store.close(); server.stop() })
-        }
+        let opened = try await kind.open(calendar: calendar, prefix: "paging")
+        return (opened.store, opened.stop)
     }
 
     /// Two readings (two metrics) in the epoch of `time`.

@@ -16,7 +16,7 @@ import Wire
 /// guesses get no more tries than the limit, revocation holds, and a
 /// reflashed device learns where its sequence must continue.
 @Suite(.serialized) struct PairingStoreTests {
-    enum Kind: String, CaseIterable { case sqlite, postgres }
+    typealias Kind = StoreKind
 
     let calendar = EpochCalendar(length: .seconds(3600), grace: .seconds(300))
     let t0: Int64 = 1_795_557_600_000
@@ -24,15 +24,7 @@ import Wire
     static let fastKDF = PairRequest.KDFParameters(logN: 10, r: 8, p: 1)
 
     func open(_ kind: Kind) async throws -> (any AggregatorDataStore, String?, () -> Void) {
-        switch kind {
-        case .sqlite:
-            let path = try TemporaryDirectory.make(prefix: "pairing").appendingPathComponent("aggregator.sqlite").path
-            return (try SQLiteStore(path: path, calendar: calendar), path, {})
-        case .postgres:
-            let server = try await PostgresServer.started()
-            let store = try await PostgresStore(url: server.url, calendar: calendar)
-            return (store, nil, { store.close(); server.stop() })
-        }
+        try await kind.open(calendar: calendar, prefix: "pairing")
     }
 
     func enroll(_ store: any AggregatorDataStore, _ serial: String, attempts: Int = 5) async throws -> PIN {

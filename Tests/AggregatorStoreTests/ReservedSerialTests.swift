@@ -11,20 +11,13 @@ import Wire
 /// The serials enrollment refuses (`Serial.reserved`) and lifetimes it
 /// refuses, through `StoreOperations` and the HTTP API on both real stores.
 @Suite(.serialized) struct ReservedSerialTests {
-    enum Kind: String, CaseIterable { case sqlite, postgres }
+    typealias Kind = StoreKind
 
     let calendar = EpochCalendar(length: .seconds(3600), grace: .seconds(300))
 
     func open(_ kind: Kind) async throws -> (any AggregatorDataStore, () -> Void) {
-        switch kind {
-        case .sqlite:
-            let path = try TemporaryDirectory.make(prefix: "reserved").appendingPathComponent("aggregator.sqlite").path
-            return (try SQLiteStore(path: path, calendar: calendar), {})
-        case .postgres:
-            let server = try await PostgresServer.started()
-            let store = try await PostgresStore(url: server.url, calendar: calendar)
-            return (store, { store.close(); server.stop() })
-        }
+        let opened = try await kind.open(calendar: calendar, prefix: "reserved")
+        return (opened.store, opened.stop)
     }
 
     func server(_ store: any AggregatorDataStore) -> AggregatorHTTPServer {

@@ -10,7 +10,7 @@ import Wire
 /// The same behaviour from both stores: SQLite (a file) and PostgreSQL (a
 /// real server started for the test, as the postgres user when root).
 @Suite(.serialized) struct StoreConformanceTests {
-    enum Kind: String, CaseIterable { case sqlite, postgres }
+    typealias Kind = StoreKind
 
     let calendar = EpochCalendar(length: .seconds(3600), grace: .seconds(300))
     let t0: Int64 = 1_795_557_600_000 // an epoch boundary
@@ -21,15 +21,8 @@ import Wire
 
     /// A store of `kind`, and what stops its server.
     func open(_ kind: Kind) async throws -> (any AggregatorDataStore, () -> Void) {
-        switch kind {
-        case .sqlite:
-            let path = try TemporaryDirectory.make(prefix: "conformance").appendingPathComponent("aggregator.sqlite").path
-            return (try SQLiteStore(path: path, calendar: calendar), {})
-        case .postgres:
-            let server = try await PostgresServer.started()
-            let store = try await PostgresStore(url: server.url, calendar: calendar)
-            return (store, { store.close(); server.stop() })
-        }
+        let opened = try await kind.open(calendar: calendar, prefix: "conformance")
+        return (opened.store, opened.stop)
     }
 
     func message(_ sequence: UInt64, floor: UInt64 = 0, at time: Int64, serial: String = "dev-1") throws -> StoredMessage {
