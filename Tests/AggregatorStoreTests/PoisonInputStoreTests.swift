@@ -2,6 +2,8 @@ import Aggregator
 import AggregatorStore
 import Crypto
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Logging
 import Testing
 import TestSupport
@@ -253,6 +255,35 @@ import Wire
         #expect(try await store.device(serial: "dev-1")?.rejected == ["sequence_conflict": 1])
         #expect(try await store.tallies(TallyQuery(serial: "dev-1")).first?.maximum == 281)
         #expect(acks.last(serial: "dev-1") == 2)
+    }
+
+    /// `GET /api/v1/dead-letters` lists them (serial, sequence, error, time,
+    /// size, base64 raw) and the device's summary counts them.
+    @Test func deadLettersAreVisibleInTheAPI() async throws {
+        let path = try TemporaryDirectory.make(prefix: "poison-api").appendingPathComponent("aggregator.sqlite").path
+        let store = try SQLiteStore(path: path, calendar: calendar)
+        _ = try await store.commit(try message(1))
+        let poison = try message(2, value: 283)
+        _ = try await store.deadLetter(poison, error: "disk said no", tries: 5, at: t0 + 5000)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = AggregatorHTTPServer(host: "127.0.0.1", port: 0, readModel: store, operations: nil, operatorToken: nil,
+                                          metrics: AggregatorMetrics(), logger: logger)
+        try await server.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/dead-letters", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.contentType] == "application/json")
+                let list = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+                let letter = try #require(list?.first)
+                #expect(list?.count == 1)
+                #expect(letter["serial"] as? String == "dev-1" && letter["sequence"] as? Int == 2 && letter["error"] as? String == "disk said no")
+                #expect(letter["time"] as? Int == Int(t0 + 5000) && letter["size"] as? Int == poison.raw.count && letter["tries"] as? Int == 5)
+                #expect((letter["raw"] as? String).flatMap { Data(base64Encoded: $0) } == Data(poison.raw))
+            }
+            try await client.execute(uri: "/api/v1/devices/dev-1", method: .get) { response in
+                let device = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(device?["deadLettered"] as? Int == 1 && device?["highestContiguous"] as? Int == 2, "\(String(describing: device))")
+            }
+        }
     }
 
     @Test func theMetricsKnowEveryRejectionReason() {

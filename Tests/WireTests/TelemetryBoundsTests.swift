@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Testing
 @testable import Wire
 
@@ -87,6 +88,19 @@ import Testing
         let result = TelemetryVerifier.verify(bytes: bytes, topic: "fieldproof/v1/fp-0002/telemetry", registry: registry, now: now)
         guard case let .rejected(reason, serial, _) = result else { Issue.record("must be rejected"); return }
         #expect(reason == .nonFiniteValue && serial == "fp-0002")
+    }
+
+    /// docs/wire-format.md's section on rejection reasons names each one.
+    @Test func theWireFormatDocumentListsEveryReason() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/wire-format.md").path
+        let document = try String(contentsOfFile: path, encoding: .utf8)
+        let section = try #require(document.components(separatedBy: "## Rejection reasons").dropFirst().first)
+        for reason in RejectionReason.allCases {
+            #expect(section.contains("`\(reason.rawValue)`"), "docs/wire-format.md does not list \(reason.rawValue)")
+        }
+        #expect(section.contains("10^15") && section.contains("2^53 − 1") && section.contains("946 684 800 000")
+                && section.contains("3 155 760 000 000"))
     }
 
     @Test func everyReasonHasItsWireName() {
