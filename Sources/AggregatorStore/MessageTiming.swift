@@ -12,7 +12,11 @@ import Aggregator
 /// marked re-timed. Until the anchor is known an unsynchronised message is
 /// stored and acknowledged (nothing is lost) but its readings wait outside
 /// the tallies: counting them in the epoch of a wrong clock would be worse
-/// than counting them a little later in the right one.
+/// than counting them a little later in the right one. A synchronised
+/// message whose ms since boot exceed its timestamp would anchor its boot
+/// before 1970; it is stored and tallied at its own time but anchors
+/// nothing, so no reading is ever timed before the Unix epoch (epochs and
+/// their roots are unsigned).
 struct MessageTiming: Equatable {
     /// The time the readings count at (Unix ms).
     var time: Int64

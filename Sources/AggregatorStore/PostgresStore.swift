@@ -184,7 +184,8 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
                             minimum = LEAST(t.minimum, excluded.minimum), maximum = GREATEST(t.maximum, excluded.maximum),
                             sum = t.sum + excluded.sum;
                 END IF;
-                IF p_synchronised AND v_anchor IS NULL THEN
+                -- A boot before 1970 (ms since boot above the timestamp) is not anchored (see SQLiteCommitBatch).
+                IF p_synchronised AND v_anchor IS NULL AND p_device_time - p_ms_since_boot >= 0 THEN
                     v_anchor := p_device_time - p_ms_since_boot;
                     INSERT INTO boot (serial, boot_id, anchor) VALUES (p_serial, p_boot_id, v_anchor) ON CONFLICT DO NOTHING;
                     INSERT INTO tally AS t (serial, metric, epoch_start, unit, count, minimum, maximum, sum)

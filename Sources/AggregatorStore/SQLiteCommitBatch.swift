@@ -116,7 +116,10 @@ struct SQLiteCommitBatch {
                 tallies[key]?.add(reading.value)
             }
         }
-        if message.clockSynchronised && anchor == nil {
+        // A boot that would have started before 1970 (ms since boot above the
+        // timestamp) is not anchored: its waiting readings keep waiting
+        // rather than count in an epoch before the Unix epoch.
+        if message.clockSynchronised && anchor == nil, try MessageTiming.anchor(of: message) >= 0 {
             try SQLiteStore.anchorBoot(db, message, calendar: calendar)
             anchors[boot] = try MessageTiming.anchor(of: message)
         }

@@ -115,6 +115,24 @@ import Wire
         #expect(try await store.device(serial: "dev-1")?.highestContiguous == 2)
     }
 
+    /// ms since boot above the timestamp would anchor the boot before 1970
+    /// (and time its readings into negative epochs, which no root can
+    /// carry): stored and tallied at its own time, it anchors nothing.
+    @Test(arguments: Kind.allCases)
+    func aBootBefore1970IsNotAnchored(kind: Kind) async throws {
+        let (store, _, stop) = try await open(kind)
+        defer { stop() }
+        #expect(try await store.commit(try message(1, timestamp: t0 + 1000, sinceBoot: UInt64(t0 + 10_000))).stored)
+        #expect(try await store.commit(try message(2, synchronised: false, timestamp: 0, sinceBoot: 5)).stored)
+        let summary = try #require(try await store.device(serial: "dev-1"))
+        #expect(summary.awaitingTime == 1 && summary.retimed == 0 && summary.highestContiguous == 2)
+        #expect(try await store.tallies(TallyQuery(serial: "dev-1")).map(\.epochStart) == [t0])
+        let key = Curve25519.Signing.PrivateKey()
+        let closable = try await store.closableEpochs(now: t0 + 10 * 3_600_000)
+        #expect(!closable.isEmpty && closable.allSatisfy { $0 >= 0 }, "\(closable)")
+        for epoch in closable { _ = try await store.seal(epochStart: epoch, key: key, now: t0 + 10 * 3_600_000) }
+    }
+
     @Test(arguments: Kind.allCases)
     func deadLettersAreKeptListedAndSettleTheirSequence(kind: Kind) async throws {
         let (store, reopen, stop) = try await open(kind)
