@@ -26,7 +26,8 @@ import Wire
 ///   accepted committed into a SQLite store (one temporary file for the
 ///   run): the commit must not throw (whatever the verifier accepts, the
 ///   store can keep), its highest contiguous must not pass the sequence
-///   space, and the device's tallies must stay finite and encode as JSON.
+///   space, no epoch to seal may start before 1970, and the device's
+///   tallies must stay finite and encode as JSON.
 enum FuzzTarget {
     static let key = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x5C, count: 32))
 
@@ -141,6 +142,10 @@ extension FuzzTarget {
         let message = StoredMessage(verified, receivedAt: now)
         let outcome = blocking { () async throws -> (CommitResult, [TallyRow]) in
             let result = try await store.commit(message)
+            // Sealing turns an epoch start into an unsigned number: none may be negative.
+            if let negative = try await store.closableEpochs(now: now).first(where: { $0 < 0 }) {
+                fatalError("a closable epoch starts before 1970: \(negative)")
+            }
             return (result, try await store.tallies(TallyQuery(serial: telemetry.serial)))
         }
         switch outcome {
