@@ -52,6 +52,7 @@ extension PostgresStore {
         var summary = DeviceSummary(serial: serial, keyID: keyID, pairedAt: pairedAt, revoked: revoked, accepted: UInt64(accepted),
                                     rejected: rejected, firstSeen: firstSeen, lastSeen: lastSeen, highestContiguous: UInt64(bitPattern: highest),
                                     retimed: UInt64(retimed), awaitingTime: UInt64(untimed))
+        summary.deadLettered = UInt64(clamping: deadLettered)
         if let firstSeen, let lastSeen {
             let sensors = try await client.query("SELECT name, interval_ms FROM device_sensor WHERE serial = \(serial)", logger: logger)
                 .collect().map { row in try row.decode((String, Int64).self) }.map { (name: $0.0, intervalMilliseconds: $0.1) }
@@ -62,7 +63,6 @@ extension PostgresStore {
         return summary
     }
 
-        summary.deadLettered = UInt64(clamping: deadLettered)
     public func quality(serial: String, epochStart: Int64?, now: Int64) async throws -> DeviceQuality? {
         var start = epochStart
         if start == nil {

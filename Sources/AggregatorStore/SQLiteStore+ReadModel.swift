@@ -118,6 +118,7 @@ extension SQLiteStore: AggregatorReadModel {
         summary.retimed = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM message WHERE serial = ? AND retimed = 1", arguments: [serial]) ?? 0)
         summary.awaitingTime = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM message WHERE serial = ? AND untimed = 1",
                                                          arguments: [serial]) ?? 0)
+        summary.deadLettered = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM dead_letter WHERE serial = ?", arguments: [serial]) ?? 0)
         if let first = summary.firstSeen, let last = summary.lastSeen {
             let sensors = try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial])
                 .map { (name: $0["name"] as String, intervalMilliseconds: $0["interval_ms"] as Int64) }
@@ -134,4 +135,3 @@ extension SQLiteStore: AggregatorReadModel {
             """, arguments: [time / 60_000 * 60_000])
     }
 }
-        summary.deadLettered = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM dead_letter WHERE serial = ?", arguments: [serial]) ?? 0)

@@ -57,12 +57,12 @@ public struct AggregatorHTTPServer: Sendable {
         let metrics = self.metrics
 
         router.get("/healthz") { _, _ in Self.text("ok\n") }
+        // Messages the store could not commit after its tries (`DeadLetter`: serial, sequence, error, time, size, base64 raw).
+        router.get("/api/v1/dead-letters") { _, _ in try Self.json(try await (readModel as? any DeadLetterReadModel)?.deadLetters(serial: nil) ?? []) }
         router.get("/metrics") { _, _ in
             Self.text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/") { _, _ in
-        // Messages the store could not commit after its tries (`DeadLetter`: serial, sequence, error, time, size, base64 raw).
-        router.get("/api/v1/dead-letters") { _, _ in try Self.json(try await (readModel as? any DeadLetterReadModel)?.deadLetters(serial: nil) ?? []) }
             let now = Int64(WallClockMilliseconds.now())
             let page = DashboardPage(
                 devices: try await readModel.devices(),
