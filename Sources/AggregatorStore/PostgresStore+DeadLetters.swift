@@ -61,16 +61,19 @@ extension PostgresStore {
         return CommitResult(.deadLettered, highestContiguous: UInt64(clamping: highest))
     }
 
-    public func deadLetters(serial: String?) async throws -> [DeadLetter] {
+    public func deadLetters(serial: String?, page: PageRequest<DeadLetterKey>) async throws -> Page<DeadLetter> {
+        let afterSerial = page.after?.serial, afterSequence = page.after.map { Int64(clamping: $0.sequence) }
         let rows = try await client.query("""
-            SELECT serial, sequence, raw, error, at, tries FROM dead_letter WHERE \(serial == nil) OR serial = \(serial ?? "")
-            ORDER BY serial, sequence
+            SELECT serial, sequence, raw, error, at, tries FROM dead_letter
+            WHERE (\(serial == nil) OR serial = \(serial ?? ""))
+              AND (\(afterSerial == nil) OR serial > \(afterSerial ?? "") OR (serial = \(afterSerial ?? "") AND sequence > \(afterSequence ?? 0)))
+            ORDER BY serial, sequence LIMIT \(Int64(page.limit) + 1)
             """, logger: logger)
         var letters: [DeadLetter] = []
         for try await (serial, sequence, raw, error, at, tries) in rows.decode((String, Int64, Data, String, Int64, Int64).self) {
             letters.append(DeadLetter(serial: serial, sequence: UInt64(bitPattern: sequence), error: error, time: at, tries: Int(clamping: tries),
                                       raw: Array(raw)))
         }
-        return letters
+        return Page(fetched: letters, limit: page.limit)
     }
 }

@@ -45,14 +45,23 @@ extension SQLiteStore {
     }
 
     /// Every dead letter (optionally one device's), in (serial, sequence) order.
-    public func deadLetters(serial: String?) async throws -> [DeadLetter] {
+    public func deadLetters(serial: String?, page: PageRequest<DeadLetterKey>) async throws -> Page<DeadLetter> {
         try await pool.read { db in
-            let filter = serial == nil ? "" : "WHERE serial = ?"
-            return try Row.fetchAll(db, sql: "SELECT serial, sequence, raw, error, at, tries FROM dead_letter \(filter) ORDER BY serial, sequence",
-                                    arguments: StatementArguments(serial.map { [$0] } ?? [])).map { row in
+            var conditions: [String] = []
+            var values: [any DatabaseValueConvertible] = []
+            if let serial { conditions.append("serial = ?"); values.append(serial) }
+            if let after = page.after {
+                conditions.append("(serial > ? OR (serial = ? AND sequence > ?))")
+                values += [after.serial, after.serial, Int64(clamping: after.sequence)]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            values.append(page.limit + 1)
+            let rows = try Row.fetchAll(db, sql: "SELECT serial, sequence, raw, error, at, tries FROM dead_letter \(filter) ORDER BY serial, sequence LIMIT ?",
+                                        arguments: StatementArguments(values)).map { row in
                 DeadLetter(serial: row["serial"], sequence: UInt64(bitPattern: row["sequence"] as Int64), error: row["error"], time: row["at"],
                            tries: Int(clamping: row["tries"] as Int64), raw: Array(row["raw"] as Data))
             }
+            return Page(fetched: rows, limit: page.limit)
         }
     }
 }

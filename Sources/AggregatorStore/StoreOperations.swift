@@ -10,11 +10,14 @@ public struct StoreOperations: AggregatorOperations {
     public let store: any AggregatorDataStore
     public let maximumAttempts: Int
     public let pinLength: Int
+    /// What the technician checks the aggregator's keys against (given out with each PIN).
+    public let aggregatorFingerprint: String?
 
-    public init(store: any AggregatorDataStore, maximumAttempts: Int, pinLength: Int) {
+    public init(store: any AggregatorDataStore, maximumAttempts: Int, pinLength: Int, aggregatorFingerprint: String? = nil) {
         self.store = store
         self.maximumAttempts = maximumAttempts
         self.pinLength = pinLength
+        self.aggregatorFingerprint = aggregatorFingerprint
     }
 
     public func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {

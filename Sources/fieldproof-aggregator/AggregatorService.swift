@@ -83,7 +83,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
                                        logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
                                         operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
-                                                                    pinLength: configuration.pairing.pinLength),
+                                                                    pinLength: configuration.pairing.pinLength, aggregatorFingerprint: identity.fingerprint),
                                         operatorToken: configuration.http.operatorToken, metrics: metrics, logger: logger)
         let notifier = SystemdNotifier()
         let logger = logger

@@ -159,6 +159,21 @@ import Wire
         // A dead letter of an unknown device makes its device row.
         let lone = try message(1, floor: 0, serial: "dev-3")
         #expect(try await again.deadLetter(lone, error: "x", tries: 5, at: t0) == CommitResult(.deadLettered, highestContiguous: 1))
+
+        // Listed page by page (the API's limit and cursor): every letter once, in order, one device's alone.
+        for sequence in UInt64(5)...9 { _ = try await again.deadLetter(try message(sequence), error: "e\(sequence)", tries: 5, at: t0) }
+        var seen: [DeadLetterKey] = []
+        var page = PageRequest<DeadLetterKey>(limit: 2)
+        while true {
+            let next = try await again.deadLetters(serial: nil, page: page)
+            #expect(next.items.count <= 2)
+            seen += next.items.map(DeadLetterKey.init)
+            guard next.more, let last = next.items.last else { break }
+            page.after = DeadLetterKey(last)
+        }
+        #expect(seen.map { "\($0.serial)/\($0.sequence)" } == ["dev-1/2", "dev-1/5", "dev-1/6", "dev-1/7", "dev-1/8", "dev-1/9", "dev-3/1"])
+        let third = try await again.deadLetters(serial: "dev-1", page: PageRequest(limit: 3, after: DeadLetterKey(serial: "dev-1", sequence: 5)))
+        #expect(third.items.map(\.sequence) == [6, 7, 8] && third.more)
     }
 
     /// The pipeline over a real store that refuses one particular message:

@@ -94,6 +94,7 @@ import TestSupport
                 #expect(response.status == .created)
                 let body = try JSONDecoder().decode([String: String].self, from: Data(buffer: response.body))
                 #expect(body["pin"] == "12345678" && body["serial"] == "fp-0009")
+                #expect(body["aggregatorFingerprint"] == "3f9a-0c1d-5b7e-92a4-c0ff-ee12-3456-789a", "the technician gets it with the PIN")
             }
             try await client.execute(uri: "/api/v1/enrollments?serial=fp-0009&expires=soon", method: .post, headers: [.authorization: "Bearer s3cret"]) { response in
                 #expect(response.status == .badRequest)

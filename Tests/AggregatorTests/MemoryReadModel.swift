@@ -74,4 +74,5 @@ final class RecordingOperations: AggregatorOperations, @unchecked Sendable {
         return ("12345678", 1_700_086_400_000)
     }
     func revoke(serial: String) async throws -> Bool { serial == "fp-0001" }
+    var aggregatorFingerprint: String? { "3f9a-0c1d-5b7e-92a4-c0ff-ee12-3456-789a" }
 }

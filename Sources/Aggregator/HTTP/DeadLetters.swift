@@ -55,6 +55,36 @@ public struct DeadLetter: Codable, Equatable, Sendable {
 /// The dead letters a store keeps (both stores do; the HTTP API lists them
 /// when its read model is one).
 public protocol DeadLetterReadModel: Sendable {
-    /// Every dead letter (optionally one device's), in (serial, sequence) order.
-    func deadLetters(serial: String?) async throws -> [DeadLetter]
+    /// One page of dead letters (optionally one device's), in (serial,
+    /// sequence) order, after `page.after`.
+    func deadLetters(serial: String?, page: PageRequest<DeadLetterKey>) async throws -> Page<DeadLetter>
+}
+
+/// Where a page of dead letters ends (the cursor).
+public struct DeadLetterKey: Codable, Equatable, Sendable {
+    public var serial: String
+    public var sequence: UInt64
+
+    public init(serial: String, sequence: UInt64) {
+        self.serial = serial
+        self.sequence = sequence
+    }
+
+    public init(_ letter: DeadLetter) {
+        self.init(serial: letter.serial, sequence: letter.sequence)
+    }
+}
+
+extension DeadLetterReadModel {
+    /// Every dead letter (optionally one device's), page by page.
+    public func deadLetters(serial: String?) async throws -> [DeadLetter] {
+        var letters: [DeadLetter] = []
+        var page = PageRequest<DeadLetterKey>(limit: PageRequest<DeadLetterKey>.maximumLimit)
+        while true {
+            let next = try await deadLetters(serial: serial, page: page)
+            letters += next.items
+            guard next.more, let last = next.items.last else { return letters }
+            page.after = DeadLetterKey(last)
+        }
+    }
 }

@@ -15,6 +15,7 @@ import NIOCore
 /// | `GET /api/v1/devices/{serial}/quality?epoch_start=` | data-quality score per metric with every check (JSON) |
 /// | `GET /api/v1/tallies?device=&from=&to=&format=csv&limit=&cursor=` | tallies (JSON, or CSV by `format=csv` or `Accept: text/csv`) |
 /// | `GET /api/v1/epochs?limit=&cursor=`, `/api/v1/epochs/{id}` | signed epochs |
+/// | `GET /api/v1/dead-letters?device=&limit=&cursor=` | messages the store could not commit (`DeadLetter`) |
 /// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR): one message's, log2(epoch size) hashes |
 /// | `POST /api/v1/enrollments?serial=&expires=24h` | operator: one-time PIN (bearer token) |
 /// | `POST /api/v1/devices/{serial}/revoke` | operator: revoke a device (bearer token) |
@@ -58,7 +59,13 @@ public struct AggregatorHTTPServer: Sendable {
 
         router.get("/healthz") { _, _ in Self.text("ok\n") }
         // Messages the store could not commit after its tries (`DeadLetter`: serial, sequence, error, time, size, base64 raw).
-        router.get("/api/v1/dead-letters") { _, _ in try Self.json(try await (readModel as? any DeadLetterReadModel)?.deadLetters(serial: nil) ?? []) }
+        router.get("/api/v1/dead-letters") { request, _ in
+            let serial = request.uri.queryParameters["device"].map(String.init)
+            guard let letters = readModel as? any DeadLetterReadModel else { return try Self.json([DeadLetter]()) }
+            let page = try await letters.deadLetters(serial: serial, page: try Paging.request(request.uri.queryParameters, key: DeadLetterKey.self))
+            return Paging.withNext(try Self.json(page.items), next: page.more ? page.items.last.map { Paging.encode(DeadLetterKey($0)) } : nil,
+                                   request: request)
+        }
         router.get("/metrics") { _, _ in
             Self.text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
@@ -160,7 +167,10 @@ public struct AggregatorHTTPServer: Sendable {
             } catch let error as any OperatorInputError {
                 throw HTTPError(.badRequest, message: error.description)
             }
-            return try Self.json(["serial": serial, "pin": ticket.pin, "expiresAt": String(ticket.expiresAt)], status: .created)
+            var ticketJSON = ["serial": serial, "pin": ticket.pin, "expiresAt": String(ticket.expiresAt)]
+            // The technician needs it with the PIN: `fieldproof pair` sends the PIN only to keys with this fingerprint.
+            ticketJSON["aggregatorFingerprint"] = operations.aggregatorFingerprint
+            return try Self.json(ticketJSON, status: .created)
         }
         router.post("/api/v1/devices/:serial/revoke") { request, context in
             let operations = try authorise(request)

@@ -279,4 +279,10 @@ public protocol AggregatorOperations: Sendable {
     /// Creates a one-time PIN for `serial`; only its verifier is stored.
     func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64)
     func revoke(serial: String) async throws -> Bool
+    /// The aggregator's key fingerprint, handed out with each PIN (nil: not known here).
+    var aggregatorFingerprint: String? { get }
+}
+
+extension AggregatorOperations {
+    public var aggregatorFingerprint: String? { nil }
 }
