@@ -59,15 +59,50 @@ public final class PostgresServer: @unchecked Sendable {
     /// `init` on a Dispatch thread: `initdb` and the start take a second or
     /// two of blocking waits, which on one of Swift's few cooperative
     /// threads (2 on a 2-core machine) would stall every other test's tasks.
+    /// At most two start at once: `initdb` is a CPU-bound second each, and a
+    /// full test run asks for about twenty servers at its start, on two cores
+    /// shared with every timing-sensitive test.
     public static func started() async throws -> PostgresServer {
-        try await withCheckedThrowingContinuation { continuation in
+        await startGate.enter()
+        defer { Task { await startGate.leave() } }
+        return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try PostgresServer() }) }
         }
     }
+
+    private static let startGate = StartGate(limit: 2)
+
 
     /// Fast shutdown (SIGINT: clients are disconnected), then the files go.
     public func stop() {
         _ = process.terminate(signal: SIGINT, timeout: 20)
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A counting gate for async callers (waiters are resumed in order).
+private actor StartGate {
+    private let limit: Int
+    private var inside = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func enter() async {
+        if inside < limit {
+            inside += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty {
+            inside -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }

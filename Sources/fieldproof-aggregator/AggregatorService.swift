@@ -80,7 +80,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
                                             acks: SignedAckPublisher(client: publisher, key: key), workers: workers, metrics: metrics, logger: logger)
         let identity = try AggregatorIdentity(seed: Array(key.rawRepresentation))
         let pairing = PairingResponder(store: store, client: publisher, identity: identity, maximumAge: configuration.pairing.maximumRequestAge,
-                                       logger: logger)
+                                       metrics: metrics, logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
                                         operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
                                                                     pinLength: configuration.pairing.pinLength, aggregatorFingerprint: identity.fingerprint),

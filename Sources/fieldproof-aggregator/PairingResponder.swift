@@ -20,12 +20,15 @@ final class PairingResponder<Store: AggregatorDataStore>: Sendable {
     let judge: PairingJudge
     let client: MQTTClient
     let logger: Logger
+    let metrics: AggregatorMetrics
     let maximumInFlight: Int
     private let inFlight = Mutex(0)
 
-    init(store: Store, client: MQTTClient, identity: AggregatorIdentity, maximumAge: Duration, logger: Logger, maximumInFlight: Int = 2) {
+    init(store: Store, client: MQTTClient, identity: AggregatorIdentity, maximumAge: Duration, metrics: AggregatorMetrics, logger: Logger,
+         maximumInFlight: Int = 2) {
         self.judge = PairingJudge(store: store, identity: identity, maximumAge: maximumAge)
         self.client = client
+        self.metrics = metrics
         self.logger = logger
         self.maximumInFlight = maximumInFlight
     }
@@ -37,6 +40,7 @@ final class PairingResponder<Store: AggregatorDataStore>: Sendable {
             return true
         }
         guard admitted else {
+            metrics.pairing(outcome: "dropped")
             logger.warning("pairing request dropped: \(maximumInFlight) already being judged", metadata: ["topic": "\(message.topic)"])
             return
         }
@@ -51,8 +55,10 @@ final class PairingResponder<Store: AggregatorDataStore>: Sendable {
         do {
             switch try await judge.judge(bytes: message.payload, topic: message.topic, now: now) {
             case let .failure(refusal):
+                metrics.pairing(outcome: "unopened")
                 logger.warning("pairing request not answered", metadata: ["topic": "\(message.topic)", "reason": "\(refusal.reason)"])
             case let .success((decision, request)):
+                metrics.pairing(outcome: Self.outcome(decision))
                 logger.info("pairing request", metadata: ["serial": "\(request.serial)", "decision": "\(Self.describe(decision))"])
                 let answer = try PairingAuthority.response(to: request, decision: decision, aggregatorKey: judge.identity.signingKey,
                                                            now: UInt64(clamping: now))
@@ -60,6 +66,20 @@ final class PairingResponder<Store: AggregatorDataStore>: Sendable {
             }
         } catch {
             logger.error("pairing request failed", metadata: ["topic": "\(message.topic)", "reason": "\(error)"])
+        }
+    }
+
+    /// The decision's name in `AggregatorMetrics.pairingOutcomes`.
+    static func outcome(_ decision: PairingAuthority.Decision) -> String {
+        switch decision {
+        case .accepted: return "accepted"
+        case .wrongPIN: return "wrong_pin"
+        case .expired: return "expired"
+        case .locked: return "locked"
+        case .alreadyUsed: return "already_used"
+        case .unknownSerial: return "unknown_serial"
+        case .revoked: return "revoked"
+        case .stale, .malformed: return "stale"
         }
     }
 

@@ -116,8 +116,9 @@ final class PlainAggregator: @unchecked Sendable {
             datagrams.append(datagram)
         }
         #expect(datagrams.contains { $0.hasPrefix("READY=1\nSTATUS=sampling 3 sensor(s)") }, "\(datagrams)")
-        #expect(await waitUntil(seconds: 20) { aggregator.received.count >= 50 })
-        let drained = await agent.stop(drainTimeout: .seconds(5))
+        // Generous waits: a full test run starts dozens of brokers and databases on two cores at once.
+        #expect(await waitUntil(seconds: 60) { aggregator.received.count >= 50 })
+        let drained = await agent.stop(drainTimeout: .seconds(30))
         #expect(drained)
         let last = agent.currentStatus().lastSequence
         #expect(aggregator.received == Set(1...last))

@@ -142,6 +142,12 @@ import TestSupport
         let reused = try await pair(good, pin: goodPIN)
         #expect(reused.status == 3, "\(reused.output)")
         #expect(try await device("dev-good")["keyID"] as? String != nil)
+        // Every pairing request counted by how it ended (before the kill -9 below resets the counters).
+        let (metricsBody, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)/metrics")!)
+        let metrics = String(decoding: metricsBody, as: UTF8.self)
+        for (outcome, count) in [("wrong_pin", 2), ("locked", 1), ("expired", 1), ("unknown_serial", 1), ("accepted", 1), ("already_used", 1)] {
+            #expect(metrics.contains("fieldproof_pairing_requests_total{outcome=\"\(outcome)\"} \(count)"), "\(outcome): \(metrics)")
+        }
 
         // The daemon publishes at 20 Hz; the aggregator is killed with -9
         // mid-stream and restarted.

@@ -71,9 +71,9 @@ import TestSupport
         let aggregator = try await WireAggregator(broker: broker, serial: "dev-1", deviceKey: deviceKey.publicKey)
         defer { aggregator.close() }
         try pair(aggregator: aggregator)
-        let process = try daemon(try writeConfig(port: broker.port), drainTimeout: 40)
-        #expect(await waitUntil(seconds: 60) { aggregator.readingCount >= 1000 }, "\(aggregator.readingCount) readings; \(log)")
-        #expect(await process.stop(signal: SIGTERM, timeout: 60))
+        let process = try daemon(try writeConfig(port: broker.port), drainTimeout: 60)
+        #expect(await waitUntil(seconds: 90) { aggregator.readingCount >= 1000 }, "\(aggregator.readingCount) readings; \(log)")
+        #expect(await process.stop(signal: SIGTERM, timeout: 90))
         #expect(process.exitCode == 0, "\(log)")
         let last = aggregator.sequences.max() ?? 0
         #expect(aggregator.sequences == Set(1...last), "every sequence from 1 arrived, none skipped")

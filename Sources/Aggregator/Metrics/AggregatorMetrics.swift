@@ -22,6 +22,12 @@ public final class AggregatorMetrics: Sendable {
                                           "value_out_of_range", "sequence_out_of_range", "timestamp_out_of_range",
                                           "ms_since_boot_out_of_range", "sequence_conflict"]
 
+    /// How pairing requests ended: the decisions, `unopened` (not sealed to
+    /// us, altered, or not signed by the key it carries: never answered) and
+    /// `dropped` (more arrived at once than are judged at once).
+    public static let pairingOutcomes = ["accepted", "wrong_pin", "expired", "locked", "already_used", "unknown_serial", "revoked", "stale",
+                                         "unopened", "dropped"]
+
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -39,6 +45,17 @@ public final class AggregatorMetrics: Sendable {
         for reason in Self.rejectionReasons {
             _ = rejectedCounter(reason: reason)
         }
+        for outcome in Self.pairingOutcomes {
+            _ = pairingCounter(outcome: outcome)
+        }
+    }
+
+    public func pairingCounter(outcome: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "fieldproof_pairing_requests_total", dimensions: [("outcome", outcome)], factory: factory)
+    }
+
+    public func pairing(outcome: String) {
+        pairingCounter(outcome: outcome).increment()
     }
 
     public func rejectedCounter(reason: String) -> CoreMetrics.Counter {
