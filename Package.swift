@@ -59,9 +59,13 @@ let package = Package(
         .executableTarget(name: "fieldproof-hil", dependencies: ["Hardware", "Sensors", "SimulatedHardware"]),
         .target(name: "Station", dependencies: ["Hardware", "Sensors", "SimulatedHardware", "ConfigFile"]),
 
-        // The device daemon's machinery: spool, sequence numbers, systemd.
+        // What both binaries use as Linux services: systemd notify and
+        // watchdog, glibc malloc settings.
+        .target(name: "LinuxService", dependencies: ["CLinuxSupport"]),
+
+        // The device daemon's machinery: spool, sequence numbers, status.
         .target(name: "Agent", dependencies: [
-            "MQTT", "ConfigFile", "CLinuxSupport", .product(name: "Logging", package: "swift-log"),
+            "MQTT", "ConfigFile", "CLinuxSupport", "LinuxService", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Device binary: daemon and the technician's commands.
@@ -89,7 +93,7 @@ let package = Package(
 
         // The aggregator binary: the service and the operator's commands.
         .executableTarget(name: "fieldproof-aggregator", dependencies: [
-            "Aggregator", "AggregatorStore", "Agent", "ConfigFile", "Identity", "MQTT", "Wire",
+            "Aggregator", "AggregatorStore", "LinuxService", "ConfigFile", "Identity", "MQTT", "Wire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -124,7 +128,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [

@@ -1,3 +1,4 @@
+import LinuxService
 import Logging
 import MQTT
 import Synchronization

@@ -1,9 +1,9 @@
-import Agent
 import Aggregator
 import AggregatorStore
 import Crypto
 import Hummingbird
 import Identity
+import LinuxService
 import Logging
 import MQTT
 import ServiceLifecycle

@@ -1,5 +1,5 @@
-import Agent
 import ArgumentParser
+import LinuxService
 
 /// The aggregator: `serve` runs the service; the other commands are the
 /// operator's, working on the same store (SQLite allows them beside a

@@ -1,4 +1,4 @@
-import Agent
+import LinuxService
 import ServiceLifecycle
 
 /// Returns the heap's free pages to the kernel every `interval`, so that

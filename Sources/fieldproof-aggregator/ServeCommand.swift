@@ -1,4 +1,3 @@
-import Agent
 import Aggregator
 import AggregatorStore
 import ArgumentParser

@@ -1,4 +1,4 @@
-import Agent
+import LinuxService
 import ServiceLifecycle
 
 /// `WATCHDOG=1` at half the interval systemd asked for, while the service runs.

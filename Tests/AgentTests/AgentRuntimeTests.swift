@@ -1,5 +1,6 @@
 import Foundation
 @testable import Agent
+import LinuxService
 import Logging
 import MQTT
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import Agent
+import LinuxService
 import Testing
 #if canImport(Glibc)
 import Glibc
