@@ -93,15 +93,29 @@ enum FileIO {
         return result
     }
 
-    /// Replaces `path` atomically: write a temporary file, fsync it, rename
-    /// it over the old one, fsync the directory. A crash leaves the old or
-    /// the new content, never a mix.
-    static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(FileIOError) {
+    /// How hard `writeAtomically` makes a replacement last.
+    enum Durability: Equatable, Sendable {
+        /// fsync the file before the rename and the directory after: the
+        /// new content survives a power cut (secret, identity, sequence).
+        case durable
+        /// No fsync: readers still see the old or the new file, never half
+        /// of one (the rename is atomic), but a power cut may lose it. For
+        /// runtime state on tmpfs that is rewritten every second anyway.
+        case runtime
+    }
+
+    /// Replaces `path` atomically: write a temporary file in the same
+    /// directory, rename it over the old one. `.durable` also fsyncs the
+    /// file before the rename and the directory after, so a crash leaves
+    /// the old or the new content, never a mix. `sync` is the fsync used
+    /// (tests observe it).
+    static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600, durability: Durability = .durable,
+                                sync: (Int32, String) throws(FileIOError) -> Void = FileIO.fsync) throws(FileIOError) {
         let temporary = path + ".tmp"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
             try writeAll(fd, bytes, path: temporary)
-            try fsync(fd, path: temporary)
+            if durability == .durable { try sync(fd, temporary) }
         } catch {
             close(fd)
             throw error
@@ -109,14 +123,14 @@ enum FileIO {
         close(fd)
         let (rc, code) = retrying { Int(rename(temporary, path)) }
         if rc < 0 { throw FileIOError(operation: "rename", path: path, code: code) }
-        try syncDirectory(of: path)
+        if durability == .durable { try syncDirectory(of: path, sync: sync) }
     }
 
-    static func syncDirectory(of path: String) throws(FileIOError) {
+    static func syncDirectory(of path: String, sync: (Int32, String) throws(FileIOError) -> Void = FileIO.fsync) throws(FileIOError) {
         let directory = parent(of: path)
         let fd = try open(directory, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
-        try fsync(fd, path: directory)
+        try sync(fd, directory)
     }
 
     static func parent(of path: String) -> String {
