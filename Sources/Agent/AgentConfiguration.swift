@@ -44,6 +44,10 @@ public struct AgentConfiguration: Equatable, Sendable {
     public var file: String
     public var serial: String
     public var stateDirectory = "/var/lib/fieldproof"
+    /// Where runtime state goes (`status.json`, rewritten every second):
+    /// tmpfs under systemd's `RuntimeDirectory=`, not the SD card. Durable
+    /// state (secret, identity, sequence, spool) stays in `stateDirectory`.
+    public var runtimeDirectory = "/run/fieldproof"
     public var board = "auto"
     public var simulate = false
     public var logLevel = "info"
@@ -75,6 +79,14 @@ public struct AgentConfiguration: Equatable, Sendable {
         let stateDirectory = try root.string("state_directory", default: "/var/lib/fieldproof", example: "state_directory: /var/lib/fieldproof")
         var config = AgentConfiguration(file: file, serial: serial, stateDirectory: stateDirectory,
                                         spool: SpoolConfiguration(directory: stateDirectory + "/spool"))
+        config.runtimeDirectory = try root.string("runtime_directory", default: "/run/fieldproof", example: "runtime_directory: /run/fieldproof")
+        guard config.runtimeDirectory.hasPrefix("/") else {
+            throw root.error("runtime_directory", "\"\(config.runtimeDirectory)\" must be an absolute path", example: "runtime_directory: /run/fieldproof")
+        }
+        guard config.runtimeDirectory != stateDirectory else {
+            throw root.error("runtime_directory", "must not be the state directory (\(stateDirectory)): it is rewritten every second and belongs on tmpfs",
+                             example: "runtime_directory: /run/fieldproof")
+        }
         config.board = try root.string("board", default: "auto", example: "board: raspberry-pi-4b")
         config.simulate = try root.bool("simulate", default: false, example: "simulate: false")
         config.logLevel = try root.choice("log_level", from: ["error", "warning", "info", "debug"], default: "info")

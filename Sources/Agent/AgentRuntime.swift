@@ -59,6 +59,8 @@ public final class AgentRuntime: Sendable {
         self.configuration = configuration
         self.dependencies = dependencies
         try FileIO.makeDirectory(configuration.stateDirectory)
+        // Others may read the status (systemd's RuntimeDirectoryMode= default).
+        try FileIO.makeDirectory(configuration.runtimeDirectory, mode: 0o755)
         spool = SharedSpool(try Spool(configuration: configuration.spool))
         counter = Mutex(try SequenceCounter(path: configuration.stateDirectory + "/sequence"))
 
@@ -297,7 +299,7 @@ public final class AgentRuntime: Sendable {
 
     func writeStatus() {
         do {
-            try currentStatus().write(toStateDirectory: configuration.stateDirectory)
+            try currentStatus().write(toRuntimeDirectory: configuration.runtimeDirectory)
         } catch {
             logger.warning("could not write the status file", metadata: ["reason": "\(error)"])
         }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 
 /// What `fieldproof status` shows: the daemon rewrites it (atomically) in
-/// its state directory, so the command works without talking to the daemon.
+/// its runtime directory, so the command works without talking to the daemon.
 public struct DeviceStatus: Codable, Equatable, Sendable {
     public struct Broker: Codable, Equatable, Sendable {
         public var address: String
@@ -98,11 +98,23 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
         self.spool = spool
     }
 
-    public static func path(inStateDirectory directory: String) -> String { directory + "/status.json" }
+    /// `<runtime_directory>/status.json` (`/run/fieldproof`: tmpfs, made
+    /// by systemd's `RuntimeDirectory=`), not the state directory: it is
+    /// rewritten every second, and durable state stays where wear counts.
+    public static func path(inRuntimeDirectory directory: String) -> String { directory + "/status.json" }
 
-    /// Writes the status atomically (readers never see half a file).
-    public func write(toStateDirectory directory: String) throws {
-        try FileIO.writeAtomically(Self.path(inStateDirectory: directory), Array((jsonText + "\n").utf8), mode: 0o644)
+    /// Writes the status atomically (temporary file + rename in the same
+    /// directory: readers never see half a file) and without fsync: it is
+    /// runtime state, recreated every second, on tmpfs; a power cut losing
+    /// it loses nothing (the next daemon writes a new one).
+    public func write(toRuntimeDirectory directory: String) throws {
+        try write(toRuntimeDirectory: directory, sync: FileIO.fsync)
+    }
+
+    /// `write(toRuntimeDirectory:)` with the fsync it must not call, for tests.
+    func write(toRuntimeDirectory directory: String, sync: (Int32, String) throws(FileIOError) -> Void) throws {
+        try FileIO.writeAtomically(Self.path(inRuntimeDirectory: directory), Array((jsonText + "\n").utf8), mode: 0o644,
+                                   durability: .runtime, sync: sync)
     }
 
     /// The JSON `Codable` would write (the same keys; nil fields left out),
@@ -139,8 +151,8 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
     }
 
     /// Reads the status the daemon wrote; nil when there is none yet.
-    public static func read(fromStateDirectory directory: String) throws -> DeviceStatus? {
-        guard let bytes = try FileIO.readFile(path(inStateDirectory: directory)) else { return nil }
+    public static func read(fromRuntimeDirectory directory: String) throws -> DeviceStatus? {
+        guard let bytes = try FileIO.readFile(path(inRuntimeDirectory: directory)) else { return nil }
         return try JSONDecoder().decode(DeviceStatus.self, from: Data(bytes))
     }
 }

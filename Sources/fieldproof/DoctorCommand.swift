@@ -133,14 +133,14 @@ struct DoctorCommand: AsyncParsableCommand {
                        fix: "systemd makes it (StateDirectory=fieldproof); or: sudo install -d -o fieldproof \(configuration.stateDirectory)")
         } else if access(configuration.stateDirectory, W_OK) != 0 {
             report.add("spool", .fail, "\(configuration.stateDirectory) is not writable", fix: "systemd makes it (StateDirectory=fieldproof); or: sudo install -d -o fieldproof \(configuration.stateDirectory)")
-        } else if let status = try? DeviceStatus.read(fromStateDirectory: configuration.stateDirectory) {
+        } else if let status = try? DeviceStatus.read(fromRuntimeDirectory: configuration.runtimeDirectory) {
             let spool = status.spool
             let lost = spool.droppedRecords + spool.truncatedTails
             report.add("spool", lost > 0 ? .warn : .pass,
                        "\(spool.records) message(s) waiting, \(spool.droppedRecords) dropped (spool full), \(spool.truncatedTails) torn tail(s) truncated",
                 fix: lost > 0 ? "raise spool.max_bytes, or check the broker and the aggregator: acks are not keeping up" : nil)
         } else {
-            report.add("spool", .pass, "\(configuration.stateDirectory) is writable (the daemon has not run here yet)")
+            report.add("spool", .pass, "\(configuration.stateDirectory) is writable (no status in \(configuration.runtimeDirectory): the daemon is not running)")
         }
 
         checkUnit(report)

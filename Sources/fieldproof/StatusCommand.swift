@@ -4,34 +4,35 @@ import ConfigFile
 import FoundationEssentials
 
 /// `fieldproof status`: what the daemon last reported, read from the status
-/// file in its state directory (works without talking to the daemon).
+/// file in its runtime directory (works without talking to the daemon).
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show pairing, broker, sensors, spool and clock state as the daemon last reported them.",
         discussion: """
-            Reads <state_directory>/status.json, which `fieldproof run` rewrites every second.
+            Reads <runtime_directory>/status.json (default /run/fieldproof), which
+            `fieldproof run` rewrites every second; systemd removes it when the daemon stops.
 
             Examples:
               fieldproof status
               fieldproof status --json | jq .spool
-              fieldproof status --state-directory /tmp/fieldproof-demo/dev-1
+              fieldproof status --runtime-directory /tmp/fieldproof-demo/dev-1.run
             """
     )
 
-    @Option(help: "The daemon's configuration (for its state directory).")
+    @Option(help: "The daemon's configuration (for its runtime directory).")
     var config = "/etc/fieldproof/agent.yaml"
 
-    @Option(help: "Read this state directory instead of the configuration's.")
-    var stateDirectory: String?
+    @Option(help: "Read the status in this runtime directory instead of the configuration's.")
+    var runtimeDirectory: String?
 
     @Flag(help: "Print the status as JSON.")
     var json = false
 
     func run() throws {
-        let directory = try stateDirectory ?? StateDirectory.fromConfiguration(config)
-        guard let status = try DeviceStatus.read(fromStateDirectory: directory) else {
-            FileHandleText.standardError("fieldproof: no status in \(directory): the daemon has not run here yet (start it: systemctl start fieldproof)")
+        let directory = try runtimeDirectory ?? RuntimeDirectory.fromConfiguration(config)
+        guard let status = try DeviceStatus.read(fromRuntimeDirectory: directory) else {
+            FileHandleText.standardError("fieldproof: no status in \(directory): the daemon is not running (start it: systemctl start fieldproof)")
             throw ExitCode(1)
         }
         if json {
@@ -77,6 +78,15 @@ enum StateDirectory {
         let text = try TextFile.read(path, hint: "pass --config or --state-directory")
         let root = try ConfigSection.root(text: text, file: path)
         return try root.string("state_directory", default: "/var/lib/fieldproof")
+    }
+}
+
+enum RuntimeDirectory {
+    /// The runtime directory named by the daemon's configuration file.
+    static func fromConfiguration(_ path: String) throws -> String {
+        let text = try TextFile.read(path, hint: "pass --config or --runtime-directory")
+        let root = try ConfigSection.root(text: text, file: path)
+        return try root.string("runtime_directory", default: "/run/fieldproof")
     }
 }
 

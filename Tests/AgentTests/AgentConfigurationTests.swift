@@ -24,7 +24,29 @@ import TestSupport
         #expect(config.spool.maximumBytes == 64 << 20)
         #expect(config.spool.durability == .groupCommit(milliseconds: 200))
         #expect(config.spool.directory == "/var/lib/fieldproof/spool")
+        #expect(config.runtimeDirectory == "/run/fieldproof")
         #expect(config.clock == .kernel)
+    }
+
+    /// Runtime state (the status file) goes to the runtime directory, by
+    /// default systemd's /run/fieldproof; it must be absolute and not the
+    /// state directory.
+    @Test func theRuntimeDirectoryIsAnAbsolutePathApartFromTheState() throws {
+        #expect(try parse("serial: dev\n").runtimeDirectory == "/run/fieldproof")
+        #expect(try parse("serial: dev\nruntime_directory: /tmp/fp/run\n").runtimeDirectory == "/tmp/fp/run")
+        for (text, expected) in [
+            ("serial: dev\nruntime_directory: run\n",
+             "agent.yaml:2:20: runtime_directory: \"run\" must be an absolute path; for example: runtime_directory: /run/fieldproof"),
+            ("serial: dev\nstate_directory: /var/lib/fp\nruntime_directory: /var/lib/fp\n",
+             "agent.yaml:3:20: runtime_directory: must not be the state directory (/var/lib/fp): it is rewritten every second and belongs on tmpfs; for example: runtime_directory: /run/fieldproof"),
+        ] {
+            do {
+                _ = try parse(text)
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.description == expected)
+            }
+        }
     }
 
     /// `clock: trusted` makes every message claim a synchronised clock;

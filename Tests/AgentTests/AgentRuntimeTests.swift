@@ -69,11 +69,13 @@ final class PlainAggregator: @unchecked Sendable {
 
 @Suite(.serialized) struct AgentRuntimeTests {
     let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString.prefix(8))").path
+    var runtimeDirectory: String { stateDirectory + ".run" }
 
     func configuration(port: Int) throws -> AgentConfiguration {
         try AgentConfiguration.parse("""
             serial: dev-1
             state_directory: \(stateDirectory)
+            runtime_directory: \(runtimeDirectory)
             broker:
               port: \(port)
               reconnect_max_delay: 300ms
@@ -128,9 +130,22 @@ final class PlainAggregator: @unchecked Sendable {
         var seen = Set<UInt64>()
         let firstArrivals = aggregator.arrivalOrder.filter { seen.insert($0).inserted }
         #expect(firstArrivals.prefix(40) == ArraySlice((1...40).map { UInt64($0) }), "first deliveries in order: \(aggregator.arrivalOrder.prefix(60))")
-        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory))
+        let status = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))
         #expect(status.paired && status.spool.records == 0 && status.spool.lastAcknowledged == last)
         #expect(status.sensors.first { $0.name == "c" }?.lastError == "no acknowledge from 0x76 on /dev/i2c-1")
+    }
+
+    /// status.json is runtime state: in the runtime directory (tmpfs under
+    /// systemd), never in the state directory with the durable files.
+    @Test func theStatusFileIsInTheRuntimeDirectoryNotTheStateDirectory() async throws {
+        let agent = try runtime(port: try LoopbackNetwork.freePort(), sensors: [CountingSensor(name: "a", interval: .milliseconds(20))])
+        agent.start()
+        #expect(await waitUntil(seconds: 10) { (try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))??.sensors.first?.lastReadAt != nil })
+        await agent.stop(drainTimeout: .milliseconds(100))
+        #expect(FileManager.default.fileExists(atPath: runtimeDirectory + "/status.json"))
+        #expect(FileManager.default.fileExists(atPath: stateDirectory + "/sequence"), "durable state stays in the state directory")
+        #expect(!FileManager.default.fileExists(atPath: stateDirectory + "/status.json"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runtimeDirectory) == ["status.json"], "no temporary file left behind")
     }
 
     @Test func anUnpairedDeviceSamplesButPublishesNothing() async throws {

@@ -3,10 +3,10 @@ import Foundation
 import Testing
 
 @Suite struct DeviceStatusTests {
-    @Test func roundTripsThroughTheStateDirectory() throws {
+    @Test func roundTripsThroughTheRuntimeDirectory() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        #expect(try DeviceStatus.read(fromStateDirectory: directory) == nil)
+        #expect(try DeviceStatus.read(fromRuntimeDirectory: directory) == nil)
         let statistics = SpoolStatistics(records: 3, bytes: 384, oldestAppendedAt: 1_000, oldestSequence: 42, acknowledgedUpTo: 41,
                                          droppedRecords: 2, truncatedTails: 1, truncatedBytes: 50)
         let status = DeviceStatus(
@@ -15,13 +15,37 @@ import Testing
             broker: .init(address: "127.0.0.1:1883", connected: false, lastError: "Connection refused"),
             sensors: [.init(name: "air", driver: "bme280", lastReadAt: 3_000, readings: [.init(quantity: "temperature", value: 294.65, unit: "K")])],
             spool: .init(statistics, now: 3_500))
-        try status.write(toStateDirectory: directory)
-        let read = try #require(try DeviceStatus.read(fromStateDirectory: directory))
+        try status.write(toRuntimeDirectory: directory)
+        let read = try #require(try DeviceStatus.read(fromRuntimeDirectory: directory))
         #expect(read == status)
         #expect(read.spool.oldestAgeSeconds == 2.5)
         #expect(read.spool.droppedRecords == 2)
-        let attributes = try FileManager.default.attributesOfItem(atPath: DeviceStatus.path(inStateDirectory: directory))
+        let attributes = try FileManager.default.attributesOfItem(atPath: DeviceStatus.path(inRuntimeDirectory: directory))
         #expect((attributes[.posixPermissions] as? Int) == 0o644)
+    }
+
+    /// The status is runtime state rewritten every second: replaced
+    /// atomically (temporary file + rename) but never fsynced, while the
+    /// durable files keep both fsyncs (file, then directory).
+    @Test func theStatusIsReplacedAtomicallyWithoutFsync() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var synced: [String] = []
+        let record = { (_: Int32, path: String) throws(FileIOError) in synced.append(path) }
+        var status = try JSONDecoder().decode(DeviceStatus.self, from: Data(#"""
+            {"version": "1", "serial": "fp-1", "pid": 1, "updatedAt": 1, "paired": false, "clockSynchronised": true, "lastSequence": 0,
+             "broker": {"address": "127.0.0.1:1883", "connected": false}, "sensors": [],
+             "spool": {"records": 0, "bytes": 0, "droppedRecords": 0, "truncatedTails": 0, "lastAcknowledged": 0}}
+            """#.utf8))
+        try status.write(toRuntimeDirectory: directory, sync: record)
+        status.updatedAt = 2
+        try status.write(toRuntimeDirectory: directory, sync: record)
+        #expect(synced.isEmpty, "the status file is not fsynced")
+        #expect(try DeviceStatus.read(fromRuntimeDirectory: directory)?.updatedAt == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["status.json"], "the temporary file was renamed")
+
+        try FileIO.writeAtomically(directory + "/sequence", Array("7\n".utf8), sync: record)
+        #expect(synced == [directory + "/sequence.tmp", directory], "durable writes fsync the file, then its directory")
     }
 
     /// The hand-written JSON reads back through `JSONDecoder` as what was

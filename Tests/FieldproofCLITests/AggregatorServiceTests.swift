@@ -21,6 +21,7 @@ import TestSupport
     var aggregatorConfig: String { directory + "/aggregator.yaml" }
     var aggregatorLog: String { directory + "/aggregator.log" }
     func stateDirectory(_ serial: String) -> String { directory + "/" + serial }
+    func runtimeDirectory(_ serial: String) -> String { directory + "/" + serial + ".run" }
 
     func writeAggregatorConfig(brokerPort: Int, httpPort: Int) throws {
         try """
@@ -40,6 +41,7 @@ import TestSupport
         try """
             serial: \(serial)
             state_directory: \(stateDirectory(serial))
+            runtime_directory: \(runtimeDirectory(serial))
             simulate: true
             board: raspberry-pi-4b
             clock: trusted
@@ -159,7 +161,7 @@ import TestSupport
         service = try serve()
         try await Task.sleep(for: .seconds(2))
         #expect(await daemon.stop(signal: SIGTERM, timeout: 20))
-        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory("dev-good")))
+        let status = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory("dev-good")))
         let last = status.lastSequence
         #expect(last > 60)
         // Every sequence tallied exactly once: the daemon re-sends what was
@@ -187,12 +189,13 @@ import TestSupport
         // The pairing answer says what the aggregator holds, so the new counter continues above it and every
         // new reading is tallied — none acknowledged as a "duplicate" and dropped from the spool.
         try FileManager.default.removeItem(atPath: stateDirectory("dev-good"))
+        try FileManager.default.removeItem(atPath: runtimeDirectory("dev-good")) // tmpfs: gone after the reboot
         let repaired = try await pair(good, pin: try await enroll("dev-good"))
         #expect(repaired.status == 0, "\(repaired.output)")
         let reflashed = try ChildProcess(daemonBinary.path, ["run", "--config", good], outputFile: directory + "/daemon-reflashed.log")
         #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["accepted"] as? Int ?? 0) >= Int(last) + 20 }, "\(log)")
         #expect(await reflashed.stop(signal: SIGTERM, timeout: 20))
-        let newLast = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory("dev-good"))).lastSequence
+        let newLast = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory("dev-good"))).lastSequence
         #expect(newLast > last)
         #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["highestContiguous"] as? Int ?? 0) >= Int(newLast) })
         let afterReflash = try await device("dev-good")

@@ -11,6 +11,7 @@ import TestSupport
         try """
             serial: dev-7
             state_directory: \(directory)/state
+            runtime_directory: \(directory)/run
             simulate: true
             board: raspberry-pi-4b
             broker:

@@ -36,6 +36,7 @@ import Wire
             try """
                 serial: \(serial)
                 state_directory: \(directory)/\(serial)
+                runtime_directory: \(directory)/\(serial).run
                 simulate: true
                 board: raspberry-pi-4b
                 broker:

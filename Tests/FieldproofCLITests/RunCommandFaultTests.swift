@@ -16,7 +16,7 @@ import TestSupport
         try FileManager.default.contentsOfDirectory(atPath: run.stateDirectory + "/spool").filter { $0.hasSuffix(".spool") }.sorted()
     }
 
-    func status() throws -> DeviceStatus { try #require(try DeviceStatus.read(fromStateDirectory: run.stateDirectory)) }
+    func status() throws -> DeviceStatus { try #require(try DeviceStatus.read(fromRuntimeDirectory: run.runtimeDirectory)) }
 
     @Test(.timeLimit(.minutes(3)))
     func aThirtySecondOutageOfANonPersistentBrokerLosesNothing() async throws {
@@ -53,7 +53,7 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: run.stateDirectory, withIntermediateDirectories: true)
         try PairedIdentity(serial: "dev-1", identityKey: run.deviceKey, aggregatorKey: Curve25519.Signing.PrivateKey().publicKey).save(in: run.stateDirectory)
         let first = try run.daemon(config)
-        #expect(await run.waitUntil(seconds: 20) { ((try? DeviceStatus.read(fromStateDirectory: run.stateDirectory))??.spool.records ?? 0) >= 20 })
+        #expect(await run.waitUntil(seconds: 20) { ((try? DeviceStatus.read(fromRuntimeDirectory: run.runtimeDirectory))??.spool.records ?? 0) >= 20 })
         #expect(await first.stop(signal: SIGTERM, timeout: 20), "SIGTERM with the broker away still exits (after the drain timeout)")
         #expect(first.exitCode == 0)
         let before = try status().spool.records
@@ -63,7 +63,7 @@ import TestSupport
 
         let second = try run.daemon(config)
         defer { second.signal(SIGKILL) }
-        #expect(await run.waitUntil(seconds: 20) { ((try? DeviceStatus.read(fromStateDirectory: run.stateDirectory))??.spool.truncatedTails ?? 0) >= 1 }, "\(run.log)")
+        #expect(await run.waitUntil(seconds: 20) { ((try? DeviceStatus.read(fromRuntimeDirectory: run.runtimeDirectory))??.spool.truncatedTails ?? 0) >= 1 }, "\(run.log)")
         #expect(second.isRunning, "a torn tail is not fatal")
         let after = try status()
         #expect(after.spool.records >= before - 1, "only the torn record is gone")
@@ -80,7 +80,7 @@ import TestSupport
         try PairedIdentity(serial: "dev-1", identityKey: run.deviceKey, aggregatorKey: Curve25519.Signing.PrivateKey().publicKey).save(in: run.stateDirectory)
         let process = try run.daemon(config)
         defer { process.signal(SIGKILL) }
-        #expect(await run.waitUntil(seconds: 30) { ((try? DeviceStatus.read(fromStateDirectory: run.stateDirectory))??.spool.droppedRecords ?? 0) >= 10 }, "\(run.log)")
+        #expect(await run.waitUntil(seconds: 30) { ((try? DeviceStatus.read(fromRuntimeDirectory: run.runtimeDirectory))??.spool.droppedRecords ?? 0) >= 10 }, "\(run.log)")
         let spool = try status()
         #expect(spool.spool.bytes <= 8192)
         // Nothing was acknowledged, so every sequence taken is either still spooled or counted as dropped.

@@ -16,6 +16,7 @@ import TestSupport
     }
 
     var stateDirectory: String { directory + "/state" }
+    var runtimeDirectory: String { directory + "/run" }
     var logFile: String { directory + "/daemon.log" }
 
     func writeConfig(port: Int, interval: String = "20ms", extra: String = "") throws -> String {
@@ -23,6 +24,7 @@ import TestSupport
         try """
             serial: dev-1
             state_directory: \(stateDirectory)
+            runtime_directory: \(runtimeDirectory)
             simulate: true
             board: raspberry-pi-4b
             broker:
@@ -79,7 +81,7 @@ import TestSupport
         #expect(aggregator.sequences == Set(1...last), "every sequence from 1 arrived, none skipped")
         #expect(aggregator.reusedSequences.isEmpty)
         #expect(aggregator.rejectedCount == 0, "every message verified against the paired key")
-        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory))
+        let status = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))
         #expect(status.paired)
         #expect(status.spool.records == 0, "drained before exit")
         #expect(status.spool.lastAcknowledged == status.lastSequence)
@@ -98,12 +100,12 @@ import TestSupport
         try await Task.sleep(for: .seconds(1))
         first.signal(SIGKILL)
         #expect(await first.exited(timeout: 5))
-        let spooled = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory)).spool.records
+        let spooled = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)).spool.records
         #expect(spooled > 0, "readings taken while the broker was away were spooled")
         try broker.restart()
         let second = try daemon(config)
         defer { second.signal(SIGKILL) }
-        let highestBeforeKill = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory)).lastSequence
+        let highestBeforeKill = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)).lastSequence
         #expect(await waitUntil(seconds: 60) { aggregator.acknowledged > highestBeforeKill + 20 }, "\(aggregator.acknowledged) vs \(highestBeforeKill); \(log)")
         #expect(aggregator.reusedSequences.isEmpty, "a sequence number was used twice for different messages")
         let received = aggregator.sequences
@@ -117,19 +119,19 @@ import TestSupport
         let aggregator = try await WireAggregator(broker: broker, serial: "dev-1", deviceKey: deviceKey.publicKey)
         defer { aggregator.close() }
         let process = try daemon(try writeConfig(port: broker.port, interval: "100ms"))
-        #expect(await waitUntil(seconds: 20) { (try? DeviceStatus.read(fromStateDirectory: stateDirectory))??.sensors.first?.readings.isEmpty == false })
+        #expect(await waitUntil(seconds: 20) { (try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))??.sensors.first?.readings.isEmpty == false })
         try await Task.sleep(for: .seconds(1))
         #expect(await process.stop(signal: SIGTERM, timeout: 10))
         #expect(process.exitCode == 0)
         #expect(aggregator.sequences.isEmpty)
         #expect(log.contains("fieldproof pair"), "\(log)")
-        let status = try #require(try DeviceStatus.read(fromStateDirectory: stateDirectory))
+        let status = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))
         #expect(!status.paired)
     }
 
     /// The sensors the daemon's status file lists (what it is running).
     func sensorNames() -> [String] {
-        ((try? DeviceStatus.read(fromStateDirectory: stateDirectory)) ?? nil)?.sensors.map(\.name) ?? []
+        ((try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)) ?? nil)?.sensors.map(\.name) ?? []
     }
 
     @Test func sighupReloadsAValidConfigurationAndKeepsTheOldOneWhenTheNewIsBroken() async throws {

@@ -10,9 +10,9 @@ func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
 }
 
 @Suite struct StatusCommandTests {
-    func stateDirectory(with status: DeviceStatus?) throws -> String {
+    func runtimeDirectory(with status: DeviceStatus?) throws -> String {
         let directory = try TemporaryDirectory.make(prefix: "status-cli").path
-        try status?.write(toStateDirectory: directory)
+        try status?.write(toRuntimeDirectory: directory)
         return directory
     }
 
@@ -31,7 +31,7 @@ func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
 
     @Test func showsEachPartOnItsOwnLine() throws {
         let now = WallClock.milliseconds()
-        let result = try fieldproof(["status", "--state-directory", try stateDirectory(with: sample(now: now))])
+        let result = try fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: sample(now: now))])
         #expect(result.status == 0)
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.contains("device   fp-0001: paired (key 3fa2c1d4)"))
@@ -46,21 +46,36 @@ func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
     @Test func jsonIsTheStatusFile() throws {
         let now = WallClock.milliseconds()
         let status = sample(now: now)
-        let result = try fieldproof(["status", "--json", "--state-directory", try stateDirectory(with: status)])
+        let result = try fieldproof(["status", "--json", "--runtime-directory", try runtimeDirectory(with: status)])
         let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(result.output.utf8))
         #expect(decoded == status)
     }
 
     @Test func aMissingStatusSaysWhyAndFails() throws {
-        let result = try fieldproof(["status", "--state-directory", try stateDirectory(with: nil)])
+        let result = try fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: nil)])
         #expect(result.status == 1)
-        #expect(result.output.contains("the daemon has not run here yet"))
+        #expect(result.output.contains("the daemon is not running"))
+    }
+
+    /// Without --runtime-directory the configuration's runtime_directory
+    /// is read; the state directory holds no status.
+    @Test func readsTheRuntimeDirectoryOfTheConfiguration() throws {
+        let directory = try TemporaryDirectory.make(prefix: "status-config").path
+        let runtime = directory + "/run"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+        try "serial: fp-0001\nstate_directory: \(directory)/state\nruntime_directory: \(runtime)\n"
+            .write(toFile: directory + "/agent.yaml", atomically: true, encoding: .utf8)
+        try sample(now: WallClock.milliseconds()).write(toRuntimeDirectory: runtime)
+        let result = try fieldproof(["status", "--config", directory + "/agent.yaml"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("device   fp-0001: paired (key 3fa2c1d4)"))
     }
 
     @Test func aStaleReportIsFlagged() throws {
         var status = sample(now: WallClock.milliseconds())
         status.updatedAt -= 600_000
-        let result = try fieldproof(["status", "--state-directory", try stateDirectory(with: status)])
+        let result = try fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: status)])
         #expect(result.output.contains("the daemon does not seem to run"))
     }
 }

@@ -23,6 +23,7 @@ simulated_daemon_start() {
     cat > "$work/agent.yaml" <<YAML
 serial: bench-1
 state_directory: $work/state
+runtime_directory: $work/run
 simulate: true
 board: raspberry-pi-4b
 log_level: warning
