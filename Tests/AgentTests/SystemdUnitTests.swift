@@ -41,7 +41,7 @@ import TestSupport
     @Test func leastPrivilegeSettingsArePresent() throws {
         let text = try String(contentsOf: Self.unit, encoding: .utf8)
         for setting in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "User=fieldproof", "SupplementaryGroups=i2c gpio",
-                        "StateDirectory=fieldproof", "ProtectSystem=strict", "ProtectHome=yes", "NoNewPrivileges=yes",
+                        "StateDirectory=fieldproof", "RuntimeDirectory=fieldproof", "ProtectSystem=strict", "ProtectHome=yes", "NoNewPrivileges=yes",
                         "PrivateTmp=yes", "DevicePolicy=closed", "DeviceAllow=char-i2c rw", "DeviceAllow=char-gpiochip rw"] {
             #expect(text.contains(setting), "missing \(setting)")
         }
