@@ -75,7 +75,7 @@ enum TextFile {
 enum StateDirectory {
     /// The state directory named by the daemon's configuration file.
     static func fromConfiguration(_ path: String) throws -> String {
-        let text = try TextFile.read(path, hint: "pass --config or --state-directory")
+        let text = try TextFile.read(path, hint: "pass --config")
         let root = try ConfigSection.root(text: text, file: path)
         return try root.string("state_directory", default: "/var/lib/fieldproof")
     }
