@@ -92,8 +92,8 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         measured.append((try await waitUntilAccepted(total, store: store), try resident(aggregator.processIdentifier)))
         let seconds = Date().timeIntervalSince(start)
         for (accepted, memory) in measured {
-            print(String(format: "  after %9d messages     resident %6d KiB (heap %6d, files %6d, shared %5d)", accepted, memory.total,
-                         memory.anonymous, memory.file, memory.shared))
+            print(String(format: "  after %9d messages     resident %6d KiB (heap %6d, files %6d, shared %5d, private dirty %6d)", accepted, memory.total,
+                         memory.anonymous, memory.file, memory.shared, memory.privateDirty))
         }
         if let first = measured.first, let last = measured.last {
             print(String(format: "  aggregator VmRSS after %d vs after %d messages   ratio %.2f (goal <= 1.00)  (%.0f msg/s)",
@@ -128,7 +128,10 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
             }
             return value
         }
-        return Resident(total: try kib("VmRSS"), anonymous: try kib("RssAnon"), file: try kib("RssFile"), shared: try kib("RssShmem"))
+        let rollup = (try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)) ?? ""
+        let privateDirty = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Private_Dirty:") })
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? -1
+        return Resident(total: try kib("VmRSS"), anonymous: try kib("RssAnon"), file: try kib("RssFile"), shared: try kib("RssShmem"), privateDirty: privateDirty)
     }
 
     struct Resident {
@@ -136,5 +139,6 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         var anonymous: Int
         var file: Int
         var shared: Int
+        var privateDirty: Int
     }
 }
