@@ -107,7 +107,7 @@ extension PostgresStore {
             try await connection.query("UPDATE device SET board = \(request.board), paired_at = \(now) WHERE serial = \(serial)", logger: logger)
             try await connection.query("DELETE FROM device_sensor WHERE serial = \(serial)", logger: logger)
             for sensor in request.sensors {
-                // A name repeated in the request: the first one counts (as on SQLite).
+                // Names are unique: PairRequest decoding refuses a repeated one.
                 try await connection.query("""
                     INSERT INTO device_sensor (serial, name, driver, interval_ms)
                     VALUES (\(serial), \(sensor.name), \(sensor.driver), \(Int64(clamping: sensor.intervalMilliseconds)))

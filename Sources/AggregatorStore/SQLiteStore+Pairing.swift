@@ -95,7 +95,7 @@ extension SQLiteStore {
             try db.execute(sql: "UPDATE device SET board = ?, paired_at = ? WHERE serial = ?", arguments: [request.board, now, serial])
             try db.execute(sql: "DELETE FROM device_sensor WHERE serial = ?", arguments: [serial])
             for sensor in request.sensors {
-                // A name repeated in the request: the first one counts (as on PostgreSQL).
+                // Names are unique: PairRequest decoding refuses a repeated one.
                 try db.execute(sql: "INSERT OR IGNORE INTO device_sensor (serial, name, driver, interval_ms) VALUES (?, ?, ?, ?)",
                                arguments: [serial, sensor.name, sensor.driver, Int64(clamping: sensor.intervalMilliseconds)])
             }

@@ -98,6 +98,8 @@ public struct PairRequest: Equatable, Sendable {
                   let interval = parts[2].uint64, name.utf8.count <= 64, driver.utf8.count <= 64, interval <= 31_536_000_000 else {
                 throw .malformed("a sensor must be [name ≤ 64 bytes, driver ≤ 64 bytes, interval ms ≤ one year]")
             }
+            // A device's configuration refuses a repeated name; a request with one was not made by a device.
+            guard !sensors.contains(where: { $0.name == name }) else { throw .malformed("sensor \"\(name)\" appears twice in the PairRequest") }
             sensors.append(Sensor(name: name, driver: driver, intervalMilliseconds: interval))
         }
         self.sensors = sensors

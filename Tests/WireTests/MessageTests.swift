@@ -48,6 +48,8 @@ func sampleTelemetry(serial: String = "fp-0001", sequence: UInt64 = 42, timestam
         request.pin = "12345678"
         request.sensors = [.init(name: "s", driver: "d", intervalMilliseconds: 31_536_000_001)]
         #expect(throws: WireError.self) { try PairRequest(decodingBody: request.encodeBody()) }   // over a year
+        request.sensors = [.init(name: "air", driver: "bme280", intervalMilliseconds: 1000), .init(name: "air", driver: "sht4x", intervalMilliseconds: 1000)]
+        #expect { try PairRequest(decodingBody: request.encodeBody()) } throws: { "\($0)".contains("appears twice") }
         // A version 1 body (the MACed protocol) is no longer read.
         let v1 = CBOREncoder.encode(.map([CBORPair(.int(0), .unsigned(MessageType.pairRequest)), CBORPair(.int(1), .unsigned(1))]))
         #expect { try PairRequest(decodingBody: v1) } throws: { String(describing: $0).contains("version 1 is not supported") }
