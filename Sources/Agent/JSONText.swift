@@ -3,7 +3,7 @@
 /// the daemon rewrites on every tick. Foundation's `JSONEncoder` works
 /// through generic `Encodable` containers, key sorting and boxing; when the
 /// daemon used it for the status file its code was a large part of what the
-/// sampling loop kept resident (see `StartupPages`; VmRSS 7.6 → 6.5–7.4 MiB).
+/// sampling loop kept resident (VmRSS 7.6 → 6.5–7.4 MiB at the time).
 public indirect enum JSONText: Sendable {
     case string(String)
     case number(Double)

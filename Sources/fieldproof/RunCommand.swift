@@ -101,13 +101,6 @@ struct RunCommand: AsyncParsableCommand {
             ackVerifier: identity.map { PinnedAckVerifier(aggregatorKey: $0.aggregatorKey) },
             board: station.board.name, version: FieldproofVersion.string, clock: configuration.clock.deviceClock(), logger: logger))
         runtime.start()
-        // Ten seconds in, the first samples were taken and the broker tried:
-        // the pages only start-up needed can go (see StartupPages).
-        Task {
-            try? await Task.sleep(for: .seconds(10))
-            let dropped = StartupPages.release()
-            logger.debug("released start-up pages", metadata: ["unmapped_kib": "\(dropped / 1024)"])
-        }
         logger.info("started", metadata: ["serial": "\(configuration.serial)", "board": "\(station.board.name)",
                                           "hardware": "\(station.hardware.kind)", "sensors": "\(sampled.count)",
                                           "paired": "\(identity != nil)"])

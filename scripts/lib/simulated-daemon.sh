@@ -1,4 +1,4 @@
-# Sourced by scripts/bench-rss and scripts/order-symbols: a mosquitto on a
+# Sourced by scripts/bench-rss: a mosquitto on a
 # free loopback port and `fieldproof run` on the simulated station (BME280,
 # SHT4x, BH1750), paired with a made-up identity. Sets $work, $port,
 # $broker and $daemon; simulated_stop ends them.
