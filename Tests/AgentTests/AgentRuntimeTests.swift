@@ -42,7 +42,9 @@ final class PlainAggregator: @unchecked Sendable {
                 let fields = String(decoding: message.payload, as: UTF8.self).split(separator: "|")
                 guard fields.count == 5, let sequence = UInt64(fields[1]), let floor = UInt64(fields[2]), let self else { continue }
                 if let ack = self.receive(sequence, floor: floor) {
-                    try? await client.publish(topic: "fieldproof/v1/\(serial)/ack", payload: Array(String(ack).utf8), qos: .atLeastOnce, retain: true)
+                    // QoS 0: the loop must not wait for a PUBACK (one lost in a reconnect under a loaded
+                    // machine stopped it for good, and with it every later Ack); the next Ack supersedes a lost one.
+                    try? await client.publish(topic: "fieldproof/v1/\(serial)/ack", payload: Array(String(ack).utf8), qos: .atMostOnce, retain: true)
                 }
             }
         }

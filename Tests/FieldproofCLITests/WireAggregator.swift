@@ -34,7 +34,9 @@ final class WireAggregator: @unchecked Sendable {
                 guard let self, let ack = self.receive(message.payload) else { continue }
                 let payload = Ack(serial: serial, highestContiguous: ack, time: 0).encode()
                 if let signed = try? COSESign1.sign(payload: payload, with: self.key, keyID: KeyID.of(self.key.publicKey)) {
-                    try? await client.publish(topic: "fieldproof/v1/\(serial)/ack", payload: signed, qos: .atLeastOnce, retain: true)
+                    // QoS 0: the loop must not wait for a PUBACK (one lost in a reconnect under a loaded
+                    // machine stopped it for good, and with it every later Ack); the next Ack supersedes a lost one.
+                    try? await client.publish(topic: "fieldproof/v1/\(serial)/ack", payload: signed, qos: .atMostOnce, retain: true)
                 }
             }
         }
