@@ -71,14 +71,13 @@ struct AggregatorService<Store: AggregatorDataStore> {
         try await client.connect()
         try await client.subscribe(filter("fieldproof/v1/+/telemetry"), qos: .atLeastOnce)
         try await client.subscribe(filter("fieldproof/v1/+/pair/req"), qos: .atLeastOnce)
+        let identity = try AggregatorIdentity(seed: Array(key.rawRepresentation))
         logger.info("connected", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)",
-                                            "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))",
-                                            "fingerprint": "\((try? AggregatorIdentity(seed: Array(key.rawRepresentation)))?.fingerprint ?? "-")"])
+                                            "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))", "fingerprint": "\(identity.fingerprint)"])
 
         let workers = configuration.verification.workers > 0 ? configuration.verification.workers : System.coreCount
         let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store, maximumFutureSkew: configuration.verification.maximumFutureSkew, logger: logger), committer: store,
                                             acks: SignedAckPublisher(client: publisher, key: key), workers: workers, metrics: metrics, logger: logger)
-        let identity = try AggregatorIdentity(seed: Array(key.rawRepresentation))
         let pairing = PairingResponder(store: store, client: publisher, identity: identity, maximumAge: configuration.pairing.maximumRequestAge,
                                        metrics: metrics, logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,

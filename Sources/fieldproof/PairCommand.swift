@@ -5,6 +5,7 @@ import FoundationEssentials
 import Identity
 import MQTT
 import Station
+import Synchronization
 import Wire
 
 /// `fieldproof pair`: fetches the aggregator's keys and checks them
@@ -159,49 +160,38 @@ struct PairCommand: AsyncParsableCommand {
     /// no matching one comes), not fatal at once: the broker may hold a
     /// stale announcement of another aggregator.
     private func trustedKeys(from client: MQTTClient, fingerprint: String) async -> KeysOutcome {
-        let timeout = timeout
-        return await withTaskGroup(of: KeysOutcome?.self) { group in
-            group.addTask {
-                var lastError: DevicePairing.TrustError?
-                for await message in client.messages where message.topic == Topics.aggregatorKeys {
-                    do throws(DevicePairing.TrustError) {
-                        return .trusted(try DevicePairing.trustedKeys(announcement: message.payload, fingerprint: fingerprint))
-                    } catch {
-                        lastError = error
-                    }
-                }
-                return lastError.map(KeysOutcome.untrusted) ?? KeysOutcome.none
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(timeout))
+        let lastError = Mutex<DevicePairing.TrustError?>(nil)
+        let keys = await firstMessage(from: client) { message -> AggregatorKeys? in
+            guard message.topic == Topics.aggregatorKeys else { return nil }
+            do throws(DevicePairing.TrustError) {
+                return try DevicePairing.trustedKeys(announcement: message.payload, fingerprint: fingerprint)
+            } catch {
+                lastError.withLock { $0 = error }
                 return nil
             }
-            let first = await group.next() ?? nil
-            // The stream does not end on cancellation: closing the client
-            // ends it, so the reader is not left waiting. Only after a
-            // timeout: otherwise the client is needed for the request.
-            guard let first else {
-                client.close()
-                group.cancelAll()
-                // The reader returns what it saw before the stream ended.
-                while let next = await group.next() {
-                    if let next { return next }
-                }
-                return KeysOutcome.none
-            }
-            group.cancelAll()
-            return first
         }
+        if let keys { return .trusted(keys) }
+        return lastError.withLock { $0 }.map(KeysOutcome.untrusted) ?? .none
     }
 
     /// The first answer that checks out (signed by the trusted aggregator,
     /// for our request), or nil after the timeout.
     private func answer(from client: MQTTClient, to request: DevicePairing.Request) async -> PairResponse? {
+        await firstMessage(from: client) { message in
+            guard message.topic == Topics.pairResponse(request.request.serial) else { return nil }
+            return try? DevicePairing.checkResponse(message.payload, to: request)
+        }
+    }
+
+    /// The first of `client`'s messages that `accept` turns into a value, or
+    /// nil after `timeout` seconds. The message stream does not end on
+    /// cancellation, so on a timeout the client is closed to end the reader.
+    private func firstMessage<T: Sendable>(from client: MQTTClient, _ accept: @escaping @Sendable (MQTTMessage) -> T?) async -> T? {
         let timeout = timeout
-        return await withTaskGroup(of: PairResponse?.self) { group in
+        return await withTaskGroup(of: T?.self) { group in
             group.addTask {
-                for await message in client.messages where message.topic == Topics.pairResponse(request.request.serial) {
-                    if let response = try? DevicePairing.checkResponse(message.payload, to: request) { return response }
+                for await message in client.messages {
+                    if let value = accept(message) { return value }
                 }
                 return nil
             }
@@ -210,7 +200,7 @@ struct PairCommand: AsyncParsableCommand {
                 return nil
             }
             let first = await group.next() ?? nil
-            client.close()
+            if first == nil { client.close() }
             group.cancelAll()
             return first
         }
