@@ -16,6 +16,12 @@ let package = Package(
         .library(name: "Hardware", targets: ["Hardware"]),
         .library(name: "Sensors", targets: ["Sensors"]),
     ],
+    // Simulation: the simulated station in `fieldproof` (what `simulate: true`
+    // needs). The installed daemon is built without it (scripts/build-daemon).
+    traits: [
+        .trait(name: "Simulation", description: "Link the simulated station into fieldproof (simulate: true, --simulate, the demo)."),
+        .default(enabledTraits: ["Simulation"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
@@ -26,6 +32,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // Test clocks (TestClock, ImmediateClock); linked by test targets only.
+        .package(url: "https://github.com/pointfreeco/swift-clocks.git", from: "1.1.1"),
     ],
     targets: [
         // C libraries enter only here, each wrapped once by one Swift module.
@@ -39,7 +49,7 @@ let package = Package(
         .target(name: "ConfigFile", dependencies: ["CYAML"]),
 
         // The one MQTT client (the only code that calls libmosquitto).
-        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport"]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport", "LinuxService"]),
 
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
         .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -50,18 +60,22 @@ let package = Package(
         ]),
 
         // Bus protocols with their Linux back-ends; drivers; simulated chips.
-        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD"]),
+        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "Sensors", dependencies: ["Hardware"]),
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
-        // A station: board files, configured sensors made into drivers, the
-        // simulated station, bus scanning.
         // Runs inside the hardware-in-the-loop guest (scripts/hil).
         .executableTarget(name: "fieldproof-hil", dependencies: ["Hardware", "Sensors", "SimulatedHardware"]),
-        .target(name: "Station", dependencies: ["Hardware", "Sensors", "SimulatedHardware", "ConfigFile"]),
+        // A station: board files, configured sensors made into drivers, bus scanning.
+        .target(name: "Station", dependencies: ["Hardware", "Sensors", "ConfigFile"]),
+        // The simulated station (`simulate: true`, `--simulate`, the demo): one
+        // of each chip on a simulated bus. Linked into `fieldproof` only with
+        // the Simulation trait (on by default; scripts/build-daemon builds the
+        // installed binary without it).
+        .target(name: "SimulatedStation", dependencies: ["Station", "Hardware", "SimulatedHardware"]),
 
         // What both binaries use as Linux services: systemd notify and
-        // watchdog, glibc malloc settings.
-        .target(name: "LinuxService", dependencies: ["CLinuxSupport"]),
+        // watchdog, glibc malloc settings, file I/O with errno.
+        .target(name: "LinuxService", dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]),
 
         // The device daemon's machinery: spool, sequence numbers, status.
         .target(name: "Agent", dependencies: [
@@ -70,7 +84,8 @@ let package = Package(
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
-            "Agent", "MQTT", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "SimulatedHardware", "Station",
+            "Agent", "LinuxService", "MQTT", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "Station",
+            .target(name: "SimulatedStation", condition: .when(traits: ["Simulation"])),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -78,7 +93,7 @@ let package = Package(
 
         // The aggregator: verification pipeline, tallies, HTTP API and dashboard.
         .target(name: "Aggregator", dependencies: [
-            "ConfigFile", "MQTT",
+            "ConfigFile", "MQTT", "LinuxService",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -87,7 +102,7 @@ let package = Package(
 
         // The aggregator's stores: SQLite (GRDB) and PostgreSQL (PostgresNIO).
         .target(name: "AggregatorStore", dependencies: [
-            "Aggregator", "MQTT", "Wire", "Identity", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            "Aggregator", "LinuxService", "MQTT", "Wire", "Identity", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
 
@@ -107,9 +122,9 @@ let package = Package(
                                                              .product(name: "Crypto", package: "swift-crypto")]),
 
         // Used only by tests and benchmarks: a real mosquitto started per test.
-        .target(name: "TestSupport", dependencies: ["MQTT"]),
+        .target(name: "TestSupport", dependencies: ["MQTT", .product(name: "Subprocess", package: "swift-subprocess")]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
-            "MQTT", "TestSupport", "Wire", "Identity", "Agent", "Aggregator", "AggregatorStore", .product(name: "Logging", package: "swift-log"), "Hardware", "Sensors", "SimulatedHardware", "Station", .product(name: "Crypto", package: "swift-crypto"),
+            "MQTT", "TestSupport", "Wire", "Identity", "Agent", "LinuxService", "Aggregator", "AggregatorStore", .product(name: "Logging", package: "swift-log"), "Hardware", "Sensors", "SimulatedHardware", "Station", "SimulatedStation", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -117,7 +132,7 @@ let package = Package(
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "SimulatedHardware", "TestSupport"]),
-        .testTarget(name: "StationTests", dependencies: ["Station", "Sensors", "Hardware", "SimulatedHardware", "ConfigFile", "TestSupport"]),
+        .testTarget(name: "StationTests", dependencies: ["Station", "SimulatedStation", "Sensors", "Hardware", "SimulatedHardware", "ConfigFile", "TestSupport"]),
         .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware", "SimulatedHardware"]),
         // With Python's pycose and cbor2 (scripts/test installs them into .venv).
         .testTarget(name: "InteropTests", dependencies: [
@@ -128,15 +143,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator",
+                                                    .product(name: "Clocks", package: "swift-clocks")]),
+        .testTarget(name: "LinuxServiceTests", dependencies: ["LinuxService", .product(name: "Clocks", package: "swift-clocks")]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [
-            "Agent", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "Wire", "Aggregator", "AggregatorStore", "Identity", "MQTT",
+            "Agent", "LinuxService", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "Wire", "Aggregator", "AggregatorStore", "Identity", "MQTT",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "TestSupport", "MQTT",
+            "Aggregator", "TestSupport", "MQTT", "LinuxService",
+            .product(name: "Clocks", package: "swift-clocks"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -1,4 +1,6 @@
 import CLinuxSupport
+import LinuxService
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -20,18 +22,18 @@ public struct ClockReading: Equatable, Sendable {
     public var millisecondsSinceBoot: UInt64
 }
 
-public final class DeviceClock: @unchecked Sendable {
-    private let wall: () -> UInt64
-    private let sinceBoot: () -> UInt64
-    private let isSynchronised: () -> Bool
+public final class DeviceClock: Sendable {
+    private let wall: @Sendable () -> UInt64
+    private let sinceBoot: @Sendable () -> UInt64
+    private let isSynchronised: @Sendable () -> Bool
     public let bootID: [UInt8]
-    private var last: UInt64 = 0
-    private let lock = UnfairLock()
+    /// The highest stamp given, so stamps never go backwards within a boot.
+    private let last = Mutex<UInt64>(0)
 
     public init(bootIDPath: String = "/proc/sys/kernel/random/boot_id",
-                wall: @escaping () -> UInt64 = WallClock.milliseconds,
-                sinceBoot: @escaping () -> UInt64 = WallClock.millisecondsSinceBoot,
-                isSynchronised: @escaping () -> Bool = DeviceClock.kernelSaysSynchronised) {
+                wall: @escaping @Sendable () -> UInt64 = WallClock.milliseconds,
+                sinceBoot: @escaping @Sendable () -> UInt64 = WallClock.millisecondsSinceBoot,
+                isSynchronised: @escaping @Sendable () -> Bool = DeviceClock.kernelSaysSynchronised) {
         self.wall = wall
         self.sinceBoot = sinceBoot
         self.isSynchronised = isSynchronised
@@ -42,7 +44,7 @@ public final class DeviceClock: @unchecked Sendable {
     public func now() -> ClockReading {
         let synchronised = isSynchronised()
         let boot = sinceBoot()
-        let stamp = lock.withLock { () -> UInt64 in
+        let stamp = last.withLock { last in
             last = max(last, wall())
             return last
         }
@@ -65,19 +67,5 @@ public final class DeviceClock: @unchecked Sendable {
     /// which it is until an NTP daemon (or systemd-timesyncd) disciplines it.
     public static func kernelSaysSynchronised() -> Bool {
         fieldproof_clock_synchronised() == 1
-    }
-}
-
-/// A small lock for synchronous critical sections (no Foundation).
-final class UnfairLock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

@@ -1,3 +1,4 @@
+import LinuxService
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

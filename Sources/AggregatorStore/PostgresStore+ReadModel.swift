@@ -2,6 +2,7 @@ import Aggregator
 import Foundation
 import PostgresNIO
 import Wire
+import LinuxService
 
 /// The API's and dashboard's queries answered from PostgreSQL (the shaping
 /// is `StoredViews`, shared with the SQLite store).
@@ -28,7 +29,7 @@ extension PostgresStore {
     /// leaves it out: it decodes that epoch's messages).
     public func device(serial: String) async throws -> DeviceSummary? {
         guard var summary = try await summary(serial: serial) else { return nil }
-        summary.quality = try await quality(serial: serial, epochStart: nil, now: Int64(Date().timeIntervalSince1970 * 1000))?.score
+        summary.quality = try await quality(serial: serial, epochStart: nil, now: Int64(WallClock.milliseconds()))?.score
         return summary
     }
 

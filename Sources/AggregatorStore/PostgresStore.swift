@@ -5,6 +5,7 @@ import Identity
 import Logging
 import PostgresNIO
 import Wire
+import LinuxService
 
 /// The store for more than one machine: PostgreSQL through PostgresNIO.
 /// Several aggregators share one database (and split the MQTT stream
@@ -310,7 +311,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     }
 
     public func recordRejection(serial: String?, reason: String) async throws {
-        let minute = Int64(Date().timeIntervalSince1970 * 1000) / 60_000 * 60_000
+        let minute = Int64(WallClock.milliseconds()) / 60_000 * 60_000
         // One statement (one round trip): both counters in one transaction.
         try await client.query("""
             WITH per_device AS (

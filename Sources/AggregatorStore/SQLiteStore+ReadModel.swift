@@ -2,6 +2,7 @@ import Aggregator
 import Foundation
 import GRDB
 import Wire
+import LinuxService
 
 /// The API's and dashboard's queries answered from the SQLite file.
 extension SQLiteStore: AggregatorReadModel {
@@ -49,7 +50,7 @@ extension SQLiteStore: AggregatorReadModel {
     /// leaves it out: it decodes that epoch's messages).
     public func device(serial: String) async throws -> DeviceSummary? {
         guard var summary = try await pool.read({ db in try Self.summary(db, serial: serial) }) else { return nil }
-        summary.quality = try await quality(serial: serial, epochStart: nil, now: Int64(Date().timeIntervalSince1970 * 1000))?.score
+        summary.quality = try await quality(serial: serial, epochStart: nil, now: Int64(WallClock.milliseconds()))?.score
         return summary
     }
 

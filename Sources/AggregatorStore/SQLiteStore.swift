@@ -1,6 +1,7 @@
 import Aggregator
 import Foundation
 import GRDB
+import LinuxService
 
 /// The embedded store: one SQLite file in WAL mode, through GRDB. An
 /// accepted message, its (serial, sequence) uniqueness and its tally
@@ -103,7 +104,7 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
                 INSERT INTO rejection (serial, reason, count) VALUES (?, ?, 1)
                 ON CONFLICT (serial, reason) DO UPDATE SET count = count + 1
                 """, arguments: [serial ?? "", reason])
-            try Self.recordRejectionMinute(db, at: Int64(Date().timeIntervalSince1970 * 1000))
+            try Self.recordRejectionMinute(db, at: Int64(WallClock.milliseconds()))
         }
     }
 

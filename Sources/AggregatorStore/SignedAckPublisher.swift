@@ -4,6 +4,7 @@ import Foundation
 import Identity
 import MQTT
 import Wire
+import LinuxService
 
 /// Publishes the signed Ack (retained) after a commit moved a device's
 /// highest contiguous sequence: what lets the device drop those records
@@ -18,7 +19,7 @@ public struct SignedAckPublisher: AckPublisher {
     }
 
     public func publishAck(serial: String, upTo sequence: UInt64) async throws {
-        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let now = WallClock.milliseconds()
         let signed = try PairingAuthority.ack(serial: serial, upTo: sequence, aggregatorKey: key, now: now)
         try await client.publish(topic: Topics.ack(serial), payload: signed, qos: .atLeastOnce, retain: true)
     }

@@ -3,6 +3,7 @@ import ConfigFile
 import Foundation
 import Identity
 import Wire
+import LinuxService
 
 /// What the operator does through the CLI or the API: enroll (a one-time
 /// PIN, shown once, of which only the verifier is stored) and revoke.
@@ -26,7 +27,7 @@ public struct StoreOperations: AggregatorOperations {
         guard expiresIn > .zero, expiresIn <= DurationText.maximum, let lifetime = DurationText.milliseconds(expiresIn) else {
             throw InvalidExpiry(expiresIn: expiresIn)
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Int64(WallClock.milliseconds())
         let expiresAt = now + lifetime
         let (enrollment, pin) = try Enrollment.create(serial: serial, expiresAt: UInt64(expiresAt), maximumAttempts: maximumAttempts,
                                                       pinLength: pinLength)

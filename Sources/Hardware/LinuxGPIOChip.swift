@@ -1,4 +1,5 @@
 import CGPIOD
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,12 +8,11 @@ import Glibc
 /// path (`/dev/gpiochip0`) or label (`pinctrl-bcm2711`), as
 /// `gpiod_chip_open_lookup` does; lines are requested with the consumer
 /// name "fieldproof".
-public final class LinuxGPIOChip: GPIOChip, @unchecked Sendable {
-    // The chip handle is used only to request lines (under `lock`) and is
+public final class LinuxGPIOChip: GPIOChip, Sendable {
+    // The chip handle is used only to request lines (under its lock) and is
     // closed in deinit, after every line this chip handed out (each keeps
     // the chip alive).
-    private let handle: OpaquePointer
-    private let lock = PThreadLock()
+    private let handle: Mutex<OpaquePointer>
     public let name: String
     public let label: String
     public let lineCount: Int
@@ -27,13 +27,13 @@ public final class LinuxGPIOChip: GPIOChip, @unchecked Sendable {
             }
             throw error
         }
-        self.handle = handle
         name = String(cString: gpiod_chip_name(handle))
         label = String(cString: gpiod_chip_label(handle))
         lineCount = Int(gpiod_chip_num_lines(handle))
+        self.handle = Mutex(handle)
     }
 
-    deinit { gpiod_chip_close(handle) }
+    deinit { handle.withLock { gpiod_chip_close($0) } }
 
     public func requestInput(offset: Int, edge: GPIOEdge?, bias: GPIOBias) throws(GPIOError) -> any GPIOInputLine {
         let type: Int32
@@ -65,7 +65,7 @@ public final class LinuxGPIOChip: GPIOChip, @unchecked Sendable {
 
     private func request(offset: Int, type: Int32, flags: Int32, initial: Int32) throws(GPIOError) -> OpaquePointer {
         try checkOffset(offset)
-        return try lock.withLock { () throws(GPIOError) -> OpaquePointer in
+        return try handle.withLock { handle throws(GPIOError) -> OpaquePointer in
             errno = 0
             guard let line = gpiod_chip_get_line(handle, UInt32(offset)) else {
                 throw .fromErrno(errno == 0 ? EINVAL : errno, chip: displayName, line: offset, operation: "get line")
@@ -82,12 +82,12 @@ public final class LinuxGPIOChip: GPIOChip, @unchecked Sendable {
 
 /// A requested line. libgpiod's line objects belong to the chip, so the
 /// line keeps its chip alive until it is released.
-final class LinuxGPIOLine: GPIOInputLine, GPIOOutputLine, @unchecked Sendable {
+final class LinuxGPIOLine: GPIOPollableLine, GPIOOutputLine, @unchecked Sendable {
+    // @unchecked: `line` is a C handle, used only under `released`'s lock.
     private let chip: LinuxGPIOChip
     private let line: OpaquePointer
     private let offset: Int
-    private let lock = PThreadLock()
-    private var released = false
+    private let released = Mutex(false)
 
     init(chip: LinuxGPIOChip, line: OpaquePointer, offset: Int) {
         self.chip = chip
@@ -101,7 +101,7 @@ final class LinuxGPIOLine: GPIOInputLine, GPIOOutputLine, @unchecked Sendable {
 
     /// Runs `body` under the lock, unless the line was released.
     private func live<T>(_ operation: String, _ body: () throws(GPIOError) -> T) throws(GPIOError) -> T {
-        try lock.withLock { () throws(GPIOError) -> T in
+        try released.withLock { released throws(GPIOError) -> T in
             guard !released else {
                 throw GPIOError(kind: .released, chip: chip.displayName, line: offset, detail: "\(operation): the line was released")
             }
@@ -145,8 +145,13 @@ final class LinuxGPIOLine: GPIOInputLine, GPIOOutputLine, @unchecked Sendable {
         }
     }
 
+    /// The line's event fd, for the one poll(2) of `GPIOEdgeWatcher`; -1 once released.
+    var eventFileDescriptor: Int32 {
+        released.withLock { released in released ? -1 : gpiod_line_event_get_fd(line) }
+    }
+
     func release() {
-        lock.withLock {
+        released.withLock { released in
             guard !released else { return }
             released = true
             gpiod_line_release(line)

@@ -5,6 +5,7 @@ import ConfigFile
 import Crypto
 import Foundation
 import Identity
+import LinuxService
 
 /// What every command needs: the checked configuration, the store and
 /// (for `serve` and `enroll`) the aggregator's signing key.
@@ -73,5 +74,5 @@ enum Output {
 
 /// Milliseconds since the Unix epoch.
 enum Now {
-    static func milliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func milliseconds() -> Int64 { Int64(WallClock.milliseconds()) }
 }

@@ -8,6 +8,7 @@ import Logging
 import MQTT
 import TestSupport
 import Wire
+import LinuxService
 
 /// End to end through a real broker: devices' pre-signed Telemetry in,
 /// verified and tallied messages out (the aggregator's pipeline over
@@ -39,7 +40,7 @@ struct AggregatorBench: AsyncParsableCommand {
         let keys = (0..<devices).map { _ in Curve25519.Signing.PrivateKey() }
         let serials = (0..<devices).map { String(format: "bench-%03d", $0) }
         let perDevice = count / devices
-        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let now = WallClock.milliseconds()
         var stream: [(topic: String, payload: [UInt8])] = []
         for sequence in 1...perDevice {
             for (index, serial) in serials.enumerated() {
@@ -122,8 +123,8 @@ struct AggregatorBench: AsyncParsableCommand {
                                             acks: acks, workers: ProcessInfo.processInfo.activeProcessorCount,
                                             metrics: AggregatorMetrics(), logger: logger)
         let runner = Task {
-            await pipeline.run(intake.messages.map { IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: Int64(Date().timeIntervalSince1970 * 1000)) },
-                               now: { Int64(Date().timeIntervalSince1970 * 1000) })
+            await pipeline.run(intake.messages.map { IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: Int64(WallClock.milliseconds())) },
+                               now: { Int64(WallClock.milliseconds()) })
         }
         let publisher = try publisherClient(broker: broker, id: "bench-devices-\(label)")
         let start = Date()

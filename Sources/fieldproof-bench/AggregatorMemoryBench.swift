@@ -7,6 +7,7 @@ import Identity
 import MQTT
 import TestSupport
 import Wire
+import LinuxService
 
 /// Resident memory of the real `fieldproof-aggregator serve` (SQLite) after
 /// a first checkpoint and after many more messages: a service that keeps
@@ -61,7 +62,7 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         try await publisher.connect()
         defer { publisher.close() }
         let perDevice = messages / devices
-        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let now = WallClock.milliseconds()
         var measured: [(Int, Resident)] = []
         let start = Date()
         var sent = 0

@@ -3,6 +3,7 @@ import Foundation
 import Hardware
 import Sensors
 import SimulatedHardware
+import SimulatedStation
 import Station
 
 /// Each driver against the simulated station (no waiting): reads/s and bus

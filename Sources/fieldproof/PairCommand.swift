@@ -3,6 +3,7 @@ import ArgumentParser
 import Crypto
 import FoundationEssentials
 import Identity
+import LinuxService
 import MQTT
 import Station
 import Synchronization

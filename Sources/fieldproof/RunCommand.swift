@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import ConfigFile
 import Identity
+import LinuxService
 import Logging
 import Station
 

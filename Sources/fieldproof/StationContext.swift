@@ -62,7 +62,7 @@ struct StationContext {
         } catch {
             throw ValidationError(error.description)
         }
-        let hardware: any HardwareAccess = simulate ? SimulatedStation(gpioLabel: board.gpioChip) : LinuxHardware()
+        let hardware: any HardwareAccess = simulate ? try SimulatedHardwareAccess.station(gpioLabel: board.gpioChip) : LinuxHardware()
         let specs = configuration.map { $0.sensors.map(spec) } ?? (simulate ? simulatedSensors : [])
         return StationContext(board: board, hardware: hardware, specs: specs, configuration: configuration)
     }

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import ConfigFile
 import FoundationEssentials
+import LinuxService
 
 /// `fieldproof status`: what the daemon last reported, read from the status
 /// file in its runtime directory (works without talking to the daemon).

@@ -1,4 +1,4 @@
-import Agent
+import LinuxService
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 @testable import Agent
 import Foundation
+import LinuxService
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import Hardware
 import Sensors
 import SimulatedHardware
+import SimulatedStation
 import Station
 import Testing
 

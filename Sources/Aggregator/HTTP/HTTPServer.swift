@@ -3,6 +3,7 @@ import FoundationEssentials
 import Hummingbird
 import Logging
 import NIOCore
+import LinuxService
 
 /// The aggregator's HTTP API and dashboard (Hummingbird).
 ///
@@ -70,7 +71,7 @@ public struct AggregatorHTTPServer: Sendable {
             Self.text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/") { _, _ in
-            let now = Int64(WallClockMilliseconds.now())
+            let now = Int64(WallClock.milliseconds())
             let page = DashboardPage(
                 devices: try await readModel.devices(),
                 activity: try await readModel.activity(buckets: 24, bucketMilliseconds: 3_600_000, now: now),
@@ -99,7 +100,7 @@ public struct AggregatorHTTPServer: Sendable {
                 }
                 start = value
             }
-            guard let quality = try await readModel.quality(serial: serial, epochStart: start, now: Int64(WallClockMilliseconds.now())) else {
+            guard let quality = try await readModel.quality(serial: serial, epochStart: start, now: Int64(WallClock.milliseconds())) else {
                 throw HTTPError(.notFound, message: "no readings of \(serial) in a closed epoch")
             }
             return try Self.json(quality)
@@ -202,15 +203,3 @@ public struct AggregatorHTTPServer: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
-
-enum WallClockMilliseconds {
-    static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import LinuxService
 
 /// Group commit: accepted messages wait here while a commit is running and
 /// go into the next one together, so the store flushes to disk once per
@@ -129,7 +130,7 @@ actor CommitBatcher<Committer: MessageCommitter> {
             if tries >= maximumTries {
                 do {
                     if let result = try await committer.deadLetter(message, error: lastError, tries: tries,
-                                                                   at: Int64(Date().timeIntervalSince1970 * 1000)) {
+                                                                   at: Int64(WallClock.milliseconds())) {
                         logger.error("message dead-lettered", metadata: ["message": "\(message.serial)/\(message.sequence)", "tries": "\(tries)",
                                                                          "reason": "\(lastError)"])
                         return result

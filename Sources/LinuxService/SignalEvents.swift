@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Synchronization
 
 /// SIGHUP, SIGTERM and SIGINT as an async sequence, so the daemon decides
 /// what they mean: reload on SIGHUP, drain and exit on SIGTERM/SIGINT.
@@ -22,17 +23,17 @@ public final class SignalEvents: Sendable {
 
     /// One set of handlers per process: the pipe the handlers write to.
     nonisolated(unsafe) private static var writeEnd: Int32 = -1
-    private static let installLock = UnfairLock()
-    nonisolated(unsafe) private static var continuation: AsyncStream<Signal>.Continuation?
+    /// The stream the reader thread feeds (a second instance takes it over).
+    private static let continuation = Mutex<AsyncStream<Signal>.Continuation?>(nil)
 
     /// Installs the handlers (once per process; a second instance takes
     /// over the event stream).
     public init() {
         let (events, continuation) = AsyncStream<Signal>.makeStream(bufferingPolicy: .bufferingNewest(8))
         self.events = events
-        Self.installLock.withLock {
-            Self.continuation?.finish()
-            Self.continuation = continuation
+        Self.continuation.withLock { current in
+            current?.finish()
+            current = continuation
             guard Self.writeEnd < 0 else { return }
             var ends: [Int32] = [0, 0]
             guard pipe(&ends) == 0 else { return }
@@ -70,7 +71,7 @@ public final class SignalEvents: Sendable {
                 default: nil
                 }
                 if let signal {
-                    let continuation = SignalEvents.installLock.withLock { SignalEvents.continuation }
+                    let continuation = SignalEvents.continuation.withLock { $0 }
                     continuation?.yield(signal)
                 }
             }

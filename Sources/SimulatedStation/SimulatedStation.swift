@@ -1,4 +1,5 @@
 import Hardware
+import Station
 import SimulatedHardware
 import Synchronization
 #if canImport(Glibc)
