@@ -6,10 +6,11 @@ import Glibc
 
 /// Counts debounced edges on a GPIO input: a tipping-bucket rain gauge
 /// (each tip is `factor` mm of rain) or a cup anemometer (each pulse per
-/// second is `factor` m/s of wind). A thread of its own collects edge events
-/// as they come, because the kernel keeps only a few (16) per line and an
+/// second is `factor` m/s of wind). It owns no thread: each read takes the
+/// line's pending events, and the runtime's `GPIOEdgeWatcher` hands it the
+/// events between reads, because the kernel keeps only 16 per line and an
 /// anemometer in a storm gives more than that between two reads.
-public final class PulseCounter: Sensor {
+public final class PulseCounter: Sensor, GPIOEdgeSubscriber {
     public enum Kind: String, Sendable {
         /// Reading: `precipitation` in mm since the previous read.
         case rainGauge = "rain-gauge"
@@ -45,7 +46,11 @@ public final class PulseCounter: Sensor {
     public var driver: String { kind.rawValue }
     public let factor: Double
     private let line: any GPIOInputLine
+    private let watcher: GPIOEdgeWatcher?
     private let monotonicNanoseconds: @Sendable () -> UInt64
+    /// Reads of the line per drain, at most: the kernel hands out 16 events
+    /// a call, and a line that never runs dry must not hold the counter.
+    static let drainLimit = 8
 
     private struct State {
         var debouncer: Debouncer
@@ -53,25 +58,30 @@ public final class PulseCounter: Sensor {
         var total = 0
         var lastRead: UInt64
         var failure: GPIOError?
-        var running = false
-        var thread: pthread_t?
+        var closed = false
     }
     private let state: Mutex<State>
 
     /// `line` must be requested with the edge to count (falling for a reed
     /// switch to ground with a pull-up). `debounceMilliseconds`: edges closer
-    /// than this to the last counted one are contact bounce.
+    /// than this to the last counted one are contact bounce. `watcher`: what
+    /// drains the line between reads (the runtime's; nil: only reads do).
     public init(name: String, kind: Kind, line: any GPIOInputLine, factor: Double? = nil, debounceMilliseconds: Double = 10,
-                monotonicNanoseconds: @escaping @Sendable () -> UInt64 = PulseCounter.monotonicNow) {
+                watcher: GPIOEdgeWatcher? = nil, monotonicNanoseconds: @escaping @Sendable () -> UInt64 = PulseCounter.monotonicNow) {
         self.name = name
         self.kind = kind
         self.line = line
         self.factor = factor ?? kind.defaultFactor
+        self.watcher = watcher
         self.monotonicNanoseconds = monotonicNanoseconds
         state = Mutex(State(debouncer: Debouncer(milliseconds: debounceMilliseconds), lastRead: monotonicNanoseconds()))
+        watcher?.watch(self)
     }
 
-    deinit { stop() }
+    deinit {
+        watcher?.unwatch(ObjectIdentifier(self))
+        line.release()
+    }
 
     public static func monotonicNow() -> UInt64 {
         var now = timespec()
@@ -79,72 +89,50 @@ public final class PulseCounter: Sensor {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
-    /// Waits up to `timeoutMilliseconds` for edges and counts those that
-    /// survive the debounce. The collecting thread calls this in a loop;
-    /// tests call it directly.
-    public func collect(timeoutMilliseconds: Int) {
-        do {
-            let events = try line.waitForEvents(timeoutMilliseconds: timeoutMilliseconds)
-            guard !events.isEmpty else { return }
-            state.withLock { state in
-                for event in events where state.debouncer.accept(event.timestampNanoseconds) {
-                    state.pulses += 1
-                    state.total += 1
-                }
-                state.failure = nil
-            }
-        } catch {
-            state.withLock { $0.failure = error }
-            var pause = timespec(tv_sec: 0, tv_nsec: Int(timeoutMilliseconds) * 1_000_000)
-            nanosleep(&pause, nil)
-        }
-    }
-
     /// Pulses counted since the counter was made.
     public var totalPulses: Int { state.withLock { $0.total } }
 
-    /// Starts the collecting thread (idempotent).
-    public func start() {
-        let started = state.withLock { state -> Bool in
-            if state.running { return false }
-            state.running = true
-            return true
-        }
-        guard started else { return }
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { context in
-            guard let context else { return nil }
-            let counter = Unmanaged<PulseCounter>.fromOpaque(context).takeRetainedValue()
-            while counter.state.withLock({ $0.running }) { counter.collect(timeoutMilliseconds: 100) }
-            return nil
-        }, context)
-        if rc != 0 {
-            Unmanaged<PulseCounter>.fromOpaque(context).release()
-            state.withLock {
-                $0.running = false
-                $0.failure = GPIOError(kind: .io, chip: line.description, detail: "cannot start the pulse-counting thread: \(String(cString: strerror(rc)))")
-            }
-            return
-        }
-        state.withLock { $0.thread = thread }
+    public var edgeFileDescriptor: Int32? {
+        guard state.withLock({ $0.failure == nil && !$0.closed }), let pollable = line as? any GPIOPollableLine else { return nil }
+        let descriptor = pollable.eventFileDescriptor
+        return descriptor >= 0 ? descriptor : nil
     }
 
-    public func close() { stop() }
-
-    /// Stops the thread (waits for it) and releases the line.
-    public func stop() {
-        let thread = state.withLock { state -> pthread_t? in
-            state.running = false
-            defer { state.thread = nil }
-            return state.thread
+    /// Takes the line's pending events and counts those that survive the
+    /// debounce. Under the counter's lock, so the watcher and a read never
+    /// hand the debouncer two batches out of order.
+    public func drainPendingEdges() {
+        state.withLock { state in
+            guard !state.closed else { return }
+            do throws(GPIOError) {
+                for _ in 0..<Self.drainLimit {
+                    let events = try line.waitForEvents(timeoutMilliseconds: 0)
+                    for event in events where state.debouncer.accept(event.timestampNanoseconds) {
+                        state.pulses += 1
+                        state.total += 1
+                    }
+                    if events.count < 16 { break }
+                }
+                state.failure = nil
+            } catch {
+                state.failure = error
+            }
         }
-        // The thread holds a reference to us, so deinit never joins itself.
-        if let thread, pthread_self() != thread { pthread_join(thread, nil) }
+    }
+
+    /// Stops being watched and releases the line.
+    public func close() {
+        let first = state.withLock { state -> Bool in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        guard first else { return }
+        watcher?.unwatch(ObjectIdentifier(self))
         line.release()
     }
 
     public func read() throws(SensorError) -> [SensorReading] {
+        drainPendingEdges()
         let now = monotonicNanoseconds()
         let taken = state.withLock { state -> (pulses: Int, seconds: Double, failure: GPIOError?) in
             defer {

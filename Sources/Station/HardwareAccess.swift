@@ -13,6 +13,13 @@ public protocol HardwareAccess: Sendable {
     var thermalRoot: String { get }
     /// How drivers wait.
     var sleeper: any Sleeper { get }
+    /// What watches the edge lines of pulse counters between reads: one
+    /// thread for all of them.
+    var edgeWatcher: GPIOEdgeWatcher { get }
+}
+
+extension HardwareAccess {
+    public var edgeWatcher: GPIOEdgeWatcher { .shared }
 }
 
 /// The real buses and chips of this machine.

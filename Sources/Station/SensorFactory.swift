@@ -46,9 +46,8 @@ public struct SensorFactory: Sendable {
             let edge = try options.choice("edge", default: GPIOEdge.falling)
             let bias = try options.choice("bias", default: GPIOBias.pullUp)
             let line = try gpioLine(spec) { chip, offset throws(GPIOError) in try chip.requestInput(offset: offset, edge: edge, bias: bias) }
-            let counter = PulseCounter(name: spec.name, kind: kind, line: line, factor: factor, debounceMilliseconds: debounce)
-            counter.start()
-            sensor = counter
+            sensor = PulseCounter(name: spec.name, kind: kind, line: line, factor: factor, debounceMilliseconds: debounce,
+                                  watcher: hardware.edgeWatcher)
         case "digital-input":
             let activeLow = try options.bool("active_low", default: true)
             let bias = try options.choice("bias", default: GPIOBias.pullUp)
