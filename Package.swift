@@ -80,6 +80,7 @@ let package = Package(
         // The device daemon's machinery: spool, sequence numbers, status.
         .target(name: "Agent", dependencies: [
             "MQTT", "ConfigFile", "CLinuxSupport", "LinuxService", .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
         // Device binary: daemon and the technician's commands.

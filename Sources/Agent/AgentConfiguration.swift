@@ -1,4 +1,5 @@
 import ConfigFile
+import LinuxService
 import MQTT
 
 /// The daemon's configuration (`/etc/fieldproof/agent.yaml`; the commented

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import LinuxService
 
 /// What `fieldproof status` shows: the daemon rewrites it (atomically) in
 /// its runtime directory, so the command works without talking to the daemon.
@@ -112,47 +113,42 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
     }
 
     /// `write(toRuntimeDirectory:)` with the fsync it must not call, for tests.
-    func write(toRuntimeDirectory directory: String, sync: (Int32, String) throws(FileIOError) -> Void) throws {
-        try FileIO.writeAtomically(Self.path(inRuntimeDirectory: directory), Array((jsonText + "\n").utf8), mode: 0o644,
+    func write(toRuntimeDirectory directory: String, sync: FileIO.Sync) throws {
+        try FileIO.writeAtomically(Self.path(inRuntimeDirectory: directory), try encoded(), mode: 0o644,
                                    durability: .runtime, sync: sync)
     }
 
-    /// The JSON `Codable` would write (the same keys; nil fields left out),
-    /// written by `JSONText`. A reading whose value is not a finite number
-    /// is left out: JSON cannot carry it.
-    var jsonText: String {
-        func object(_ members: [(String, JSONText?)]) -> JSONText { .object(members.compactMap { key, value in value.map { (key, $0) } }) }
-        let broker = object([
-            ("address", .string(broker.address)), ("connected", .bool(broker.connected)),
-            ("lastError", broker.lastError.map(JSONText.string)), ("since", broker.since.map(JSONText.unsigned)),
-        ])
-        let sensors = JSONText.array(sensors.map { sensor in
-            object([
-                ("name", .string(sensor.name)), ("driver", .string(sensor.driver)),
-                ("lastReadAt", sensor.lastReadAt.map(JSONText.unsigned)),
-                ("readings", .array(sensor.readings.filter(\.value.isFinite).map { reading in
-                    .object([("quantity", .string(reading.quantity)), ("value", .number(reading.value)), ("unit", .string(reading.unit))])
-                })),
-                ("lastError", sensor.lastError.map(JSONText.string)), ("lastErrorAt", sensor.lastErrorAt.map(JSONText.unsigned)),
-            ])
-        })
-        let spool = object([
-            ("records", .integer(Int64(spool.records))), ("bytes", .integer(Int64(spool.bytes))),
-            ("oldestAgeSeconds", spool.oldestAgeSeconds.map(JSONText.number)),
-            ("droppedRecords", .unsigned(spool.droppedRecords)), ("truncatedTails", .unsigned(spool.truncatedTails)),
-            ("lastAcknowledged", .unsigned(spool.lastAcknowledged)), ("oldestSequence", spool.oldestSequence.map(JSONText.unsigned)),
-        ])
-        return object([
-            ("version", .string(version)), ("serial", .string(serial)), ("pid", .integer(Int64(pid))), ("updatedAt", .unsigned(updatedAt)),
-            ("paired", .bool(paired)), ("keyID", keyID.map(JSONText.string)), ("board", board.map(JSONText.string)),
-            ("clockSynchronised", .bool(clockSynchronised)), ("lastSequence", .unsigned(lastSequence)),
-            ("broker", broker), ("sensors", sensors), ("spool", spool),
-        ]).render()
+    /// The status file's bytes: this type through `JSONEncoder`, the codec
+    /// `read` decodes with (nil fields left out). A reading whose value is
+    /// not a finite number is left out: JSON cannot carry it.
+    func encoded() throws -> [UInt8] {
+        var finite = self
+        for index in finite.sensors.indices { finite.sensors[index].readings.removeAll { !$0.value.isFinite } }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return Array(try encoder.encode(finite)) + Array("\n".utf8)
     }
 
-    /// Reads the status the daemon wrote; nil when there is none yet.
+    /// The most a status file may hold: a few KiB per sensor in practice;
+    /// anything far larger is not one the daemon wrote.
+    static let maximumFileBytes = 1 << 20
+
+    /// Reads the status the daemon wrote; nil when there is none yet. A
+    /// file that is not a status report (truncated, edited, hostile) throws
+    /// `DeviceStatusError.unreadable`, naming the file and what is wrong.
     public static func read(fromRuntimeDirectory directory: String) throws -> DeviceStatus? {
-        guard let bytes = try FileIO.readFile(path(inRuntimeDirectory: directory)) else { return nil }
-        return try JSONDecoder().decode(DeviceStatus.self, from: Data(bytes))
+        let path = path(inRuntimeDirectory: directory)
+        let bytes: [UInt8]
+        do {
+            guard let read = try FileIO.readFile(path, limit: maximumFileBytes) else { return nil }
+            bytes = read
+        } catch {
+            throw DeviceStatusError.unreadable(path: path, reason: error.description)
+        }
+        do {
+            return try JSONDecoder().decode(DeviceStatus.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw DeviceStatusError.unreadable(path: path, reason: DeviceStatusError.explain(error))
+        }
     }
 }

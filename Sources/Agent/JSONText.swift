@@ -1,9 +1,7 @@
-/// A small JSON writer (keys in the order given, no Foundation): for the
-/// commands' `--json` output, the availability message, and the status file
-/// the daemon rewrites on every tick. Foundation's `JSONEncoder` works
-/// through generic `Encodable` containers, key sorting and boxing; when the
-/// daemon used it for the status file its code was a large part of what the
-/// sampling loop kept resident (VmRSS 7.6 → 6.5–7.4 MiB at the time).
+/// A small JSON writer (keys in the order given): for the commands' `--json`
+/// output and the availability message, which are written and never read
+/// back here. The status file, which is read back, goes through one
+/// `Codable` type and `JSONEncoder`/`JSONDecoder` (DeviceStatus).
 public indirect enum JSONText: Sendable {
     case string(String)
     case number(Double)

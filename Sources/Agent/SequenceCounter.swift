@@ -1,3 +1,5 @@
+import LinuxService
+
 /// Hands out message sequence numbers that are never reused, even after
 /// `kill -9` or a power cut.
 ///

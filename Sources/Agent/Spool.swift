@@ -1,4 +1,5 @@
 import LinuxService
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -88,7 +89,7 @@ public final class Spool {
     public let configuration: SpoolConfiguration
     private let now: () -> UInt64
     private var segments: [Segment] = []
-    private var activeFD: Int32 = -1
+    private var activeFD: FileDescriptor?
     private var lastSync: UInt64 = 0
     private var unsynced = false
     private var meta = SpoolMeta()
@@ -110,7 +111,7 @@ public final class Spool {
     }
 
     deinit {
-        if activeFD >= 0 {
+        if let activeFD {
             if unsynced { try? FileIO.fsync(activeFD, path: activePath) }
             FileIO.close(activeFD)
         }
@@ -153,7 +154,7 @@ public final class Spool {
                 }
             }
             if offset < bytes.count {
-                let fd = try FileIO.open(path, O_WRONLY)
+                let fd = try FileIO.open(path, .writeOnly)
                 try FileIO.truncate(fd, to: offset, path: path)
                 try FileIO.fsync(fd, path: path)
                 FileIO.close(fd)
@@ -184,10 +185,9 @@ public final class Spool {
             throw AgentError.recordTooLarge(size: bytes.count, limit: configuration.segmentBytes)
         }
         try makeRoom(for: bytes.count)
-        if activeFD < 0 || (segments.last.map { $0.size + bytes.count > configuration.segmentBytes } ?? true) {
-            try startSegment(firstSequence: sequence)
-        }
-        try FileIO.writeAll(activeFD, bytes, path: activePath)
+        let full = segments.last.map { $0.size + bytes.count > configuration.segmentBytes } ?? true
+        let fd = try activeFD.flatMap { full ? nil : $0 } ?? startSegment(firstSequence: sequence)
+        try FileIO.writeAll(fd, bytes, path: activePath)
         segments[segments.count - 1].sequences.append(sequence)
         segments[segments.count - 1].offsets.append(UInt32(segments[segments.count - 1].size))
         segments[segments.count - 1].size += bytes.count
@@ -207,24 +207,27 @@ public final class Spool {
 
     /// Forces appended records to the disk.
     public func sync() throws {
-        guard unsynced, activeFD >= 0 else { return }
+        guard unsynced, let activeFD else { return }
         try FileIO.fsync(activeFD, path: activePath)
         unsynced = false
         lastSync = now()
     }
 
-    private func startSegment(firstSequence: UInt64) throws {
-        if activeFD >= 0 {
-            if unsynced { try FileIO.fsync(activeFD, path: activePath); unsynced = false }
-            FileIO.close(activeFD)
-            activeFD = -1
+    /// Closes the active segment and opens a new one; returns its descriptor.
+    private func startSegment(firstSequence: UInt64) throws -> FileDescriptor {
+        if let fd = activeFD {
+            if unsynced { try FileIO.fsync(fd, path: activePath); unsynced = false }
+            FileIO.close(fd)
+            activeFD = nil
         }
         let digits = String(firstSequence)
         let name = "seg-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".spool"
         let path = configuration.directory + "/" + name
-        activeFD = try FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND)
+        let fd = try FileIO.open(path, .writeOnly, options: [.create, .append])
+        activeFD = fd
         try FileIO.syncDirectory(of: path)
         segments.append(Segment(path: path, firstSequence: firstSequence, size: 0))
+        return fd
     }
 
     /// Drops the oldest segments until `size` more bytes fit.
@@ -260,9 +263,9 @@ public final class Spool {
 
     private func dropAcknowledgedSegments() throws {
         while let first = segments.first, first.lastSequence <= meta.acknowledgedUpTo {
-            if segments.count == 1 && activeFD >= 0 {
-                FileIO.close(activeFD)
-                activeFD = -1
+            if segments.count == 1, let fd = activeFD {
+                FileIO.close(fd)
+                activeFD = nil
                 unsynced = false
             }
             try FileIO.remove(first.path)

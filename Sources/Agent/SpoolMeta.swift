@@ -1,3 +1,5 @@
+import LinuxService
+
 /// The spool's small persistent counters (`spool.meta`): the acknowledgement
 /// watermark and what was lost, so the status report survives restarts.
 /// Text, one `key value` per line, replaced atomically.

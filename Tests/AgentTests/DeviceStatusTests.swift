@@ -1,5 +1,6 @@
 import Foundation
 @testable import Agent
+import LinuxService
 import Testing
 
 @Suite struct DeviceStatusTests {
@@ -31,7 +32,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var synced: [String] = []
-        let record = { (_: Int32, path: String) throws(FileIOError) in synced.append(path) }
+        let record: FileIO.Sync = { _, path in synced.append(path) }
         var status = try JSONDecoder().decode(DeviceStatus.self, from: Data(#"""
             {"version": "1", "serial": "fp-1", "pid": 1, "updatedAt": 1, "paired": false, "clockSynchronised": true, "lastSequence": 0,
              "broker": {"address": "127.0.0.1:1883", "connected": false}, "sensors": [],
@@ -48,10 +49,10 @@ import Testing
         #expect(synced == [directory + "/sequence.tmp", directory], "durable writes fsync the file, then its directory")
     }
 
-    /// The hand-written JSON reads back through `JSONDecoder` as what was
-    /// written: strings that need escaping, every optional absent and
-    /// present, numbers in every form `Double.description` takes.
-    @Test func handWrittenJSONDecodesToTheSameStatus() throws {
+    /// What the daemon writes reads back as what was written (one codec
+    /// both ways): strings that need escaping, every optional absent and
+    /// present, numbers at the edges of `Double`.
+    @Test func theStatusFileDecodesToTheSameStatus() throws {
         let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} nul \u{0} unit °C emoji 🌡️ slash /"
         let values: [Double] = [0, -0.0, 0.1, 294.65, 5, -40, 1e-7, 6.02214076e23, 1.7976931348623157e308, 5e-324]
         let statistics = SpoolStatistics(records: 0, bytes: 0, oldestAppendedAt: nil, oldestSequence: nil, acknowledgedUpTo: 0,
@@ -70,14 +71,13 @@ import Testing
                     .init(name: "idle", driver: "sht4x"),
                 ],
                 spool: .init(statistics, now: 10))
-            let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(status.jsonText.utf8))
+            let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(try status.encoded()))
             #expect(decoded == status)
             #expect(decoded.sensors[0].readings.map(\.value) == values)
         }
     }
 
-    @Test func escapesControlCharactersAndLeavesOutWhatJSONCannotCarry() throws {
-        #expect(JSONText.quote("a\u{1}b\"c") == #""a\u0001b\"c""#)
+    @Test func leavesOutReadingsJSONCannotCarry() throws {
         var status = try JSONDecoder().decode(DeviceStatus.self, from: Data(#"""
             {"version": "1", "serial": "s", "pid": 1, "updatedAt": 2, "paired": false, "clockSynchronised": true, "lastSequence": 0,
              "broker": {"address": "a", "connected": false},
@@ -86,7 +86,32 @@ import Testing
             """#.utf8))
         status.sensors[0].readings.append(.init(quantity: "q", value: .nan, unit: "u"))
         status.sensors[0].readings.append(.init(quantity: "q", value: -.infinity, unit: "u"))
-        let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(status.jsonText.utf8))
+        let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(try status.encoded()))
         #expect(decoded.sensors[0].readings.map(\.value) == [1.5])
+    }
+
+    /// A status file the daemon did not write (cut short, edited, filled
+    /// with garbage, huge) is an error naming the file and the fault.
+    @Test func aStatusFileThatIsNotAReportIsAClearError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = DeviceStatus.path(inRuntimeDirectory: directory)
+        let cases: [(String, [UInt8], String)] = [
+            ("cut short", Array(#"{"version": "1", "serial": "#.utf8), "not JSON"),
+            ("a field missing", Array(#"{"version": "1"}"#.utf8), "missing serial"),
+            ("a wrong type", Array(#"{"version": 1}"#.utf8), "wrong type at version"),
+            ("binary garbage", [0xff, 0xfe, 0x00, 0x7b], "not JSON"),
+            ("huge", [UInt8](repeating: 0x20, count: DeviceStatus.maximumFileBytes + 1), "File too large"),
+        ]
+        for (name, bytes, reason) in cases {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try DeviceStatus.read(fromRuntimeDirectory: directory)
+                Issue.record("\(name): read a status from it")
+            } catch let error as DeviceStatusError {
+                #expect(error.description.hasPrefix(path + " is not a status report"), "\(name): \(error)")
+                #expect(error.description.contains(reason), "\(name): \(error)")
+            }
+        }
     }
 }
