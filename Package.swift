@@ -34,8 +34,6 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
-        // Test clocks (TestClock, ImmediateClock); linked by test targets only.
-        .package(url: "https://github.com/pointfreeco/swift-clocks.git", from: "1.1.1"),
     ],
     targets: [
         // C libraries enter only here, each wrapped once by one Swift module.
@@ -49,7 +47,7 @@ let package = Package(
         .target(name: "ConfigFile", dependencies: ["CYAML"]),
 
         // The one MQTT client (the only code that calls libmosquitto).
-        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport", "LinuxService"]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport"]),
 
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
         .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -79,7 +77,7 @@ let package = Package(
 
         // The device daemon's machinery: spool, sequence numbers, status.
         .target(name: "Agent", dependencies: [
-            "MQTT", "ConfigFile", "CLinuxSupport", "LinuxService", .product(name: "Logging", package: "swift-log"),
+            "MQTT", "ConfigFile", "CLinuxSupport", "LinuxService", "Wire", .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
@@ -125,7 +123,7 @@ let package = Package(
         // Used only by tests and benchmarks: a real mosquitto started per test.
         .target(name: "TestSupport", dependencies: ["MQTT", .product(name: "Subprocess", package: "swift-subprocess")]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
-            "MQTT", "TestSupport", "Wire", "Identity", "Agent", "LinuxService", "Aggregator", "AggregatorStore", .product(name: "Logging", package: "swift-log"), "Hardware", "Sensors", "SimulatedHardware", "Station", "SimulatedStation", .product(name: "Crypto", package: "swift-crypto"),
+            "MQTT", "TestSupport", "Wire", "Identity", "Agent", "LinuxService", "Aggregator", "AggregatorStore", .product(name: "Logging", package: "swift-log"), "Hardware", "Sensors", "SimulatedHardware", "Station", "SimulatedStation", "ConfigFile", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -144,9 +142,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator",
-                                                    .product(name: "Clocks", package: "swift-clocks")]),
-        .testTarget(name: "LinuxServiceTests", dependencies: ["LinuxService", .product(name: "Clocks", package: "swift-clocks")]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Wire", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [
@@ -155,7 +151,6 @@ let package = Package(
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [
             "Aggregator", "TestSupport", "MQTT", "LinuxService",
-            .product(name: "Clocks", package: "swift-clocks"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

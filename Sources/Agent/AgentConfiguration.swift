@@ -19,22 +19,6 @@ public struct AgentConfiguration: Equatable, Sendable {
         public var reconnectMaximumDelay: Duration = .seconds(30)
     }
 
-    public struct Sensor: Equatable, Sendable {
-        public var name: String
-        public var driver: String
-        public var bus: Int?
-        public var address: Int?
-        /// GPIO: a chip (name, label or path) and a line offset or header pin.
-        public var chip: String?
-        public var line: Int?
-        public var pin: Int?
-        public var interval: Duration
-        public var options: [String: String]
-        /// Where the entry starts, for errors found later (driver options).
-        public var file: String
-        public var lineNumber: Int
-    }
-
     public struct Publishing: Equatable, Sendable {
         public var window = 32
         public var resendAfter: Duration = .seconds(10)
@@ -65,7 +49,7 @@ public struct AgentConfiguration: Equatable, Sendable {
     /// given on the command line.
     public var aggregatorFingerprint: String?
     public var publishing = Publishing()
-    public var sensors: [Sensor] = []
+    public var sensors: [SensorSpec] = []
     public var spool: SpoolConfiguration
 
     /// Reads and validates `text` (the contents of `file`). `knownDrivers`
@@ -165,7 +149,7 @@ public struct AgentConfiguration: Equatable, Sendable {
             guard knownDrivers.contains(driver) else {
                 throw entry.error("driver", "unknown driver \"\(driver)\"; known drivers: \(knownDrivers.joined(separator: ", "))")
             }
-            let sensor = Sensor(
+            let sensor = SensorSpec(
                 name: name, driver: driver,
                 bus: try entry.int("bus", in: 0...255, example: "bus: 1"),
                 address: try entry.int("address", in: 0x03...0x77, example: "address: 0x76"),

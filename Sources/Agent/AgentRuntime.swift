@@ -2,6 +2,7 @@ import LinuxService
 import Logging
 import MQTT
 import Synchronization
+import Wire
 
 /// The daemon: samples the sensors, signs each tick's readings into one
 /// Telemetry message, spools it durably, and delivers it until the
@@ -153,8 +154,8 @@ public final class AgentRuntime: Sendable {
 
     func handle(_ results: [Sampler<ContinuousClock>.Result]) {
         let clock = dependencies.clock.now()
-        var readings: [SampledReading] = []
-        var statuses: [SensorStatusEntry] = []
+        var readings: [Telemetry.Reading] = []
+        var statuses: [Telemetry.SensorStatus] = []
         var anySuccess = false
         live.withLock { state in
             for result in results {
@@ -163,11 +164,11 @@ public final class AgentRuntime: Sendable {
                 case let .readings(values):
                     anySuccess = true
                     readings += values
-                    statuses.append(SensorStatusEntry(sensor: result.sensor.name, errorCode: nil))
+                    statuses.append(Telemetry.SensorStatus(sensor: result.sensor.name, errorCode: nil))
                     entry.lastReadAt = clock.unixMilliseconds
                     entry.readings = values.map { .init(quantity: $0.quantity, value: $0.value, unit: $0.unit) }
                 case let .failure(code, message):
-                    statuses.append(SensorStatusEntry(sensor: result.sensor.name, errorCode: code))
+                    statuses.append(Telemetry.SensorStatus(sensor: result.sensor.name, errorCode: code))
                     entry.lastError = message
                     entry.lastErrorAt = clock.unixMilliseconds
                 }
@@ -184,7 +185,7 @@ public final class AgentRuntime: Sendable {
 
         // One message per tick, split only when it would carry too many readings.
         let limit = configuration.publishing.maximumReadingsPerMessage
-        var chunks: [[SampledReading]] = stride(from: 0, to: readings.count, by: limit).map { Array(readings[$0..<min($0 + limit, readings.count)]) }
+        var chunks: [[Telemetry.Reading]] = stride(from: 0, to: readings.count, by: limit).map { Array(readings[$0..<min($0 + limit, readings.count)]) }
         if chunks.isEmpty { chunks = [[]] }
         for (index, chunk) in chunks.enumerated() {
             do {

@@ -1,22 +1,14 @@
-/// One value a sensor measured, in SI units.
-public struct SampledReading: Equatable, Sendable {
-    public var sensor: String
-    public var quantity: String
-    public var value: Double
-    public var unit: String
-
-    public init(sensor: String, quantity: String, value: Double, unit: String) {
-        self.sensor = sensor
-        self.quantity = quantity
-        self.value = value
-        self.unit = unit
-    }
-}
+import Wire
 
 /// What one read of one sensor gave.
 public enum SensorOutcome: Equatable, Sendable {
-    case readings([SampledReading])
-    /// The sensor failed; `code` is short and stable (`no-ack`, `crc`, …).
+    /// Readings as they go on the wire, named after the configured sensor.
+    case readings([Telemetry.Reading])
+    /// The sensor failed. `code` is its wire spelling (`no-ack`, `crc`, …:
+    /// the raw value of `SensorError.Code`, listed in docs/wire-format.md).
+    /// The typed code lives with the drivers, which this module may not
+    /// import; the station decides retries by it before a failure gets here,
+    /// and the agent only forwards the code into the message's statuses.
     case failure(code: String, message: String)
 }
 
@@ -29,18 +21,6 @@ public protocol SampledSensor: Sendable {
     func sample() async -> SensorOutcome
 }
 
-/// The status of one sensor in one message.
-public struct SensorStatusEntry: Equatable, Sendable {
-    public var sensor: String
-    /// nil: ok; otherwise the failure's short code.
-    public var errorCode: String?
-
-    public init(sensor: String, errorCode: String?) {
-        self.sensor = sensor
-        self.errorCode = errorCode
-    }
-}
-
 /// Everything a Telemetry message says, before it is encoded and signed.
 public struct TelemetryDraft: Equatable, Sendable {
     public var serial: String
@@ -50,8 +30,9 @@ public struct TelemetryDraft: Equatable, Sendable {
     /// aggregator's "highest contiguous" move past gaps.
     public var floor: UInt64
     public var clock: ClockReading
-    public var readings: [SampledReading]
-    public var statuses: [SensorStatusEntry]
+    public var readings: [Telemetry.Reading]
+    /// nil error code: the sensor read.
+    public var statuses: [Telemetry.SensorStatus]
 }
 
 /// Encodes and signs a draft (COSE_Sign1 Telemetry with the identity key).

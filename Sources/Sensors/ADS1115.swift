@@ -28,10 +28,10 @@ public final class ADS1115: Sensor {
 
     public init(name: String, device: I2CDevice, channels: [Int] = [0], fullScale: Double = 2.048, sleeper: any Sleeper = SystemSleeper()) throws(SensorError) {
         guard let gain = Self.gains.first(where: { abs($0.fullScale - fullScale) < 1e-9 }) else {
-            throw SensorError(code: "config", message: "ADS1115: full scale \(fullScale) V is not one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256")
+            throw SensorError(code: .config, message: "ADS1115: full scale \(fullScale) V is not one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256")
         }
         guard !channels.isEmpty, channels.allSatisfy({ (0...3).contains($0) }) else {
-            throw SensorError(code: "config", message: "ADS1115: channels must be 0…3 (AIN0…AIN3)")
+            throw SensorError(code: .config, message: "ADS1115: channels must be 0…3 (AIN0…AIN3)")
         }
         self.name = name
         self.device = device
@@ -47,7 +47,7 @@ public final class ADS1115: Sensor {
             throw .bus(error, chip: "ADS1115 \(device.description)")
         }
         guard low == [0x80, 0x00], high == [0x7F, 0xFF] else {
-            throw SensorError(code: "wrong-chip", message: "the device at 0x\(I2CError.hex(device.address)) does not look like an ADS1115 (threshold registers are not at their reset values)")
+            throw SensorError(code: .wrongChip, message: "the device at 0x\(I2CError.hex(device.address)) does not look like an ADS1115 (threshold registers are not at their reset values)")
         }
     }
 
@@ -64,7 +64,7 @@ public final class ADS1115: Sensor {
                 while (try device.writeRead([Register.config], count: 2))[0] & 0x80 == 0 {
                     polls += 1
                     guard polls < Self.readyPolls else {
-                        throw SensorError(code: "busy", message: "ADS1115 \(device.description): conversion did not finish")
+                        throw SensorError(code: .busy, message: "ADS1115 \(device.description): conversion did not finish")
                     }
                     sleeper.sleep(milliseconds: 1)
                 }
@@ -75,7 +75,7 @@ public final class ADS1115: Sensor {
             } catch let error as I2CError {
                 throw .bus(error, chip: "ADS1115 \(device.description)")
             } catch {
-                throw SensorError(code: "bus", message: "ADS1115: \(error)")
+                throw SensorError(code: .bus, message: "ADS1115: \(error)")
             }
             let volts = Double(raw) * fullScale / 32768
             readings.append(SensorReading(quantity: "voltage_ain\(channel)", value: volts, unit: "V",

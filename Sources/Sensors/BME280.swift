@@ -75,10 +75,10 @@ public final class BME280: Sensor {
         default: found = nil
         }
         guard let found else {
-            throw SensorError(code: "wrong-chip", message: "found chip-id 0x\(I2CError.hex(UInt16(id))) at 0x\(I2CError.hex(device.address)) on \(device.bus.name): that is not a BME280 or BMP280 (0x60 / 0x58); check the address")
+            throw SensorError(code: .wrongChip, message: "found chip-id 0x\(I2CError.hex(UInt16(id))) at 0x\(I2CError.hex(device.address)) on \(device.bus.name): that is not a BME280 or BMP280 (0x60 / 0x58); check the address")
         }
         guard found == expected else {
-            throw SensorError(code: "wrong-chip", message: "found chip-id 0x\(I2CError.hex(UInt16(id))) at 0x\(I2CError.hex(device.address)): that is a \(found.rawValue.uppercased()), not a \(expected.rawValue.uppercased()); set `driver: \(found.rawValue)`")
+            throw SensorError(code: .wrongChip, message: "found chip-id 0x\(I2CError.hex(UInt16(id))) at 0x\(I2CError.hex(device.address)): that is a \(found.rawValue.uppercased()), not a \(expected.rawValue.uppercased()); set `driver: \(found.rawValue)`")
         }
         do {
             let tp = try device.readRegisters(Register.calibration, count: 26)
@@ -112,7 +112,7 @@ public final class BME280: Sensor {
             while try bus({ () throws(I2CError) in try device.readRegister(Register.status) }) & 0x08 != 0 {
                 polls += 1
                 guard polls < Self.statusPolls else {
-                    throw SensorError(code: "busy", message: "\(chip): still measuring after \(polls) polls (status bit 3 stuck); power-cycle the sensor")
+                    throw SensorError(code: .busy, message: "\(chip): still measuring after \(polls) polls (status bit 3 stuck); power-cycle the sensor")
                 }
                 sleeper.sleep(milliseconds: 1)
             }
@@ -121,7 +121,7 @@ public final class BME280: Sensor {
         let adcP = Int32(data[0]) << 12 | Int32(data[1]) << 4 | Int32(data[2]) >> 4
         let adcT = Int32(data[3]) << 12 | Int32(data[4]) << 4 | Int32(data[5]) >> 4
         if adcT == 0x80000 {
-            throw SensorError(code: "no-data", message: "\(chip): temperature measurement skipped (0x80000); the chip was reset meanwhile")
+            throw SensorError(code: .noData, message: "\(chip): temperature measurement skipped (0x80000); the chip was reset meanwhile")
         }
         let (celsius, tFine) = calibration.temperature(adc: adcT)
         let pascal = calibration.pressure(adc: adcP, tFine: tFine)

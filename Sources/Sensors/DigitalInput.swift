@@ -23,7 +23,7 @@ public final class DigitalInput: Sensor {
 
     public func read() throws(SensorError) -> [SensorReading] {
         let high: Bool
-        do { high = try line.value() } catch { throw SensorError(code: "gpio", message: "\(name) (digital-input): \(error)") }
+        do { high = try line.value() } catch { throw SensorError(code: .gpio, message: "\(name) (digital-input): \(error)") }
         return [SensorReading(quantity: quantity, value: high != activeLow ? 1 : 0, unit: "1")]
     }
 }

@@ -142,7 +142,7 @@ public final class PulseCounter: Sensor, GPIOEdgeSubscriber {
             return (state.pulses, Double(now &- state.lastRead) / 1e9, state.failure)
         }
         if let failure = taken.failure {
-            throw SensorError(code: "gpio", message: "\(name) (\(driver)): \(failure)")
+            throw SensorError(code: .gpio, message: "\(name) (\(driver)): \(failure)")
         }
         let value: Double
         let reading: (quantity: String, unit: String)

@@ -35,7 +35,7 @@ public final class SCD4x: Sensor {
         let ready = try protocolDevice.words(Command.dataReady, wait: 1, words: 1)
         // Datasheet §3.8.2: data ready when the 11 least significant bits are not all 0.
         guard ready[0] & 0x07FF != 0 else {
-            throw SensorError(code: "not-ready", message: "SCD4x: no new measurement yet (one every 5 s); read less often than every 5 s")
+            throw SensorError(code: .notReady, message: "SCD4x: no new measurement yet (one every 5 s); read less often than every 5 s")
         }
         let words = try protocolDevice.words(Command.readMeasurement, wait: 1, words: 3)
         let ppm = Double(words[0])

@@ -38,7 +38,7 @@ public final class ThermalZone: Sensor {
     public init(name: String, zone selector: String? = nil, root: String = defaultRoot) throws(SensorError) {
         let zones = Self.zones(root: root)
         guard !zones.isEmpty else {
-            throw SensorError(code: "no-zone", message: "\(name) (board-temperature): no thermal zones under \(root): this kernel exposes no board temperature; remove the sensor or check that the SoC's thermal driver is loaded")
+            throw SensorError(code: .noZone, message: "\(name) (board-temperature): no thermal zones under \(root): this kernel exposes no board temperature; remove the sensor or check that the SoC's thermal driver is loaded")
         }
         let found: Zone?
         if let selector {
@@ -48,7 +48,7 @@ public final class ThermalZone: Sensor {
         }
         guard let found else {
             let known = zones.map { "\($0.index) (\($0.type))" }.joined(separator: ", ")
-            throw SensorError(code: "no-zone", message: "\(name) (board-temperature): no thermal zone \"\(selector ?? "")\" under \(root); there are: \(known)")
+            throw SensorError(code: .noZone, message: "\(name) (board-temperature): no thermal zone \"\(selector ?? "")\" under \(root); there are: \(known)")
         }
         self.name = name
         zone = found
@@ -57,10 +57,10 @@ public final class ThermalZone: Sensor {
     public func read() throws(SensorError) -> [SensorReading] {
         let text: String
         do { text = try SystemFiles.text("\(zone.path)/temp") } catch {
-            throw SensorError(code: "io", message: "\(name) (board-temperature): cannot read \(zone.path)/temp: \(error.reason)")
+            throw SensorError(code: .io, message: "\(name) (board-temperature): cannot read \(zone.path)/temp: \(error.reason)")
         }
         guard let milli = Int(text.trimmingWhitespace) else {
-            throw SensorError(code: "bad-value", message: "\(name) (board-temperature): \(zone.path)/temp holds \"\(text.trimmingWhitespace)\", not millidegrees")
+            throw SensorError(code: .badValue, message: "\(name) (board-temperature): \(zone.path)/temp holds \"\(text.trimmingWhitespace)\", not millidegrees")
         }
         return [.temperature(celsius: Double(milli) / 1000, range: Self.operatingRange)]
     }

@@ -1,3 +1,4 @@
+import ConfigFile
 import Hardware
 import Sensors
 
@@ -90,7 +91,7 @@ public struct SensorFactory: Sendable {
             let chip = try hardware.gpioChip(spec.chip ?? board.gpioChip)
             return try request(chip, offset)
         } catch {
-            throw SensorError(code: "gpio", message: "\(spec.name) (\(spec.driver)): \(error)")
+            throw SensorError(code: .gpio, message: "\(spec.name) (\(spec.driver)): \(error)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import ConfigFile
 import Sensors
 import Synchronization
 
@@ -18,23 +19,20 @@ public final class ManagedSensor: Sendable {
     public let spec: SensorSpec
     private let factory: SensorFactory
     private let driver = Mutex<(any Sensor)?>(nil)
-    /// Failures worth another try within the same read: a glitch on the bus.
-    static let transientCodes: Set<String> = ["bus", "crc", "no-ack"]
-    /// Failures after which the chip is detected afresh next time.
-    static let redetectCodes: Set<String> = ["bus", "no-ack", "wrong-chip", "no-bus"]
 
     public init(spec: SensorSpec, factory: SensorFactory) {
         self.spec = spec
         self.factory = factory
     }
 
-    /// Reads once, trying a transient failure up to `attempts` times.
+    /// Reads once, trying a transient failure (`SensorError.Code.isTransient`)
+    /// up to `attempts` times.
     public func read(attempts: Int = 2) -> SensorResult {
         var tries = 0
         while true {
             tries += 1
             let result = readOnce()
-            if case let .failure(error) = result, Self.transientCodes.contains(error.code), tries < attempts { continue }
+            if case let .failure(error) = result, error.code.isTransient, tries < attempts { continue }
             return SensorResult(name: spec.name, driver: spec.driver, result: result, attempts: tries)
         }
     }
@@ -59,7 +57,7 @@ public final class ManagedSensor: Sendable {
                 }
                 return .success(try sensor.read())
             } catch {
-                if Self.redetectCodes.contains(error.code) {
+                if error.code.needsRedetection {
                     driver?.close()
                     driver = nil
                 }

@@ -75,7 +75,7 @@ struct HIL {
             throw Failure(message: "0x77 answered")
         } catch let error as SensorError {
             print("0x77: \(error.message)")
-            try check(error.code == "no-ack" && error.message.contains("no acknowledge from 0x77"), "wrong error for 0x77: \(error)")
+            try check(error.code == .noAcknowledge && error.message.contains("no acknowledge from 0x77"), "wrong error for 0x77: \(error)")
         }
         try bus.writeByteData(address: 0x76, register: 0xD0, value: 0x58)
         do {
@@ -83,7 +83,7 @@ struct HIL {
             throw Failure(message: "a BMP280 chip-id was accepted as a BME280")
         } catch let error as SensorError {
             print("chip-id 0x58: \(error.message)")
-            try check(error.code == "wrong-chip", "wrong error for a BMP280: \(error)")
+            try check(error.code == .wrongChip, "wrong error for a BMP280: \(error)")
         }
         try bus.writeByteData(address: 0x76, register: 0xD0, value: 0x60)
 

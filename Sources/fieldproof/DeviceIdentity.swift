@@ -20,8 +20,7 @@ struct IdentityTelemetrySigner: TelemetrySigner {
         let telemetry = Telemetry(
             serial: draft.serial, sequence: draft.sequence, floor: draft.floor, timestamp: draft.clock.unixMilliseconds,
             clockSynchronised: draft.clock.synchronised, bootID: draft.clock.bootID, millisecondsSinceBoot: draft.clock.millisecondsSinceBoot,
-            readings: draft.readings.map { Telemetry.Reading(sensor: $0.sensor, quantity: $0.quantity, value: $0.value, unit: $0.unit) },
-            statuses: draft.statuses.map { Telemetry.SensorStatus(sensor: $0.sensor, errorCode: $0.errorCode) })
+            readings: draft.readings, statuses: draft.statuses)
         return try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: keyIDBytes)
     }
 }

@@ -60,7 +60,7 @@ struct ReadCommand: ParsableCommand {
                          ("out_of_range", .bool(reading.outOfRange))])
             })))
         case let .failure(error):
-            pairs += [("status", .string("error")), ("code", .string(error.code)), ("message", .string(error.message))]
+            pairs += [("status", .string("error")), ("code", .string(error.code.rawValue)), ("message", .string(error.message))]
         }
         return .object(pairs)
     }
@@ -69,7 +69,7 @@ struct ReadCommand: ParsableCommand {
         let head = result.name.padding(nameWidth) + "  " + result.driver.padding(18)
         switch result.result {
         case let .failure(error):
-            return head + "ERROR \(error.code): \(error.message)"
+            return head + "ERROR \(error.code.rawValue): \(error.message)"
         case let .success(readings):
             let indent = String(repeating: " ", count: nameWidth + 20)
             return readings.enumerated().map { index, reading in

@@ -63,7 +63,7 @@ struct StationContext {
             throw ValidationError(error.description)
         }
         let hardware: any HardwareAccess = simulate ? try SimulatedHardwareAccess.station(gpioLabel: board.gpioChip) : LinuxHardware()
-        let specs = configuration.map { $0.sensors.map(spec) } ?? (simulate ? simulatedSensors : [])
+        let specs = configuration?.sensors ?? (simulate ? simulatedSensors : [])
         return StationContext(board: board, hardware: hardware, specs: specs, configuration: configuration)
     }
 
@@ -81,10 +81,5 @@ struct StationContext {
     static func parseConfiguration(_ path: String) throws -> AgentConfiguration {
         let text = try TextFile.read(path, hint: "pass --config, or --simulate to use the simulated station")
         return try AgentConfiguration.parse(text, file: path, knownDrivers: SensorFactory.driverNames)
-    }
-
-    static func spec(_ sensor: AgentConfiguration.Sensor) -> SensorSpec {
-        SensorSpec(name: sensor.name, driver: sensor.driver, bus: sensor.bus, address: sensor.address, chip: sensor.chip,
-                   line: sensor.line, pin: sensor.pin, options: sensor.options, file: sensor.file, lineNumber: sensor.lineNumber)
     }
 }

@@ -95,6 +95,32 @@ import TestSupport
         }
     }
 
+    /// A `sensors:` entry is parsed into the one sensor configuration type
+    /// the station makes drivers of, with where it stands in the file (so a
+    /// driver option found wrong later still names agent.yaml:line).
+    @Test func aSensorEntryBecomesTheSpecTheStationUses() throws {
+        let text = """
+            serial: d
+            sensors:
+              - name: air
+                driver: bme280
+                address: 0x77
+              - name: rain
+                driver: rain-gauge
+                chip: gpiochip4
+                pin: 11
+                interval: 500ms
+                options:
+                  mm_per_tip: 0.2
+            """
+        let config = try parse(text)
+        #expect(config.sensors == [
+            SensorSpec(name: "air", driver: "bme280", address: 0x77, file: "agent.yaml", lineNumber: 3),
+            SensorSpec(name: "rain", driver: "rain-gauge", chip: "gpiochip4", pin: 11, interval: .milliseconds(500),
+                       options: ["mm_per_tip": "0.2"], file: "agent.yaml", lineNumber: 6),
+        ])
+    }
+
     @Test func duplicateSensorNamesAreRefused() {
         let text = "serial: d\nsensors:\n  - name: air\n    driver: bme280\n  - name: air\n    driver: sht4x\n"
         #expect { try parse(text) } throws: { error in

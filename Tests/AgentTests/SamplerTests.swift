@@ -1,6 +1,7 @@
 import Foundation
 @testable import Agent
 import Testing
+import Wire
 
 struct CountingSensor: SampledSensor {
     let name: String
@@ -19,7 +20,7 @@ struct CountingSensor: SampledSensor {
     func sample() async -> SensorOutcome {
         let n = counter.next()
         if fails { return .failure(code: "no-ack", message: "no acknowledge from 0x76 on /dev/i2c-1") }
-        return .readings([SampledReading(sensor: name, quantity: "count", value: Double(n), unit: "1")])
+        return .readings([Telemetry.Reading(sensor: name, quantity: "count", value: Double(n), unit: "1")])
     }
 }
 

@@ -49,6 +49,8 @@ import TestSupport
         #expect(sensors.map { $0["status"] as? String } == ["ok", "error", "ok"])
         #expect(sensors[1]["code"] as? String == "no-ack")
         #expect((sensors[1]["message"] as? String)?.contains("no acknowledge from 0x46") == true, "\(sensors[1])")
+        let text = try fieldproof(["read", "--config", path])
+        #expect(text.output.contains("ERROR no-ack: "), "the code as on the wire, not its Swift name: \(text.output)")
         let one = try fieldproof(["read", "--config", path, "--sensor", "air"])
         #expect(one.status == 0)
         #expect(!one.output.contains("rain"))

@@ -4,6 +4,7 @@ import Foundation
 import Identity
 import Testing
 import TestSupport
+import Wire
 
 /// The daemon under broker outages, damaged and full spools, and failing
 /// sensors: a real process, a real broker, simulated sensors.
@@ -109,5 +110,11 @@ import TestSupport
         let ghost = try #require(status.sensors.first { $0.name == "ghost" })
         #expect(ghost.lastError?.contains("no acknowledge from 0x46") == true, "\(ghost)")
         #expect(status.sensors.first { $0.name == "air" }?.readings.isEmpty == false)
+        // The signed messages carry the failure as its wire code, the air sensor as ok.
+        let statuses = aggregator.signedMessages.values.compactMap { bytes in
+            (try? COSESign1(decoding: bytes)).flatMap { try? Telemetry(decoding: $0.payload) }
+        }.flatMap(\.statuses)
+        #expect(statuses.contains(Telemetry.SensorStatus(sensor: "ghost", errorCode: "no-ack")), "\(statuses.prefix(4))")
+        #expect(statuses.contains(Telemetry.SensorStatus(sensor: "air", errorCode: nil)))
     }
 }

@@ -62,6 +62,8 @@ final class WireAggregator: @unchecked Sendable {
     }
 
     var sequences: Set<UInt64> { lock.withLock { Set(messages.keys) } }
+    /// Every accepted message as it was signed, by sequence.
+    var signedMessages: [UInt64: [UInt8]] { lock.withLock { messages } }
     var readingCount: Int { lock.withLock { readings.values.reduce(0, +) } }
     var acknowledged: UInt64 { lock.withLock { highest } }
     /// Sequences that arrived twice with different contents: a reused number.

@@ -38,6 +38,6 @@ import Testing
         bus.attach(SimulatedBME280(), at: 0x49)
         #expect(throws: SensorError.self) { _ = try ADS1115(name: "x", device: I2CDevice(bus: bus, address: 0x48), fullScale: 5.0) }
         #expect(throws: SensorError.self) { _ = try ADS1115(name: "x", device: I2CDevice(bus: bus, address: 0x48), channels: [4]) }
-        #expect { _ = try ADS1115(name: "x", device: I2CDevice(bus: bus, address: 0x49)) } throws: { ($0 as? SensorError)?.code == "wrong-chip" }
+        #expect { _ = try ADS1115(name: "x", device: I2CDevice(bus: bus, address: 0x49)) } throws: { ($0 as? SensorError)?.code == .wrongChip }
     }
 }

@@ -79,7 +79,7 @@ import Testing
     @Test func aBMP280ConfiguredAsABME280SaysSo() throws {
         let bus = SimulatedI2CBus()
         bus.attach(SimulatedBME280(bmp280: true), at: 0x76)
-        #expect(throws: SensorError(code: "wrong-chip", message: "found chip-id 0x58 at 0x76: that is a BMP280, not a BME280; set `driver: bmp280`")) {
+        #expect(throws: SensorError(code: .wrongChip, message: "found chip-id 0x58 at 0x76: that is a BMP280, not a BME280; set `driver: bmp280`")) {
             _ = try BME280(name: "air", device: I2CDevice(bus: bus, address: 0x76), expected: .bme280, sleeper: RecordingSleeper())
         }
         let bmp = try BME280(name: "air", device: I2CDevice(bus: bus, address: 0x76), expected: .bmp280, sleeper: RecordingSleeper())
@@ -92,7 +92,7 @@ import Testing
             _ = try BME280(name: "air", device: I2CDevice(bus: bus, address: 0x77), expected: .bme280, sleeper: RecordingSleeper())
         } throws: { error in
             guard let error = error as? SensorError else { return false }
-            return error.code == "no-ack" && error.message.contains("no acknowledge from 0x77 on /dev/i2c-1")
+            return error.code == .noAcknowledge && error.message.contains("no acknowledge from 0x77 on /dev/i2c-1")
         }
     }
 
@@ -128,7 +128,7 @@ import Testing
         bus.attach(SimulatedBME280(), at: 0x76)
         let sensor = try BME280(name: "air", device: I2CDevice(bus: bus, address: 0x76), expected: .bme280, sleeper: RecordingSleeper())
         bus.failWithIO(at: 0x76, after: 2)
-        #expect { try sensor.read() } throws: { ($0 as? SensorError)?.code == "bus" }
+        #expect { try sensor.read() } throws: { ($0 as? SensorError)?.code == .bus }
         #expect(try sensor.read().count == 3)
     }
 }

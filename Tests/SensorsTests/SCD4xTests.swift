@@ -31,7 +31,7 @@ import Testing
         let chip = SimulatedSCD4x(alwaysReady: false)
         bus.attach(chip, at: 0x62)
         let sensor = try SCD4x(name: "co2", device: I2CDevice(bus: bus, address: 0x62), sleeper: RecordingSleeper())
-        #expect { try sensor.read() } throws: { ($0 as? SensorError)?.code == "not-ready" }
+        #expect { try sensor.read() } throws: { ($0 as? SensorError)?.code == .notReady }
         chip.markMeasurementReady()
         #expect(try sensor.read().count == 3)
     }

@@ -45,7 +45,7 @@ import Testing
         chip.corruptNextReplies(2)
         #expect(try sensor.read().count == 2, "two bad replies, the third attempt succeeds")
         chip.corruptNextReplies(10)
-        #expect { try sensor.read() } throws: { ($0 as? SensorError)?.code == "crc" }
+        #expect { try sensor.read() } throws: { ($0 as? SensorError)?.code == .crc }
     }
 
     @Test func sht3xSingleShotWithoutClockStretching() throws {

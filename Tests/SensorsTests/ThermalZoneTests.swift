@@ -8,7 +8,7 @@ import Glibc
     /// A fixture sysfs tree: `thermal_zone0` (cpu-thermal) and `thermal_zone1`.
     func fixture(_ zones: [(type: String, temp: String)]) throws -> String {
         var template = Array("/tmp/fieldproof-thermal-XXXXXX".utf8CString)
-        guard let root = mkdtemp(&template) else { throw SensorError(code: "test", message: "mkdtemp failed") }
+        guard let root = mkdtemp(&template) else { throw SensorError(code: .io, message: "mkdtemp failed") }
         let path = String(cString: root)
         for (index, zone) in zones.enumerated() {
             let directory = "\(path)/thermal_zone\(index)"
@@ -20,7 +20,7 @@ import Glibc
     }
 
     func write(_ text: String, to path: String) throws {
-        guard let file = fopen(path, "w") else { throw SensorError(code: "test", message: "cannot write \(path)") }
+        guard let file = fopen(path, "w") else { throw SensorError(code: .io, message: "cannot write \(path)") }
         fputs(text, file)
         fclose(file)
     }
@@ -44,7 +44,7 @@ import Glibc
             _ = try ThermalZone(name: "board", zone: "soc", root: root)
             Issue.record("found a zone that is not there")
         } catch {
-            #expect(error.code == "no-zone")
+            #expect(error.code == .noZone)
             #expect(error.message.contains("there are: 0 (cpu-thermal)"), "\(error)")
         }
         #expect(throws: SensorError.self) { _ = try ThermalZone(name: "board", root: root + "/nothing") }
@@ -53,7 +53,7 @@ import Glibc
             _ = try zone.read()
             Issue.record("read garbage as a temperature")
         } catch {
-            #expect(error.code == "bad-value")
+            #expect(error.code == .badValue)
         }
     }
 

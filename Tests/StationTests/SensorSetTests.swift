@@ -1,3 +1,4 @@
+import ConfigFile
 import Hardware
 import Sensors
 import SimulatedHardware
@@ -32,7 +33,10 @@ struct NoSleep: Sleeper {
             SensorSpec(name: "door", driver: "digital-input", line: 22),
             SensorSpec(name: "board", driver: "board-temperature"),
         ]
-        let results = SensorSet(specs: specs, factory: factory).readAll()
+        // Kept until the end: a dropped set releases its drivers' GPIO lines.
+        let set = SensorSet(specs: specs, factory: factory)
+        defer { withExtendedLifetime(set) {} }
+        let results = set.readAll()
         var byName: [String: [SensorReading]] = [:]
         for result in results {
             byName[result.name] = try result.result.get()
@@ -59,7 +63,7 @@ struct NoSleep: Sleeper {
         let during = set.readAll()
         #expect(during.count == 2)
         guard case let .failure(error) = during[0].result else { Issue.record("read a removed chip"); return }
-        #expect(error.code == "no-ack")
+        #expect(error.code == .noAcknowledge)
         #expect(error.message.contains("0x76"), "\(error)")
         #expect(during[0].attempts == 2, "a no-ack is tried again once")
         #expect((try? during[1].result.get()) != nil, "the other sensor still reads")
@@ -82,7 +86,8 @@ struct NoSleep: Sleeper {
         let result = ManagedSensor(spec: SensorSpec(name: "air", driver: "bme280", address: 0x77),
                                    factory: SensorFactory(hardware: station, board: board)).read()
         guard case let .failure(error) = result.result else { Issue.record("a BMP280 was read as a BME280"); return }
-        #expect(error.code == "wrong-chip")
+        #expect(error.code == .wrongChip)
+        #expect(result.attempts == 1, "a wrong chip stays wrong: not tried again")
         #expect(error.message.contains("BMP280"), "\(error)")
     }
 
@@ -103,14 +108,16 @@ struct NoSleep: Sleeper {
         let result = ManagedSensor(spec: spec, factory: SensorFactory(hardware: station, board: board)).read()
         guard case let .failure(error) = result.result else { Issue.record("accepted \(spec)"); return }
         #expect(error.message == message)
-        #expect(error.code == "config")
+        #expect(error.code == .config)
+        #expect(result.attempts == 1, "a configuration error is not tried again")
     }
 
     @Test func aMissingBusOnLinuxSaysHowToEnableI2COnThisBoard() {
         let factory = SensorFactory(hardware: LinuxHardware(), board: board)
         let result = ManagedSensor(spec: SensorSpec(name: "air", driver: "bme280", bus: 250), factory: factory).read()
         guard case let .failure(error) = result.result else { Issue.record("opened /dev/i2c-250"); return }
-        #expect(error.code == "no-bus")
+        #expect(error.code == .noBus)
+        #expect(result.attempts == 1, "a missing bus is not tried again within the read")
         #expect(error.message.contains("/dev/i2c-250 does not exist"), "\(error)")
         #expect(error.message.contains("dtparam=i2c_arm=on"), "\(error)")
     }
