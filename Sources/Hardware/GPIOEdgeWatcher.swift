@@ -63,11 +63,20 @@ public final class GPIOEdgeWatcher: Sendable {
     }
 
     /// How many subscribers are watched.
-    public var count: Int { state.withLock { state in state.entries.count { $0.subscriber != nil } } }
+    public var count: Int { Self.live(state).count }
     /// Whether the watching thread is running.
     public var isRunning: Bool { state.withLock { $0.threadRunning } }
     /// Sweeps done so far (by the thread or by `sweep()`): what a test waits for.
     public var sweeps: Int { state.withLock { $0.sweeps } }
+
+    /// The subscribers still alive. A weak reference loaded under the lock
+    /// may be the last one left (its owner dropped it meanwhile): released
+    /// there, the subscriber's deinit would call `unwatch` and take the lock
+    /// again. So every load under the lock is kept in an array that is
+    /// released only after the lock.
+    private static func live(_ state: borrowing Mutex<State>) -> [any GPIOEdgeSubscriber] {
+        state.withLock { state in state.entries.compactMap(\.subscriber) }
+    }
 
     /// Starts watching `subscriber`'s line (starting the thread if needed).
     public func watch(_ subscriber: any GPIOEdgeSubscriber) {
@@ -88,7 +97,13 @@ public final class GPIOEdgeWatcher: Sendable {
     /// most once more, which poll(2) tolerates after a close; it never reads
     /// from the line again through this subscriber.
     public func unwatch(_ id: ObjectIdentifier) {
-        state.withLock { state in state.entries.removeAll { $0.id == id || $0.subscriber == nil } }
+        let held = state.withLock { state in
+            // Strong first: see `live`.
+            let held = state.entries.compactMap(\.subscriber)
+            state.entries.removeAll { $0.id == id || $0.subscriber == nil }
+            return held
+        }
+        withExtendedLifetime(held) {}
         wake()
     }
 
@@ -129,16 +144,19 @@ public final class GPIOEdgeWatcher: Sendable {
 
     private func run() {
         while true {
-            let plan = state.withLock { state -> (descriptors: [Int32], timed: Bool)? in
+            let held = state.withLock { state -> (subscribers: [any GPIOEdgeSubscriber], total: Int)? in
+                // Strong first: see `live`.
+                let subscribers = state.entries.compactMap(\.subscriber)
                 state.entries.removeAll { $0.subscriber == nil }
                 guard !state.entries.isEmpty else {
                     state.threadRunning = false
                     return nil
                 }
-                let descriptors = state.entries.compactMap { $0.subscriber?.edgeFileDescriptor }.filter { $0 >= 0 }
-                return (descriptors, descriptors.count < state.entries.count || wakeDescriptor < 0)
+                return (subscribers, state.entries.count)
             }
-            guard let plan else { return }
+            guard let held else { return }
+            let fileDescriptors = held.subscribers.compactMap(\.edgeFileDescriptor).filter { $0 >= 0 }
+            let plan = (descriptors: fileDescriptors, timed: fileDescriptors.count < held.total || wakeDescriptor < 0)
             var descriptors = [pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)]
             descriptors += plan.descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             _ = poll(&descriptors, nfds_t(descriptors.count), plan.timed ? sweepMilliseconds : -1)
