@@ -98,20 +98,18 @@ extension PostgresStore {
             let serial = request.serial
             let revoked = try await connection.query("SELECT revoked FROM device WHERE serial = \(serial) FOR UPDATE", logger: logger)
                 .collect().first?.decode(Bool.self) ?? false
-            if revoked { return .revoked }
-            guard let enrollment = try await Self.enrollment(connection, serial: serial, logger: logger) else { return .unknownSerial }
-            if enrollment.used { return .alreadyUsed }
+            let enrollment = try await Self.enrollment(connection, serial: serial, logger: logger)
+            if let refusal = PairingAuthority.bindingRefusal(enrollment, revoked: revoked, request: request) { return refusal }
             try await connection.query("UPDATE enrollment SET used = TRUE WHERE serial = \(serial)", logger: logger)
             try await Self.bindKey(connection, serial: serial, publicKey: try Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey),
                                    at: now, logger: logger)
             try await connection.query("UPDATE device SET board = \(request.board), paired_at = \(now) WHERE serial = \(serial)", logger: logger)
             try await connection.query("DELETE FROM device_sensor WHERE serial = \(serial)", logger: logger)
             for sensor in request.sensors {
-                // Names are unique: PairRequest decoding refuses a repeated one.
+                // Names are unique: bindingRefusal refuses a repeated one.
                 try await connection.query("""
                     INSERT INTO device_sensor (serial, name, driver, interval_ms)
                     VALUES (\(serial), \(sensor.name), \(sensor.driver), \(Int64(clamping: sensor.intervalMilliseconds)))
-                    ON CONFLICT (serial, name) DO NOTHING
                     """, logger: logger)
             }
             // Stored or set aside as a dead letter: either number is taken.

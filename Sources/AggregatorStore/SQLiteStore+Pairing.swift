@@ -86,17 +86,18 @@ extension SQLiteStore {
     public func completePairing(_ request: PairRequest, now: Int64) async throws -> PairingAuthority.Decision {
         try await pool.write { db in
             let serial = request.serial
-            if try Bool.fetchOne(db, sql: "SELECT revoked FROM device WHERE serial = ?", arguments: [serial]) == true { return .revoked }
-            guard let enrollment = try Self.enrollment(db, serial: serial) else { return .unknownSerial }
-            if enrollment.used { return .alreadyUsed }
+            let revoked = try Bool.fetchOne(db, sql: "SELECT revoked FROM device WHERE serial = ?", arguments: [serial]) ?? false
+            if let refusal = PairingAuthority.bindingRefusal(try Self.enrollment(db, serial: serial), revoked: revoked, request: request) {
+                return refusal
+            }
             try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE serial = ?", arguments: [serial])
             let key = try Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey)
             try Self.bindKey(db, serial: serial, publicKey: key, at: now)
             try db.execute(sql: "UPDATE device SET board = ?, paired_at = ? WHERE serial = ?", arguments: [request.board, now, serial])
             try db.execute(sql: "DELETE FROM device_sensor WHERE serial = ?", arguments: [serial])
             for sensor in request.sensors {
-                // Names are unique: PairRequest decoding refuses a repeated one.
-                try db.execute(sql: "INSERT OR IGNORE INTO device_sensor (serial, name, driver, interval_ms) VALUES (?, ?, ?, ?)",
+                // Names are unique: bindingRefusal refuses a repeated one.
+                try db.execute(sql: "INSERT INTO device_sensor (serial, name, driver, interval_ms) VALUES (?, ?, ?, ?)",
                                arguments: [serial, sensor.name, sensor.driver, Int64(clamping: sensor.intervalMilliseconds)])
             }
             // Stored or set aside as a dead letter: either number is taken.

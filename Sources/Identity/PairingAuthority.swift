@@ -86,6 +86,26 @@ public enum PairingAuthority {
         return .granted(enrollment)
     }
 
+    /// Step 4, once the PIN was right: on the enrollment as stored now (nil:
+    /// none) and the device's standing, nil when the key may be bound, else
+    /// the decision that refuses it. Both stores decide by this inside their
+    /// binding transaction, so their behaviour cannot drift (a repeated
+    /// sensor name, which a device's own configuration refuses, is refused
+    /// here too, not kept first by one store and last by the other).
+    public static func bindingRefusal(_ enrollment: Enrollment?, revoked: Bool, request: PairRequest) -> Decision? {
+        if revoked { return .revoked }
+        guard let enrollment else { return .unknownSerial }
+        if enrollment.used { return .alreadyUsed }
+        guard (try? Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey)) != nil else {
+            return .malformed("the public key is not an Ed25519 key")
+        }
+        var names = Set<String>()
+        for sensor in request.sensors where !names.insert(sensor.name).inserted {
+            return .malformed("the sensor name \"\(sensor.name)\" is repeated")
+        }
+        return nil
+    }
+
     /// The decision for a wrong PIN, given the attempts left after it.
     public static func wrongPIN(attemptsLeft: Int) -> Decision {
         attemptsLeft <= 0 ? .locked : .wrongPIN(attemptsLeft: attemptsLeft)

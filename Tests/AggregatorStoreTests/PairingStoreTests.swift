@@ -233,4 +233,34 @@ import Wire
         let answer = try PairingAuthority.response(to: request, decision: decision, aggregatorKey: aggregator.signingKey, now: UInt64(t0))
         #expect(try DevicePairing.checkResponse(answer, to: reflashed).highestSequence == 9)
     }
+
+    /// The binding step is decided once (`PairingAuthority.bindingRefusal`)
+    /// for both stores: a request naming a sensor twice (no device's own
+    /// configuration makes one) is refused whole, binds nothing and leaves
+    /// the enrollment usable, where PostgreSQL used to keep the first of the
+    /// names and SQLite the last.
+    @Test(arguments: Kind.allCases)
+    func aRequestNamingASensorTwiceIsRefusedByBothStoresAndBindsNothing(kind: Kind) async throws {
+        let (store, _, stop) = try await open(kind)
+        defer { stop() }
+        _ = try await enroll(store, "dev-r")
+        let key = Curve25519.Signing.PrivateKey()
+        func request(_ sensors: [PairRequest.Sensor]) -> PairRequest {
+            PairRequest(serial: "dev-r", publicKey: Array(key.publicKey.rawRepresentation), board: "b", sensors: sensors,
+                        nonce: [UInt8](repeating: 5, count: 16), time: UInt64(t0), pin: "")
+        }
+        let twice = request([.init(name: "air", driver: "bme280", intervalMilliseconds: 1000),
+                             .init(name: "air", driver: "sht4x", intervalMilliseconds: 2000)])
+        guard case let .malformed(reason) = try await store.completePairing(twice, now: t0) else {
+            Issue.record("a repeated sensor name was not refused"); return
+        }
+        #expect(reason.contains("\"air\" is repeated"))
+        #expect(try await store.deviceKeys(serial: "dev-r")?.current == nil, "nothing is bound")
+        let once = request([.init(name: "air", driver: "bme280", intervalMilliseconds: 1000)])
+        guard case .accepted = try await store.completePairing(once, now: t0) else {
+            Issue.record("the enrollment was used up by the refused request"); return
+        }
+        #expect(try await store.deviceKeys(serial: "dev-r")?.current?.rawRepresentation == key.publicKey.rawRepresentation)
+        #expect(try await store.completePairing(once, now: t0) == .alreadyUsed)
+    }
 }
