@@ -38,6 +38,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the daemon's threads start: one malloc arena instead of up
+        // to 8 per core, whose fragmentation the long runs showed growing
+        // (docs/performance.md, "Device daemon memory").
+        GlibcMalloc.limitArenas()
         let configuration = try StationContext.loadConfiguration(config)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -89,8 +93,7 @@ struct RunCommand: AsyncParsableCommand {
     func start(_ configuration: AgentConfiguration, logger: Logger) throws -> Running {
         let station = try StationContext.make(configuration: configuration, simulate: configuration.simulate, board: nil, boards: boards)
         let sensors = SensorSet(specs: station.specs, factory: SensorFactory(hardware: station.hardware, board: station.board))
-        let intervals = Dictionary(configuration.sensors.map { ($0.name, $0.interval) }, uniquingKeysWith: { first, _ in first })
-        let sampled = sensors.sensors.map { StationSampledSensor(sensor: $0, interval: intervals[$0.spec.name] ?? .seconds(10)) }
+        let sampled = sensors.sensors.map(StationSampledSensor.init)
 
         let identity = try PairedIdentity.load(from: configuration.stateDirectory)
         if let identity, identity.serial != configuration.serial {
