@@ -19,6 +19,10 @@ public struct GPIOEdgeEvent: Equatable, Sendable {
     public var rising: Bool
     public var timestampNanoseconds: UInt64
 
+    /// Events one wait hands out at most (libgpiod v1 reads up to 16 a
+    /// call); fewer means the line's queue is empty.
+    public static let maximumPerWait = 16
+
     public init(rising: Bool, timestampNanoseconds: UInt64) {
         self.rising = rising
         self.timestampNanoseconds = timestampNanoseconds

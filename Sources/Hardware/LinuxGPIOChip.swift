@@ -135,7 +135,7 @@ final class LinuxGPIOLine: GPIOPollableLine, GPIOOutputLine, @unchecked Sendable
         if ready < 0 { throw failure("wait for events") }
         if ready == 0 { return [] }
         return try live("read events") { () throws(GPIOError) -> [GPIOEdgeEvent] in
-            var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)
+            var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: GPIOEdgeEvent.maximumPerWait)
             let count = gpiod_line_event_read_multiple(line, &buffer, UInt32(buffer.count))
             guard count >= 0 else { throw failure("read events") }
             return buffer.prefix(Int(count)).map { event in

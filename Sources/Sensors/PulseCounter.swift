@@ -48,8 +48,8 @@ public final class PulseCounter: Sensor, GPIOEdgeSubscriber {
     private let line: any GPIOInputLine
     private let watcher: GPIOEdgeWatcher?
     private let monotonicNanoseconds: @Sendable () -> UInt64
-    /// Reads of the line per drain, at most: the kernel hands out 16 events
-    /// a call, and a line that never runs dry must not hold the counter.
+    /// Reads of the line per drain, at most: a wait hands out
+    /// `GPIOEdgeEvent.maximumPerWait` events, and a line that never runs dry must not hold the counter.
     static let drainLimit = 8
 
     private struct State {
@@ -111,7 +111,7 @@ public final class PulseCounter: Sensor, GPIOEdgeSubscriber {
                         state.pulses += 1
                         state.total += 1
                     }
-                    if events.count < 16 { break }
+                    if events.count < GPIOEdgeEvent.maximumPerWait { break }
                 }
                 state.failure = nil
             } catch {

@@ -9,14 +9,6 @@ import SimulatedStation
 /// daemon installed on boards is built without it (scripts/build-daemon), so
 /// it carries no simulated chips.
 enum SimulatedHardwareAccess {
-    static var isBuiltIn: Bool {
-        #if Simulation
-        true
-        #else
-        false
-        #endif
-    }
-
     static func station(gpioLabel: String) throws -> any HardwareAccess {
         #if Simulation
         return SimulatedStation(gpioLabel: gpioLabel)
