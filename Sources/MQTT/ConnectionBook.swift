@@ -45,15 +45,51 @@ struct ConnectionBook: ~Copyable {
     /// reused id never inherits a stale outcome.
     var abandoned: Set<Int32> = []
 
+    /// Connections lost so far. libmosquitto sends QoS 1/2 publishes again
+    /// after a reconnect, but a QoS 0 publish, a SUBSCRIBE or an UNSUBSCRIBE
+    /// that was not yet answered is gone with the connection: nothing will
+    /// ever complete its wait. Those waits are `forgettable` and end with
+    /// `notConnected` when the connection drops (a test aggregator's ack
+    /// loop, waiting on such a QoS 0 publish, stopped acknowledging for good).
+    var connectionLosses: UInt64 = 0
+    /// Waiters libmosquitto forgets on a lost connection, by message id.
+    var forgettable: Set<Int32> = []
+
+    /// The outcome `file` returns for a wait the connection took with it.
+    static let lostWithConnection: Outcome = -2
+
     /// Files `waiter` for `mid`, or returns the outcome that already arrived.
-    mutating func file(_ waiter: Waiter, for mid: Int32) -> Outcome? {
+    /// `forgettableSince`: for a wait libmosquitto forgets on a lost
+    /// connection, `connectionLosses` before its packet was queued; when a
+    /// connection was lost since and no answer came, it never will.
+    mutating func file(_ waiter: Waiter, for mid: Int32, forgettableSince losses: UInt64? = nil) -> Outcome? {
         if let outcome = early.removeValue(forKey: mid) { return outcome }
+        if let losses {
+            if losses != connectionLosses { return Self.lostWithConnection }
+            forgettable.insert(mid)
+        }
         waiters[mid] = waiter
         return nil
     }
 
+    /// The connection dropped: takes the waits nothing will complete now.
+    mutating func connectionLost() -> [Waiter] {
+        connectionLosses &+= 1
+        var lost: [Waiter] = []
+        for mid in forgettable {
+            if let waiter = waiters.removeValue(forKey: mid) {
+                lost.append(waiter)
+            } else {
+                abandoned.remove(mid) // a cancelled wait: no answer will come to drop
+            }
+        }
+        forgettable.removeAll()
+        return lost
+    }
+
     /// Takes the waiter for `mid`, or parks the outcome until it is filed.
     mutating func complete(mid: Int32, outcome: Outcome) -> Waiter? {
+        forgettable.remove(mid)
         if let waiter = waiters.removeValue(forKey: mid) { return waiter }
         if abandoned.remove(mid) != nil { return nil }
         early[mid] = outcome
@@ -63,6 +99,7 @@ struct ConnectionBook: ~Copyable {
     mutating func takeAllWaiters() -> [Waiter] {
         var all = Array(waiters.values)
         waiters.removeAll()
+        forgettable.removeAll()
         early.removeAll()
         abandoned.removeAll()
         if let connectWaiter {

@@ -238,10 +238,11 @@ final class MosquittoConnection: Sendable {
     }
 
     func reportDisconnected(reason: String) {
-        let changed = state.withLock { book -> Bool in
+        let (changed, lost) = state.withLock { book -> (Bool, [ConnectionBook.Waiter]) in
             defer { book.connected = false; book.lastReportedDown = reason }
-            return book.connected || book.lastReportedDown != reason
+            return (book.connected || book.lastReportedDown != reason, book.connectionLost())
         }
+        for waiter in lost { waiter.fail(MQTTError.notConnected) }
         if changed { stateContinuation.yield(.disconnected(reason: reason)) }
     }
 

@@ -83,7 +83,7 @@ import TestSupport
         #expect(aggregator.rejectedCount == 0, "every message verified against the paired key")
         let status = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))
         #expect(status.paired)
-        #expect(status.spool.records == 0, "drained before exit")
+        #expect(status.spool.records == 0, "drained before exit; the aggregator acknowledged \(aggregator.acknowledged); \(log)")
         #expect(status.spool.lastAcknowledged == status.lastSequence)
     }
 

@@ -76,3 +76,19 @@ final class DoneFlag: @unchecked Sendable {
     func raise() { lock.withLock { raised = true } }
     var isRaised: Bool { lock.withLock { raised } }
 }
+
+/// How `task` ended, or nil when it had not ended after `seconds` (it is
+/// cancelled then): lets a test tell "failed" from "still waiting".
+func outcome(of task: Task<Void, any Error>, within seconds: Double) async -> Result<Void, any Error>? {
+    await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+        group.addTask { await task.result }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        let first = await group.next() ?? nil
+        if first == nil { task.cancel() }
+        group.cancelAll()
+        return first
+    }
+}

@@ -58,6 +58,41 @@ extension MQTTSuite {
             #expect(await inbox.wait(for: 1))
         }
 
+        /// libmosquitto forgets an unanswered SUBSCRIBE (and a QoS 0 publish
+        /// not yet written) when the connection drops; only QoS 1/2 publishes
+        /// are sent again. The broker is frozen so the SUBACK cannot come,
+        /// then killed: the subscribe must end with `notConnected` instead of
+        /// waiting forever, while the QoS 1 publish made beside it completes
+        /// once the broker is back.
+        @Test func aSubscribeTheConnectionTookWithItFailsButAQoS1PublishIsSentAgain() async throws {
+            let broker = try MosquittoBroker(configuration: MosquittoBroker.persistentConfiguration)
+            let fastRetry = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300))
+            let client = try await connectedClient(broker, "forgotten") {
+                $0.reconnect = fastRetry
+                $0.cleanSession = false
+            }
+            let pid = try #require(broker.pid)
+            kill(pid, SIGSTOP)
+            let subscribe = Task { try await client.subscribe("forgotten/t", qos: .atLeastOnce) }
+            let publish = Task { try await client.publish(topic: "forgotten/p", payload: [1], qos: .atLeastOnce) }
+            try await Task.sleep(for: .milliseconds(300))
+            broker.kill()
+            switch await outcome(of: subscribe, within: 10) {
+            case nil:
+                Issue.record("the subscribe still waits 10 s after its connection was lost")
+            case .success:
+                Issue.record("the subscribe cannot have been answered by a frozen broker")
+            case let .failure(error):
+                #expect(error as? MQTTError == .notConnected, "\(error)")
+            }
+            try broker.start()
+            #expect(await waitForState(client) { $0 == .connected } != nil)
+            let published = await outcome(of: publish, within: 10)
+            #expect(published != nil, "the QoS 1 publish was sent again after the reconnect")
+            try published?.get()
+            try await client.subscribe("forgotten/t", qos: .atLeastOnce) // works again on the new connection
+        }
+
         @Test func startKeepsTryingUntilTheBrokerAppears() async throws {
             let port = try LoopbackNetwork.freePort()
             var config = MQTTConfiguration(host: "127.0.0.1", port: port, clientID: "patient")
