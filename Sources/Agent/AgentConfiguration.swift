@@ -21,6 +21,8 @@ public struct AgentConfiguration: Equatable, Sendable {
 
     public struct Publishing: Equatable, Sendable {
         public var window = 32
+        /// The least wait for an acknowledgement before resending; the
+        /// delivery engine stretches it to measured round trips.
         public var resendAfter: Duration = .seconds(10)
         /// Readings of one tick go into one message; at most this many.
         public var maximumReadingsPerMessage = 64

@@ -7,10 +7,14 @@ import MQTT
 /// - A PUBACK is not delivery (the aggregator may not have stored it, a
 ///   broker without persistence forgets its queue when it restarts), so
 ///   records stay in the spool until `acknowledged(upTo:)`.
-/// - When the record after the acknowledged one was published more than
-///   `resendAfter` ago, or the connection came back, delivery goes back to
-///   the acknowledgement and sends everything again (go-back-N); the
-///   aggregator de-duplicates by sequence.
+/// - When nothing new has been acknowledged for the retransmission timeout
+///   while records wait (or the connection came back), delivery goes back
+///   to the acknowledgement and sends everything again (go-back-N); the
+///   aggregator de-duplicates by sequence. The timeout follows measured
+///   round trips (`RetransmissionTimer`, RFC 6298) and is never shorter
+///   than `resendAfter`; like TCP's, it restarts whenever the
+///   acknowledgement moves (RFC 6298 §5.3), so a steady stream of
+///   acknowledgements that trails far behind is not mistaken for loss.
 public actor DeliveryEngine {
     public struct Statistics: Sendable, Equatable {
         public var published: UInt64 = 0
@@ -18,31 +22,39 @@ public actor DeliveryEngine {
         public var publishFailures: UInt64 = 0
         public var acknowledgedUpTo: UInt64 = 0
         public var inFlight = 0
+        /// The retransmission timeout now in force.
+        public var resendTimeout: Duration = .zero
     }
 
     private let spool: SharedSpool
     private let client: MQTTClient
     private let topic: String
     private let window: Int
-    private let resendAfter: Duration
+    private var timer: RetransmissionTimer
+    /// When the acknowledgement last moved; the timer counts from here or
+    /// from the oldest waiting record's publish, whichever is later.
+    private var lastProgress: ContinuousClock.Instant?
     private var cursor: UInt64
     private var inFlight = 0
     /// Counts window restarts; a publish from an earlier window does not
     /// give back a slot in the current one.
     private var generation: UInt64 = 0
-    /// When each record above the acknowledgement was (last) published.
-    private var sentAt: [(sequence: UInt64, at: ContinuousClock.Instant)] = []
+    /// When each record above the acknowledgement was (last) published, and
+    /// whether that was its first send (only those give round-trip samples).
+    private var sentAt: [(sequence: UInt64, at: ContinuousClock.Instant, firstSend: Bool)] = []
     private var statistics = Statistics()
     private var everSent: Set<UInt64> = []
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    /// How often `run` looks for overdue acknowledgements.
+    private static let tick = Duration.milliseconds(250)
 
     public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10)) {
         self.spool = spool
         self.client = client
         self.topic = topic
         self.window = max(1, window)
-        self.resendAfter = resendAfter
+        timer = RetransmissionTimer(minimum: resendAfter, maximum: max(.seconds(60), resendAfter), granularity: Self.tick)
         self.cursor = spool.statistics.acknowledgedUpTo
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -57,7 +69,7 @@ public actor DeliveryEngine {
     public func run() async {
         let ticker = Task { [wake] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
+                try? await Task.sleep(for: Self.tick)
                 wake.yield()
             }
         }
@@ -79,6 +91,11 @@ public actor DeliveryEngine {
             return // the spool keeps them; the next acknowledgement retries
         }
         statistics.acknowledgedUpTo = sequence
+        let now = ContinuousClock.now
+        if let answered = sentAt.first(where: { $0.sequence == sequence }), answered.firstSend {
+            timer.record(roundTrip: now - answered.at)
+        }
+        lastProgress = now
         sentAt.removeAll { $0.sequence <= sequence }
         everSent = everSent.filter { $0 > sequence }
         if cursor < sequence { cursor = sequence }
@@ -101,6 +118,7 @@ public actor DeliveryEngine {
     public var currentStatistics: Statistics {
         var copy = statistics
         copy.inFlight = inFlight
+        copy.resendTimeout = timer.timeout
         return copy
     }
 
@@ -127,8 +145,12 @@ public actor DeliveryEngine {
     private func pump() {
         let acknowledged = spool.statistics.acknowledgedUpTo
         if cursor < acknowledged { cursor = acknowledged }
-        if let oldest = sentAt.first, ContinuousClock.now - oldest.at > resendAfter {
-            restartWindow(from: acknowledged)
+        if let oldest = sentAt.first {
+            let waitingSince = max(oldest.at, lastProgress ?? oldest.at)
+            if ContinuousClock.now - waitingSince > timer.timeout {
+                timer.backOff()
+                restartWindow(from: acknowledged)
+            }
         }
         guard inFlight < window else { return }
         let records: [SpoolRecord]
@@ -140,8 +162,9 @@ public actor DeliveryEngine {
         for record in records {
             cursor = record.sequence
             inFlight += 1
-            sentAt.append((record.sequence, ContinuousClock.now))
-            if everSent.insert(record.sequence).inserted { statistics.published += 1 } else { statistics.resent += 1 }
+            let firstSend = everSent.insert(record.sequence).inserted
+            sentAt.append((record.sequence, ContinuousClock.now, firstSend))
+            if firstSend { statistics.published += 1 } else { statistics.resent += 1 }
             let payload = record.payload
             let generation = generation
             Task { [client, topic] in

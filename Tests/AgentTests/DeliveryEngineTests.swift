@@ -105,6 +105,42 @@ final class AckingResponder: @unchecked Sendable {
         #expect(await engine.currentStatistics.resent > 0)
     }
 
+    /// Acknowledgements that take far longer than `resendAfter` are slow,
+    /// not lost: once the timer has measured them, the engine stops sending
+    /// windows again. A fixed 200 ms timeout against 1.5 s acknowledgements
+    /// resent every record several times over.
+    @Test func slowAcknowledgementsStretchTheTimeoutInsteadOfResendingEverything() async throws {
+        let broker = try MosquittoBroker()
+        let spool = try makeSpool()
+        let client = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "device"))
+        try await client.connect()
+        let engine = DeliveryEngine(spool: spool, client: client, topic: "t/dev", window: 8, resendAfter: .milliseconds(200))
+        let responder = try await AckingResponder(broker: broker, topic: "t/dev") { sequence in
+            Task {
+                try? await Task.sleep(for: .milliseconds(1500)) // the aggregator's round trip
+                await engine.acknowledged(upTo: sequence)
+            }
+        }
+        defer { responder.close() }
+        let runner = Task { await engine.run() }
+        defer { runner.cancel() }
+
+        var sequence: UInt64 = 0
+        for _ in 0..<40 { // 8 s of one record every 200 ms
+            sequence += 1
+            try spool.append(sequence: sequence, payload: payload(sequence))
+            engine.kick()
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(await waitUntil(seconds: 60) { spool.statistics.records == 0 })
+        #expect(Set(responder.received.keys) == Set(1...sequence))
+        let statistics = await engine.currentStatistics
+        #expect(statistics.resendTimeout > .milliseconds(1500))
+        // Before the first sample the 200 ms minimum expires a few times
+        // (200, 400, 800 ms backed off); after it, nothing more is resent.
+        #expect(statistics.resent <= 3 * 8, "resent \(statistics.resent) of \(sequence)")
+    }
+
     /// A broker without persistence restarts: whatever it held is gone, and
     /// records appended meanwhile wait in the spool. After the restart every
     /// sequence arrives at least once.

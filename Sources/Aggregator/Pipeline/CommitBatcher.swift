@@ -81,7 +81,7 @@ actor CommitBatcher<Committer: MessageCommitter> {
             waiting = held
             for entry in batch { inFlight[Key(serial: entry.message.serial, sequence: entry.message.sequence), default: 0] += 1 }
             running += 1
-            Task {
+            Task { [batch] in
                 let results = await self.commitOrRetry(batch.map(\.message))
                 self.finish(batch, with: results)
             }
