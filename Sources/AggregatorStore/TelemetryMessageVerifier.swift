@@ -2,6 +2,7 @@ import Aggregator
 import Foundation
 import Logging
 import Wire
+import Synchronization
 
 /// The pipeline's verifier: `TelemetryVerifier`'s steps with the device's
 /// keys looked up in the store between them. Keys are kept for
@@ -69,10 +70,9 @@ public struct TelemetryMessageVerifier<Store: AggregatorDataStore>: MessageVerif
 }
 
 /// Device keys as looked up, for a short while.
-final class KeyCache: @unchecked Sendable {
-    private let lock = NSLock()
+final class KeyCache: Sendable {
     private let lifetime: Duration
-    private var entries: [String: (keys: DeviceKeys?, until: ContinuousClock.Instant)] = [:]
+    private let entries = Mutex<[String: (keys: DeviceKeys?, until: ContinuousClock.Instant)]>([:])
 
     init(lifetime: Duration) {
         self.lifetime = lifetime
@@ -80,14 +80,14 @@ final class KeyCache: @unchecked Sendable {
 
     /// nil when not cached (or expired); `.some(nil)` for a serial known to be unknown.
     func keys(for serial: String) -> DeviceKeys?? {
-        lock.withLock {
+        entries.withLock { entries in
             guard let entry = entries[serial], entry.until > .now else { return nil }
             return .some(entry.keys)
         }
     }
 
     func store(_ keys: DeviceKeys?, for serial: String) {
-        lock.withLock {
+        entries.withLock { entries in
             if entries.count > 100_000 { entries.removeAll() }
             entries[serial] = (keys, .now + lifetime)
         }

@@ -1,4 +1,5 @@
 import CI2C
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,9 +13,8 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
     public let functionality: UInt
     private let fd: Int32
     /// The slave address the fd is set to (SMBus calls need `I2C_SLAVE`);
-    /// guarded by `lock`, as is every use of `fd`.
-    private var selected: UInt16?
-    private let lock = PThreadLock()
+    /// its lock also guards every use of `fd`.
+    private let selected = Mutex<UInt16?>(nil)
 
     public var supportsPlainI2C: Bool { functionality & UInt(I2C_FUNC_I2C) != 0 }
 
@@ -65,8 +65,8 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
                  detail: "\(operation) at 0x\(I2CError.hex(address)) on \(name) failed: \(String(cString: strerror(code)))")
     }
 
-    private func locked<T>(_ body: () throws(I2CError) -> T) throws(I2CError) -> T {
-        try lock.withLock(body)
+    private func locked<T>(_ body: (inout UInt16?) throws(I2CError) -> sending T) throws(I2CError) -> sending T {
+        try selected.withLock { (selected) throws(I2CError) -> sending T in try body(&selected) }
     }
 
     public func transaction(address: UInt16, _ operations: [I2COperation]) throws(I2CError) -> [[UInt8]] {
@@ -74,7 +74,7 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
             throw I2CError(kind: .unsupported, bus: name, address: address,
                            detail: "\(name) cannot do plain I2C transfers (SMBus only, I2C_FUNCS lacks I2C_FUNC_I2C); this driver needs them")
         }
-        return try locked { () throws(I2CError) -> [[UInt8]] in
+        return try locked { (_) throws(I2CError) -> [[UInt8]] in
             var buffers: [[UInt8]] = operations.map {
                 switch $0 {
                 case let .write(bytes): return bytes
@@ -110,7 +110,7 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
         }
     }
 
-    private func select(_ address: UInt16) throws(I2CError) {
+    private func select(_ address: UInt16, selected: inout UInt16?) throws(I2CError) {
         if selected == address { return }
         guard fieldproof_i2c_set_slave(fd, Int(address)) == 0 else {
             let code = errno
@@ -122,8 +122,8 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
     }
 
     private func smbus(_ address: UInt16, _ operation: String, _ call: () -> Int32) throws(I2CError) -> Int32 {
-        try locked { () throws(I2CError) -> Int32 in
-            try select(address)
+        try locked { (selected) throws(I2CError) -> Int32 in
+            try select(address, selected: &selected)
             let rc = call()
             if rc < 0 { throw failure(errno, address: address, operation: operation) }
             return rc

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +13,8 @@ import Glibc
 /// mosquitto started that way never saves its persistence file).
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
-    private let lock = NSLock()
-    private var exitStatus: Int32?
+    /// The wait status once reaped.
+    private let exitStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable` with `arguments`; stdout and stderr go to
     /// `outputFile` (appended) or /dev/null, stdin reads /dev/null.
@@ -58,7 +59,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Whether the child is still running (reaps it when it has exited).
     public var isRunning: Bool {
-        lock.withLock {
+        exitStatus.withLock { exitStatus in
             if exitStatus != nil { return false }
             var status: Int32 = 0
             let rc = waitpid(pid, &status, WNOHANG)
@@ -71,7 +72,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// The raw wait status once exited (use `exitCode`/`signalled`).
-    public var status: Int32? { lock.withLock { exitStatus } }
+    public var status: Int32? { exitStatus.withLock { $0 } }
     public var exitCode: Int32? { status.flatMap { ($0 & 0x7f) == 0 ? ($0 >> 8) & 0xff : nil } }
 
     public func signal(_ signal: Int32) {

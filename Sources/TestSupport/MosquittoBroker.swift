@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// A real `mosquitto` (Debian's /usr/sbin/mosquitto) for one test: its own
@@ -18,8 +19,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     public let configFile: URL
     public var logFile: URL { directory.appendingPathComponent("mosquitto.log") }
 
-    private let lock = NSLock()
-    private var process: ChildProcess?
+    private let process = Mutex<ChildProcess?>(nil)
 
     /// Writes `configuration` (with `{PORT}` and `{DIR}` replaced) and starts
     /// the broker. Without a configuration a plain anonymous listener is used.
@@ -80,7 +80,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     }
 
     public var pid: Int32? {
-        lock.withLock { process?.isRunning == true ? process?.pid : nil }
+        process.withLock { $0?.isRunning == true ? $0?.pid : nil }
     }
 
     public var isRunning: Bool { pid != nil }
@@ -88,7 +88,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     /// Starts the broker (again, on the same port) and waits until it accepts.
     public func start() throws {
         let process = try ChildProcess(Self.executable, ["-c", configFile.path])
-        lock.withLock { self.process = process }
+        self.process.withLock { $0 = process }
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             if !process.isRunning {
@@ -118,9 +118,9 @@ public final class MosquittoBroker: @unchecked Sendable {
     }
 
     private func signal(_ signal: Int32, escalateAfter seconds: Double) {
-        guard let process = lock.withLock({ self.process }) else { return }
+        guard let process = process.withLock({ $0 }) else { return }
         process.terminate(signal: signal, timeout: seconds)
-        lock.withLock { self.process = nil }
+        self.process.withLock { $0 = nil }
     }
 
     /// The broker's log so far (for failure messages).

@@ -9,6 +9,7 @@ import MQTT
 import TestSupport
 import Wire
 import LinuxService
+import Synchronization
 
 /// End to end through a real broker: devices' pre-signed Telemetry in,
 /// verified and tallied messages out (the aggregator's pipeline over
@@ -193,10 +194,9 @@ struct AggregatorBench: AsyncParsableCommand {
     }
 
     /// The service's Ack publisher, remembering the newest Ack per device.
-    final class BenchAcks: AckPublisher, @unchecked Sendable {
+    final class BenchAcks: AckPublisher, Sendable {
         let publisher: SignedAckPublisher
-        private let lock = NSLock()
-        private var newest: [String: UInt64] = [:]
+        private let newest = Mutex<[String: UInt64]>([:])
 
         init(client: MQTTClient, key: Curve25519.Signing.PrivateKey) {
             publisher = SignedAckPublisher(client: client, key: key)
@@ -204,11 +204,11 @@ struct AggregatorBench: AsyncParsableCommand {
 
         func publishAck(serial: String, upTo sequence: UInt64) async throws {
             try await publisher.publishAck(serial: serial, upTo: sequence)
-            lock.withLock { newest[serial] = max(newest[serial] ?? 0, sequence) }
+            newest.withLock { $0[serial] = max($0[serial] ?? 0, sequence) }
         }
 
         func covers(_ serials: [String], upTo sequence: UInt64) -> Bool {
-            lock.withLock { serials.allSatisfy { (newest[$0] ?? 0) >= sequence } }
+            newest.withLock { newest in serials.allSatisfy { (newest[$0] ?? 0) >= sequence } }
         }
     }
 }

@@ -5,6 +5,7 @@ import Logging
 import MQTT
 import Testing
 import TestSupport
+import Synchronization
 
 /// Stand-ins for the Wire module: a "signed" message is `serial|sequence|floor|readings`,
 /// an acknowledgement is the sequence in ASCII.
@@ -23,13 +24,15 @@ struct PlainAckVerifier: AckVerifier {
 
 /// Plays the aggregator: acknowledges the highest contiguous sequence,
 /// moving past gaps the device declared settled (`floor`).
-final class PlainAggregator: @unchecked Sendable {
+final class PlainAggregator: Sendable {
     let client: MQTTClient
-    private let lock = NSLock()
-    private var seen: [UInt64: Int] = [:]
-    private var highest: UInt64 = 0
-    private(set) var order: [UInt64] = []
-    private var task: Task<Void, Never>?
+    private struct State {
+        var seen: [UInt64: Int] = [:]
+        var highest: UInt64 = 0
+        var order: [UInt64] = []
+    }
+    private let state = Mutex(State())
+    private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(broker: MosquittoBroker, serial: String) async throws {
         var config = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "aggregator-\(UUID().uuidString.prefix(5))")
@@ -37,7 +40,7 @@ final class PlainAggregator: @unchecked Sendable {
         client = try MQTTClient(configuration: config)
         try await client.connect()
         try await client.subscribe("fieldproof/v1/\(serial)/telemetry", qos: .atLeastOnce)
-        task = Task { [weak self, client] in
+        let listener = Task { [weak self, client] in
             for await message in client.messages {
                 let fields = String(decoding: message.payload, as: UTF8.self).split(separator: "|")
                 guard fields.count == 5, let sequence = UInt64(fields[1]), let floor = UInt64(fields[2]), let self else { continue }
@@ -48,23 +51,24 @@ final class PlainAggregator: @unchecked Sendable {
                 }
             }
         }
+        task.withLock { $0 = listener }
     }
 
     private func receive(_ sequence: UInt64, floor: UInt64) -> UInt64? {
-        lock.withLock {
-            seen[sequence, default: 0] += 1
-            order.append(sequence)
-            highest = max(highest, floor)
-            while seen[highest + 1] != nil { highest += 1 }
-            return highest
+        state.withLock { state in
+            state.seen[sequence, default: 0] += 1
+            state.order.append(sequence)
+            state.highest = max(state.highest, floor)
+            while state.seen[state.highest + 1] != nil { state.highest += 1 }
+            return state.highest
         }
     }
 
-    var received: Set<UInt64> { lock.withLock { Set(seen.keys) } }
-    var arrivalOrder: [UInt64] { lock.withLock { order } }
+    var received: Set<UInt64> { state.withLock { Set($0.seen.keys) } }
+    var arrivalOrder: [UInt64] { state.withLock { $0.order } }
 
     func close() {
-        task?.cancel()
+        task.withLock { $0?.cancel() }
         client.close()
     }
 }

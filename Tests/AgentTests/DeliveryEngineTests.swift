@@ -3,46 +3,50 @@ import Foundation
 import MQTT
 import Testing
 import TestSupport
+import Synchronization
 
 /// Plays the aggregator: records what arrives and acknowledges the highest
 /// contiguous sequence, unless told to lose some first deliveries.
-final class AckingResponder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var seen: [UInt64: Int] = [:]
-    private var losing: Set<UInt64>
-    private var highest: UInt64 = 0
-    private var listener: Task<Void, Never>?
+final class AckingResponder: Sendable {
+    private struct State {
+        var seen: [UInt64: Int] = [:]
+        var losing: Set<UInt64>
+        var highest: UInt64 = 0
+    }
+    private let state: Mutex<State>
+    private let listener = Mutex<Task<Void, Never>?>(nil)
     let client: MQTTClient
 
     init(broker: MosquittoBroker, topic: String, losingFirstDeliveryOf lost: Set<UInt64> = [], acknowledge: @escaping @Sendable (UInt64) async -> Void) async throws {
         var config = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "responder-\(UUID().uuidString.prefix(6))")
         config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(300))
         client = try MQTTClient(configuration: config)
-        losing = lost
+        state = Mutex(State(losing: lost))
         try await client.connect()
         try await client.subscribe(topic, qos: .atLeastOnce)
-        listener = Task { [weak self, client] in
+        let task = Task { [weak self, client] in
             for await message in client.messages {
                 guard let self, let sequence = UInt64(String(decoding: message.payload, as: UTF8.self).split(separator: ":")[0]) else { continue }
                 if let next = self.receive(sequence) { await acknowledge(next) }
             }
         }
+        listener.withLock { $0 = task }
     }
 
     private func receive(_ sequence: UInt64) -> UInt64? {
-        lock.withLock {
-            if losing.remove(sequence) != nil { return nil }
-            seen[sequence, default: 0] += 1
+        state.withLock { state in
+            if state.losing.remove(sequence) != nil { return nil }
+            state.seen[sequence, default: 0] += 1
             var advanced = false
-            while seen[highest + 1] != nil { highest += 1; advanced = true }
-            return advanced ? highest : nil
+            while state.seen[state.highest + 1] != nil { state.highest += 1; advanced = true }
+            return advanced ? state.highest : nil
         }
     }
 
-    var received: [UInt64: Int] { lock.withLock { seen } }
+    var received: [UInt64: Int] { state.withLock { $0.seen } }
 
     func close() {
-        listener?.cancel()
+        listener.withLock { $0?.cancel() }
         client.close()
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 @testable import Agent
 import Testing
 import Wire
+import Synchronization
 
 struct CountingSensor: SampledSensor {
     let name: String
@@ -10,11 +11,10 @@ struct CountingSensor: SampledSensor {
     let counter = Counter()
     var fails = false
 
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func next() -> Int { lock.withLock { count += 1; return count } }
-        var value: Int { lock.withLock { count } }
+    final class Counter: Sendable {
+        private let count = Mutex(0)
+        func next() -> Int { count.withLock { $0 += 1; return $0 } }
+        var value: Int { count.withLock { $0 } }
     }
 
     func sample() async -> SensorOutcome {

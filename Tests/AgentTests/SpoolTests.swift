@@ -1,6 +1,7 @@
 import Foundation
 @testable import Agent
 import Testing
+import Synchronization
 
 @Suite struct SpoolTests {
     let directory: String
@@ -159,11 +160,10 @@ import Testing
     }
 }
 
-final class ManualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: UInt64
-    init(start: UInt64) { value = start }
-    func advance(by milliseconds: UInt64) { lock.withLock { value += milliseconds } }
-    func rewind(by milliseconds: UInt64) { lock.withLock { value -= milliseconds } }
-    func read() -> UInt64 { lock.withLock { value } }
+final class ManualClock: Sendable {
+    private let value: Mutex<UInt64>
+    init(start: UInt64) { value = Mutex(start) }
+    func advance(by milliseconds: UInt64) { value.withLock { $0 += milliseconds } }
+    func rewind(by milliseconds: UInt64) { value.withLock { $0 -= milliseconds } }
+    func read() -> UInt64 { value.withLock { $0 } }
 }

@@ -8,6 +8,7 @@ import Logging
 import Testing
 import TestSupport
 import Wire
+import Synchronization
 
 /// What a client sends cannot stop, crash or wedge the store: sequences at
 /// the top of the range, a sequence re-used with other bytes (conflict),
@@ -40,11 +41,10 @@ import Wire
         }
     }
 
-    final class Opened: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stores: [PostgresStore] = []
-        func add(_ store: PostgresStore) { lock.withLock { stores.append(store) } }
-        func closeAll() { lock.withLock { stores.forEach { $0.close() } } }
+    final class Opened: Sendable {
+        private let stores = Mutex<[PostgresStore]>([])
+        func add(_ store: PostgresStore) { stores.withLock { $0.append(store) } }
+        func closeAll() { stores.withLock { $0.forEach { $0.close() } } }
     }
 
     func message(_ sequence: UInt64, floor: UInt64? = nil, value: Double = 280, synchronised: Bool = true, timestamp: Int64? = nil,
@@ -344,22 +344,21 @@ struct IndexVerifier: MessageVerifier {
 }
 
 /// A real store that fails every commit containing one sequence.
-final class RefusingCommitter: MessageCommitter, @unchecked Sendable {
+final class RefusingCommitter: MessageCommitter, Sendable {
     struct Refused: Error, CustomStringConvertible {
         var description: String { "refused on purpose" }
     }
 
     let store: any AggregatorDataStore
     let refused: UInt64
-    private let lock = NSLock()
-    private var counts: [UInt64: Int] = [:]
+    private let counts = Mutex<[UInt64: Int]>([:])
 
     init(store: any AggregatorDataStore, refused: UInt64) {
         self.store = store
         self.refused = refused
     }
 
-    func tries(of sequence: UInt64) -> Int { lock.withLock { counts[sequence] ?? 0 } }
+    func tries(of sequence: UInt64) -> Int { counts.withLock { $0[sequence] ?? 0 } }
 
     func commit(_ message: StoredMessage) async throws -> CommitResult {
         try await commit(batch: [message])[0]
@@ -370,7 +369,7 @@ final class RefusingCommitter: MessageCommitter, @unchecked Sendable {
         // answers: settled).
         if let poison = messages.first(where: { $0.sequence == refused }),
            try await !store.deadLetters(serial: poison.serial).contains(where: { $0.sequence == refused }) {
-            lock.withLock { counts[refused, default: 0] += 1 }
+            counts.withLock { $0[refused, default: 0] += 1 }
             throw Refused()
         }
         return try await store.commit(batch: messages)
@@ -385,16 +384,14 @@ final class RefusingCommitter: MessageCommitter, @unchecked Sendable {
     }
 }
 
-final class RecordingAcks: AckPublisher, @unchecked Sendable {
-    private let lock = NSLock()
-    private var acks: [String: UInt64] = [:]
-    func publishAck(serial: String, upTo sequence: UInt64) async throws { lock.withLock { acks[serial] = max(acks[serial] ?? 0, sequence) } }
-    func last(serial: String) -> UInt64? { lock.withLock { acks[serial] } }
+final class RecordingAcks: AckPublisher, Sendable {
+    private let acks = Mutex<[String: UInt64]>([:])
+    func publishAck(serial: String, upTo sequence: UInt64) async throws { acks.withLock { $0[serial] = max($0[serial] ?? 0, sequence) } }
+    func last(serial: String) -> UInt64? { acks.withLock { $0[serial] } }
 }
 
-final class RawCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var collected: [[UInt8]] = []
-    func append(_ value: [UInt8]) { lock.withLock { collected.append(value) } }
-    var values: [[UInt8]] { lock.withLock { collected } }
+final class RawCollector: Sendable {
+    private let collected = Mutex<[[UInt8]]>([])
+    func append(_ value: [UInt8]) { collected.withLock { $0.append(value) } }
+    var values: [[UInt8]] { collected.withLock { $0 } }
 }

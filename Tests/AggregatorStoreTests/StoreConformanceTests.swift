@@ -6,6 +6,7 @@ import Identity
 import Testing
 import TestSupport
 import Wire
+import Synchronization
 
 /// The same behaviour from both stores: SQLite (a file) and PostgreSQL (a
 /// real server started for the test, as the postgres user when root).
@@ -201,9 +202,8 @@ import Wire
     }
 }
 
-final class ExportCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var collected: [UInt64] = []
-    func append(_ value: UInt64) { lock.withLock { collected.append(value) } }
-    var values: [UInt64] { lock.withLock { collected } }
+final class ExportCollector: Sendable {
+    private let collected = Mutex<[UInt64]>([])
+    func append(_ value: UInt64) { collected.withLock { $0.append(value) } }
+    var values: [UInt64] { collected.withLock { $0 } }
 }

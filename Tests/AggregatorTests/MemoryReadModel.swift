@@ -1,5 +1,6 @@
 @testable import Aggregator
 import Foundation
+import Synchronization
 
 /// A read model holding fixed answers, so the HTTP layer is tested on its
 /// own (the store has its own tests).
@@ -12,11 +13,10 @@ struct MemoryReadModel: AggregatorReadModel {
     var proofs: [String: [UInt8]]
     let queries = QueryLog()
 
-    final class QueryLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var items: [TallyQuery] = []
-        func append(_ query: TallyQuery) { lock.withLock { items.append(query) } }
-        var all: [TallyQuery] { lock.withLock { items } }
+    final class QueryLog: Sendable {
+        private let items = Mutex<[TallyQuery]>([])
+        func append(_ query: TallyQuery) { items.withLock { $0.append(query) } }
+        var all: [TallyQuery] { items.withLock { $0 } }
     }
 
     static let sample = MemoryReadModel(
@@ -66,11 +66,11 @@ struct MemoryReadModel: AggregatorReadModel {
     }
 }
 
-final class RecordingOperations: AggregatorOperations, @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var enrolled: [(String, Duration)] = []
+final class RecordingOperations: AggregatorOperations, Sendable {
+    private let enrollments = Mutex<[(String, Duration)]>([])
+    var enrolled: [(String, Duration)] { enrollments.withLock { $0 } }
     func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {
-        lock.withLock { enrolled.append((serial, expiresIn)) }
+        enrollments.withLock { $0.append((serial, expiresIn)) }
         return ("12345678", 1_700_086_400_000)
     }
     func revoke(serial: String) async throws -> Bool { serial == "fp-0001" }

@@ -4,6 +4,7 @@ import Logging
 import MQTT
 import Testing
 import TestSupport
+import Synchronization
 
 /// Test doubles for the Wire and store sides: a message is `serial|sequence`
 /// (accepted) or `reject|reason`; the committer keeps messages in memory.
@@ -21,18 +22,29 @@ struct PlainVerifier: MessageVerifier {
     }
 }
 
-final class MemoryCommitter: MessageCommitter, @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String: Set<UInt64>] = [:]
-    private var storeCount: [String: Int] = [:]
-    private(set) var rejections: [String: Int] = [:]
+final class MemoryCommitter: MessageCommitter, Sendable {
+    private struct State {
+        var stored: [String: Set<UInt64>] = [:]
+        var storeCount: [String: Int] = [:]
+        var rejections: [String: Int] = [:]
+        var failuresLeft: Int
+        var batchSizes: [Int] = []
+
+        mutating func commit(_ message: PlainAccepted) -> CommitResult {
+            let inserted = stored[message.serial, default: []].insert(message.sequence).inserted
+            if inserted { storeCount["\(message.serial)/\(message.sequence)", default: 0] += 1 }
+            var highest: UInt64 = 0
+            while stored[message.serial]?.contains(highest + 1) == true { highest += 1 }
+            return CommitResult(stored: inserted, highestContiguous: highest)
+        }
+    }
+
+    private let state: Mutex<State>
     let delay: Duration?
-    private var failuresLeft: Int
-    private var batchSizes: [Int] = []
 
     init(delay: Duration? = nil, failFirst: Int = 0) {
         self.delay = delay
-        failuresLeft = failFirst
+        state = Mutex(State(failuresLeft: failFirst))
     }
 
     struct Unavailable: Error {}
@@ -45,37 +57,28 @@ final class MemoryCommitter: MessageCommitter, @unchecked Sendable {
     /// disk flush.
     func commit(batch messages: [PlainAccepted]) async throws -> [CommitResult] {
         if let delay { try? await Task.sleep(for: delay) }
-        return try lock.withLock {
-            if failuresLeft > 0 { failuresLeft -= 1; throw Unavailable() }
-            batchSizes.append(messages.count)
-            return messages.map(commitLocked)
+        return try state.withLock { (state) throws(Unavailable) -> [CommitResult] in
+            if state.failuresLeft > 0 { state.failuresLeft -= 1; throw Unavailable() }
+            state.batchSizes.append(messages.count)
+            return messages.map { state.commit($0) }
         }
     }
 
-    private func commitLocked(_ message: PlainAccepted) -> CommitResult {
-        let inserted = stored[message.serial, default: []].insert(message.sequence).inserted
-        if inserted { storeCount["\(message.serial)/\(message.sequence)", default: 0] += 1 }
-        var highest: UInt64 = 0
-        while stored[message.serial]?.contains(highest + 1) == true { highest += 1 }
-        return CommitResult(stored: inserted, highestContiguous: highest)
-    }
-
     func recordRejection(serial: String?, reason: String) async throws {
-        lock.withLock { rejections[reason, default: 0] += 1 }
+        state.withLock { $0.rejections[reason, default: 0] += 1 }
     }
 
-    var storedCounts: [String: Int] { lock.withLock { storeCount } }
-    var batches: [Int] { lock.withLock { batchSizes } }
-    var rejectionCounts: [String: Int] { lock.withLock { rejections } }
+    var storedCounts: [String: Int] { state.withLock { $0.storeCount } }
+    var batches: [Int] { state.withLock { $0.batchSizes } }
+    var rejectionCounts: [String: Int] { state.withLock { $0.rejections } }
 }
 
-final class RecordingAcks: AckPublisher, @unchecked Sendable {
-    private let lock = NSLock()
-    private var published: [String: [UInt64]] = [:]
+final class RecordingAcks: AckPublisher, Sendable {
+    private let published = Mutex<[String: [UInt64]]>([:])
     func publishAck(serial: String, upTo sequence: UInt64) async throws {
-        lock.withLock { published[serial, default: []].append(sequence) }
+        published.withLock { $0[serial, default: []].append(sequence) }
     }
-    var all: [String: [UInt64]] { lock.withLock { published } }
+    var all: [String: [UInt64]] { published.withLock { $0 } }
 }
 
 @Suite(.serialized) struct VerificationPipelineTests {

@@ -5,6 +5,7 @@ import MQTT
 import Testing
 import TestSupport
 import Wire
+import Synchronization
 
 /// The real `fieldproof pair` and `fieldproof-aggregator serve` through a
 /// real mosquitto, with an attacker who has the broker's powers: it reads
@@ -65,19 +66,17 @@ import Wire
     }
 
     /// Everything the attacker saw, in order.
-    final class Recording: @unchecked Sendable {
-        private let lock = NSLock()
-        private var messages: [MQTTMessage] = []
-        private var task: Task<Void, Never>?
+    final class Recording: Sendable {
+        private let messages = Mutex<[MQTTMessage]>([])
 
         init(_ client: MQTTClient) {
-            task = Task.detached { [weak self] in
+            Task.detached { [weak self] in
                 for await message in client.messages { self?.append(message) }
             }
         }
 
-        private func append(_ message: MQTTMessage) { lock.withLock { messages.append(message) } }
-        var all: [MQTTMessage] { lock.withLock { messages } }
+        private func append(_ message: MQTTMessage) { messages.withLock { $0.append(message) } }
+        var all: [MQTTMessage] { messages.withLock { $0 } }
         func on(_ topic: String) -> [[UInt8]] { all.filter { $0.topic == topic }.map(\.payload) }
 
         func wait(seconds: Double = 10, until condition: ([MQTTMessage]) -> Bool) async -> Bool {

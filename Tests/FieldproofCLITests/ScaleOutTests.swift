@@ -7,6 +7,7 @@ import MQTT
 import Testing
 import TestSupport
 import Wire
+import Synchronization
 
 /// Beyond one machine: a real PostgreSQL, three `fieldproof-aggregator`
 /// processes sharing the stream through one `$share` group, 50 devices
@@ -46,18 +47,16 @@ import Wire
     }
 
     /// The latest Ack per device, each checked against the aggregators' key.
-    final class Acks: @unchecked Sendable {
-        private let lock = NSLock()
-        private var highest: [String: UInt64] = [:]
-        func record(_ serial: String, _ sequence: UInt64) { lock.withLock { highest[serial] = max(highest[serial] ?? 0, sequence) } }
-        func of(_ serial: String) -> UInt64 { lock.withLock { highest[serial] ?? 0 } }
+    final class Acks: Sendable {
+        private let highest = Mutex<[String: UInt64]>([:])
+        func record(_ serial: String, _ sequence: UInt64) { highest.withLock { $0[serial] = max($0[serial] ?? 0, sequence) } }
+        func of(_ serial: String) -> UInt64 { highest.withLock { $0[serial] ?? 0 } }
     }
 
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func increment() -> Int { lock.withLock { count += 1; return count } }
-        var value: Int { lock.withLock { count } }
+    final class Counter: Sendable {
+        private let count = Mutex(0)
+        func increment() -> Int { count.withLock { $0 += 1; return $0 } }
+        var value: Int { count.withLock { $0 } }
     }
 
     @Test func threeAggregatorsOnePostgresAKill9AndEveryMessageTalliedOnce() async throws {

@@ -3,23 +3,26 @@ import Foundation
 import MQTT
 import TestSupport
 import Wire
+import Synchronization
 
 /// Plays the aggregator for daemon tests, built from the Wire module:
 /// verifies each Telemetry against the device's key, keeps the first copy
 /// of every sequence, and publishes a signed Ack (retained) for the highest
 /// contiguous sequence, moving past gaps the device declared settled.
-final class WireAggregator: @unchecked Sendable {
+final class WireAggregator: Sendable {
     let key = Curve25519.Signing.PrivateKey()
     let serial: String
     let deviceKey: Curve25519.Signing.PublicKey
     private let client: MQTTClient
-    private let lock = NSLock()
-    private var messages: [UInt64: [UInt8]] = [:]
-    private var readings: [UInt64: Int] = [:]
-    private var reused: [UInt64] = []
-    private var rejected = 0
-    private var highest: UInt64 = 0
-    private var task: Task<Void, Never>?
+    private struct State {
+        var messages: [UInt64: [UInt8]] = [:]
+        var readings: [UInt64: Int] = [:]
+        var reused: [UInt64] = []
+        var rejected = 0
+        var highest: UInt64 = 0
+    }
+    private let state = Mutex(State())
+    private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(broker: MosquittoBroker, serial: String, deviceKey: Curve25519.Signing.PublicKey) async throws {
         self.serial = serial
@@ -29,7 +32,7 @@ final class WireAggregator: @unchecked Sendable {
         client = try MQTTClient(configuration: config)
         try await client.connect()
         try await client.subscribe(Topics.telemetry(serial), qos: .atLeastOnce)
-        task = Task { [weak self, client] in
+        let listener = Task { [weak self, client] in
             for await message in client.messages {
                 guard let self, let ack = self.receive(message.payload) else { continue }
                 let payload = Ack(serial: serial, highestContiguous: ack, time: 0).encode()
@@ -40,38 +43,39 @@ final class WireAggregator: @unchecked Sendable {
                 }
             }
         }
+        task.withLock { $0 = listener }
     }
 
     private func receive(_ bytes: [UInt8]) -> UInt64? {
         guard let envelope = try? COSESign1(decoding: bytes), envelope.isValid(for: deviceKey),
               let telemetry = try? Telemetry(decoding: envelope.payload), telemetry.serial == serial else {
-            lock.withLock { rejected += 1 }
+            state.withLock { $0.rejected += 1 }
             return nil
         }
-        return lock.withLock {
-            if let earlier = messages[telemetry.sequence] {
-                if earlier != bytes { reused.append(telemetry.sequence) }
+        return state.withLock { state in
+            if let earlier = state.messages[telemetry.sequence] {
+                if earlier != bytes { state.reused.append(telemetry.sequence) }
             } else {
-                messages[telemetry.sequence] = bytes
-                readings[telemetry.sequence] = telemetry.readings.count
+                state.messages[telemetry.sequence] = bytes
+                state.readings[telemetry.sequence] = telemetry.readings.count
             }
-            highest = max(highest, telemetry.floor)
-            while messages[highest + 1] != nil { highest += 1 }
-            return highest
+            state.highest = max(state.highest, telemetry.floor)
+            while state.messages[state.highest + 1] != nil { state.highest += 1 }
+            return state.highest
         }
     }
 
-    var sequences: Set<UInt64> { lock.withLock { Set(messages.keys) } }
+    var sequences: Set<UInt64> { state.withLock { Set($0.messages.keys) } }
     /// Every accepted message as it was signed, by sequence.
-    var signedMessages: [UInt64: [UInt8]] { lock.withLock { messages } }
-    var readingCount: Int { lock.withLock { readings.values.reduce(0, +) } }
-    var acknowledged: UInt64 { lock.withLock { highest } }
+    var signedMessages: [UInt64: [UInt8]] { state.withLock { $0.messages } }
+    var readingCount: Int { state.withLock { $0.readings.values.reduce(0, +) } }
+    var acknowledged: UInt64 { state.withLock { $0.highest } }
     /// Sequences that arrived twice with different contents: a reused number.
-    var reusedSequences: [UInt64] { lock.withLock { reused } }
-    var rejectedCount: Int { lock.withLock { rejected } }
+    var reusedSequences: [UInt64] { state.withLock { $0.reused } }
+    var rejectedCount: Int { state.withLock { $0.rejected } }
 
     func close() {
-        task?.cancel()
+        task.withLock { $0?.cancel() }
         client.close()
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import MQTT
 import Testing
 import TestSupport
+import Synchronization
 
 /// The MQTT tests share one parent suite that runs serially: they count the
 /// process's MQTT threads and sockets, which parallel tests would disturb.
@@ -20,13 +21,11 @@ func connectedClient(_ broker: MosquittoBroker, _ id: String, configure: (inout 
 }
 
 /// Collects messages from a client's stream in the background.
-final class Collector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var received: [MQTTMessage] = []
-    private var task: Task<Void, Never>?
+final class Collector: Sendable {
+    private let received = Mutex<[MQTTMessage]>([])
 
     init(_ client: MQTTClient) {
-        task = Task.detached { [weak self] in
+        Task.detached { [weak self] in
             for await message in client.messages {
                 self?.append(message)
             }
@@ -34,11 +33,11 @@ final class Collector: @unchecked Sendable {
     }
 
     private func append(_ message: MQTTMessage) {
-        lock.withLock { received.append(message) }
+        received.withLock { $0.append(message) }
     }
 
-    var messages: [MQTTMessage] { lock.withLock { received } }
-    var count: Int { lock.withLock { received.count } }
+    var messages: [MQTTMessage] { received.withLock { $0 } }
+    var count: Int { received.withLock { $0.count } }
 
     /// Waits until `count` messages arrived or `seconds` passed.
     @discardableResult
@@ -70,11 +69,10 @@ func waitForState(_ client: MQTTClient, seconds: Double = 15, _ matches: @escapi
 }
 
 /// A flag a background task raises when it is done.
-final class DoneFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var raised = false
-    func raise() { lock.withLock { raised = true } }
-    var isRaised: Bool { lock.withLock { raised } }
+final class DoneFlag: Sendable {
+    private let raised = Mutex(false)
+    func raise() { raised.withLock { $0 = true } }
+    var isRaised: Bool { raised.withLock { $0 } }
 }
 
 /// How `task` ended, or nil when it had not ended after `seconds` (it is
