@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "ConfigFile", dependencies: ["CYAML"]),
 
         // The one MQTT client (the only code that calls libmosquitto).
-        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport"]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport", "LinuxService"]),
 
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
         .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -72,7 +72,8 @@ let package = Package(
         .target(name: "SimulatedStation", dependencies: ["Station", "Hardware", "SimulatedHardware"]),
 
         // What both binaries use as Linux services: systemd notify and
-        // watchdog, glibc malloc settings, file I/O with errno.
+        // watchdog, glibc malloc settings, file I/O with errno, the wall
+        // clock, and the one retry schedule (Backoff).
         .target(name: "LinuxService", dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]),
 
         // The device daemon's machinery: spool, sequence numbers, status.

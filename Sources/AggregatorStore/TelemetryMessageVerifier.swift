@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Wire
 import Synchronization
+import LinuxService
 
 /// The pipeline's verifier: `TelemetryVerifier`'s steps with the device's
 /// keys looked up in the store between them. Keys are kept for
@@ -57,15 +58,9 @@ public struct TelemetryMessageVerifier<Store: AggregatorDataStore>: MessageVerif
     /// A lookup that failed (the database restarting) is retried: the
     /// message must be judged, not dropped.
     private func retrying<T: Sendable>(_ body: @Sendable () async throws -> T) async -> T? {
-        var delay = Duration.milliseconds(50)
-        while !Task.isCancelled {
-            do { return try await body() } catch {
-                logger.warning("store lookup failed; retrying", metadata: ["reason": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
-        }
-        return nil
+        await retryingUntilCancelled(failed: { error in
+            logger.warning("store lookup failed; retrying", metadata: ["reason": "\(error)"])
+        }, body)
     }
 }
 

@@ -1,5 +1,6 @@
 import CLinuxSupport
 import CMosquitto
+import LinuxService
 import Synchronization
 
 #if canImport(Glibc)
@@ -170,7 +171,8 @@ final class MosquittoConnection: Sendable {
         _ = fieldproof_name_current_thread("fp-mqtt")
         let threadID = pid_t(fieldproof_current_thread_id())
         state.withLock { $0.threadID = threadID }
-        var backoff = Backoff(policy: configuration.reconnect)
+        let policy = configuration.reconnect
+        var backoff = Backoff(initialDelay: policy.initialDelay, maximumDelay: policy.maximumDelay, multiplier: policy.multiplier, jitter: policy.jitter)
         var random = SystemRandomNumberGenerator()
         var needsConnect = state.withLock { $0.threadNeedsConnect }
         var closingSince: ContinuousClock.Instant? = nil
@@ -191,7 +193,7 @@ final class MosquittoConnection: Sendable {
                     let reason = failureReason(rc)
                     if failFirstConnect(with: .connectionFailed(host: configuration.host, port: configuration.port, reason: reason)) { break }
                     reportDisconnected(reason: "cannot connect to \(configuration.host):\(configuration.port): \(reason)")
-                    sleepInterruptibly(milliseconds: backoff.nextDelayMilliseconds(using: &random))
+                    sleepInterruptibly(for: backoff.nextDelay(using: &random))
                     continue
                 }
             }
@@ -207,7 +209,7 @@ final class MosquittoConnection: Sendable {
                 ?? .connectionFailed(host: configuration.host, port: configuration.port, reason: reason)) { break }
             reportDisconnected(reason: refusal ?? reason)
             needsConnect = true
-            sleepInterruptibly(milliseconds: backoff.nextDelayMilliseconds(using: &random))
+            sleepInterruptibly(for: backoff.nextDelay(using: &random))
         }
         state.withLock { $0.connected = false }
     }
@@ -246,8 +248,10 @@ final class MosquittoConnection: Sendable {
         if changed { stateContinuation.yield(.disconnected(reason: reason)) }
     }
 
-    private func sleepInterruptibly(milliseconds: Int) {
-        var remaining = milliseconds
+    /// Waits in 20 ms slices so `close()` need not wait out a long backoff.
+    private func sleepInterruptibly(for delay: Duration) {
+        let (seconds, attoseconds) = delay.components
+        var remaining = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
         while remaining > 0 && !closing.load(ordering: .sequentiallyConsistent) {
             let slice = min(remaining, 20)
             usleep(UInt32(slice) * 1000)

@@ -54,7 +54,7 @@ import Testing
     /// present, numbers at the edges of `Double`.
     @Test func theStatusFileDecodesToTheSameStatus() throws {
         let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} nul \u{0} unit °C emoji 🌡️ slash /"
-        let values: [Double] = [0, -0.0, 0.1, 294.65, 5, -40, 1e-7, 6.02214076e23, 1.7976931348623157e308, 5e-324]
+        let values: [Double] = [0, -0.0, 0.1, 294.65, 5, -40, 1e-7, 6.02214076e23, .greatestFiniteMagnitude, .leastNonzeroMagnitude]
         let statistics = SpoolStatistics(records: 0, bytes: 0, oldestAppendedAt: nil, oldestSequence: nil, acknowledgedUpTo: 0,
                                          droppedRecords: 0, truncatedTails: 0, truncatedBytes: 0)
         for optionalsPresent in [false, true] {

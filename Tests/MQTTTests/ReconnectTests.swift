@@ -111,33 +111,4 @@ extension MQTTSuite {
             _ = broker
         }
     }
-
-    @Suite struct ReconnectBackoff {
-        struct FixedRandom: RandomNumberGenerator {
-            var value: UInt64
-            mutating func next() -> UInt64 { value }
-        }
-
-        @Test func delaysGrowExponentiallyAndStopAtTheCap() {
-            var backoff = Backoff(policy: MQTTReconnectPolicy(initialDelay: .milliseconds(100), maximumDelay: .seconds(2), multiplier: 2, jitter: 0))
-            var random = SystemRandomNumberGenerator()
-            let delays = (0..<8).map { _ in backoff.nextDelayMilliseconds(using: &random) }
-            #expect(delays == [100, 200, 400, 800, 1600, 2000, 2000, 2000])
-            backoff.reset()
-            #expect(backoff.nextDelayMilliseconds(using: &random) == 100)
-        }
-
-        @Test func jitterSpreadsDelaysWithinTheBand() {
-            let policy = MQTTReconnectPolicy(initialDelay: .milliseconds(1000), maximumDelay: .seconds(60), multiplier: 2, jitter: 0.25)
-            var random = SystemRandomNumberGenerator()
-            var seen = Set<Int>()
-            for _ in 0..<200 {
-                var backoff = Backoff(policy: policy)
-                let delay = backoff.nextDelayMilliseconds(using: &random)
-                #expect((750...1250).contains(delay))
-                seen.insert(delay)
-            }
-            #expect(seen.count > 20, "jitter must actually vary the delay")
-        }
-    }
 }

@@ -114,7 +114,7 @@ actor CommitBatcher<Committer: MessageCommitter> {
     /// One message on its own: committed, or dead-lettered after
     /// `maximumTries` failures; nil only when stopped.
     private func commitAlone(_ message: Committer.Accepted) async -> CommitResult? {
-        var delay = firstDelay
+        var backoff = Backoff(initialDelay: firstDelay, maximumDelay: .seconds(5))
         var tries = 0
         var lastError = ""
         while !stopped {
@@ -140,8 +140,7 @@ actor CommitBatcher<Committer: MessageCommitter> {
                                                                                   "reason": "\(error)"])
                 }
             }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
+            try? await Task.sleep(for: backoff.nextDelay())
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import Logging
+import LinuxService
 
 /// Broker → verification workers → store → acknowledgement.
 ///
@@ -130,17 +131,9 @@ where Verifier.Accepted == Committer.Accepted {
     /// Store failures are retried with backoff (the message must not be
     /// lost); gives up only when the task is cancelled.
     private func retrying<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T) async -> T? {
-        var delay = Duration.milliseconds(50)
-        while !Task.isCancelled {
-            do {
-                return try await body()
-            } catch {
-                logger.warning("store failed; retrying", metadata: ["operation": "\(what)", "reason": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
-        }
-        return nil
+        await retryingUntilCancelled(failed: { error in
+            logger.warning("store failed; retrying", metadata: ["operation": "\(what)", "reason": "\(error)"])
+        }, body)
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {
