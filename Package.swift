@@ -52,19 +52,19 @@ let package = Package(
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
         .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Identity", dependencies: [
-            "Wire",
+            "Wire", "LinuxService",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
 
         // Bus protocols with their Linux back-ends; drivers; simulated chips.
-        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD", .product(name: "SystemPackage", package: "swift-system")]),
-        .target(name: "Sensors", dependencies: ["Hardware"]),
+        .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD", "LinuxService", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "Sensors", dependencies: ["Hardware", "LinuxService"]),
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
         // Runs inside the hardware-in-the-loop guest (scripts/hil).
         .executableTarget(name: "fieldproof-hil", dependencies: ["Hardware", "Sensors", "SimulatedHardware"]),
         // A station: board files, configured sensors made into drivers, bus scanning.
-        .target(name: "Station", dependencies: ["Hardware", "Sensors", "ConfigFile"]),
+        .target(name: "Station", dependencies: ["Hardware", "Sensors", "ConfigFile", "LinuxService"]),
         // The simulated station (`simulate: true`, `--simulate`, the demo): one
         // of each chip on a simulated bus. Linked into `fieldproof` only with
         // the Simulation trait (on by default; scripts/build-daemon builds the

@@ -2,6 +2,7 @@ import CI2C
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import LinuxService
 #endif
 
 /// `/dev/i2c-N` through the kernel's i2c-dev interface: `I2C_RDWR` for
@@ -23,10 +24,11 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
         let path = path ?? "/dev/i2c-\(number)"
         self.name = path
         self.number = number
-        let fd = Syscall.retrying { open(path, O_RDWR | O_CLOEXEC) }
-        guard fd >= 0 else {
-            let code = errno
-            throw Self.openError(path: path, code: code)
+        let fd: Int32
+        do {
+            fd = try FileIO.open(path, .readWrite).rawValue
+        } catch {
+            throw Self.openError(path: path, code: error.errno.rawValue)
         }
         var funcs: UInt = 0
         guard fieldproof_i2c_funcs(fd, &funcs) == 0 else {
@@ -161,16 +163,5 @@ public final class LinuxI2CBus: I2CBus, @unchecked Sendable {
 
     public func receiveByte(address: UInt16) throws(I2CError) -> UInt8 {
         UInt8(truncatingIfNeeded: try smbus(address, "SMBus receive byte") { i2c_smbus_read_byte(fd) })
-    }
-}
-
-/// The one place syscalls are retried on EINTR.
-enum Syscall {
-    static func retrying(_ call: () -> Int32) -> Int32 {
-        while true {
-            let rc = call()
-            if rc < 0 && errno == EINTR { continue }
-            return rc
-        }
     }
 }

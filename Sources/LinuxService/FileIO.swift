@@ -89,6 +89,15 @@ public enum FileIO {
         return result
     }
 
+    /// A whole file as text (board files, sysfs and procfs attributes); a
+    /// missing file is an error, with `limit` as in `readFile`.
+    public static func text(_ path: String, limit: Int = 1 << 20) throws(FileIOError) -> String {
+        guard let bytes = try readFile(path, limit: limit) else {
+            throw FileIOError(operation: "open", path: path, errno: .noSuchFileOrDirectory)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// `length` bytes from `offset` (fewer at the end of the file).
     public static func readRange(_ path: String, offset: Int, length: Int) throws(FileIOError) -> [UInt8] {
         let fd = try open(path, .readOnly)
@@ -131,7 +140,11 @@ public enum FileIO {
                                        durability: Durability = .durable, sync: Sync = FileIO.fsync) throws(FileIOError) {
         let temporary = path + ".tmp"
         let fd = try open(temporary, .writeOnly, options: [.create, .truncate], permissions: FilePermissions(rawValue: mode))
-        do {
+        do throws(FileIOError) {
+            // A temporary left by a crash keeps its old mode through O_TRUNC.
+            if let code = retryingOnInterrupt({ fchmod(fd.rawValue, mode) }) {
+                throw FileIOError(operation: "chmod", path: temporary, errno: code)
+            }
             try writeAll(fd, bytes, path: temporary)
             if durability == .durable { try sync(fd, temporary) }
         } catch {

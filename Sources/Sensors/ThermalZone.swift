@@ -1,6 +1,7 @@
 import Hardware
 #if canImport(Glibc)
 import Glibc
+import LinuxService
 #endif
 
 /// The board's own temperature from a Linux thermal zone
@@ -25,10 +26,10 @@ public final class ThermalZone: Sensor {
 
     /// The zones under `root`, by index.
     public static func zones(root: String = defaultRoot) -> [Zone] {
-        let zones = ((try? SystemFiles.names(in: root)) ?? []).compactMap { name -> Zone? in
+        let zones = ((try? FileIO.list(root)) ?? []).compactMap { name -> Zone? in
             guard name.hasPrefix("thermal_zone"), let index = Int(name.dropFirst("thermal_zone".count)) else { return nil }
             let path = "\(root)/\(name)"
-            let type = (try? SystemFiles.text("\(path)/type"))?.trimmingWhitespace ?? "unknown"
+            let type = (try? FileIO.text("\(path)/type"))?.trimmingWhitespace ?? "unknown"
             return Zone(index: index, type: type, path: path)
         }
         return zones.sorted { $0.index < $1.index }
@@ -56,8 +57,8 @@ public final class ThermalZone: Sensor {
 
     public func read() throws(SensorError) -> [SensorReading] {
         let text: String
-        do { text = try SystemFiles.text("\(zone.path)/temp") } catch {
-            throw SensorError(code: .io, message: "\(name) (board-temperature): cannot read \(zone.path)/temp: \(error.reason)")
+        do { text = try FileIO.text("\(zone.path)/temp") } catch {
+            throw SensorError(code: .io, message: "\(name) (board-temperature): cannot read \(zone.path)/temp: \(error.errno)")
         }
         guard let milli = Int(text.trimmingWhitespace) else {
             throw SensorError(code: .badValue, message: "\(name) (board-temperature): \(zone.path)/temp holds \"\(text.trimmingWhitespace)\", not millidegrees")

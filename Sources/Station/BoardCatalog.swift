@@ -2,6 +2,7 @@ import ConfigFile
 import Hardware
 #if canImport(Glibc)
 import Glibc
+import LinuxService
 #endif
 
 /// Every board file in a directory, and detection by model string.
@@ -15,15 +16,15 @@ public struct BoardCatalog: Sendable {
     /// Loads every `*.yaml` in `directory`; a broken file is an error naming it.
     public static func load(directory: String) throws(ConfigError) -> BoardCatalog {
         let files: [String]
-        do { files = try SystemFiles.names(in: directory).filter { $0.hasSuffix(".yaml") } } catch {
-            throw ConfigError(file: directory, line: 0, column: 0, key: "", message: "cannot read the board directory: \(error.reason); set FIELDPROOF_BOARDS to the project's boards/ directory")
+        do { files = try FileIO.list(directory).filter { $0.hasSuffix(".yaml") } } catch {
+            throw ConfigError(file: directory, line: 0, column: 0, key: "", message: "cannot read the board directory: \(error.errno); set FIELDPROOF_BOARDS to the project's boards/ directory")
         }
         var boards: [Board] = []
         for name in files.sorted() {
             let path = "\(directory)/\(name)"
             let text: String
-            do { text = try SystemFiles.text(path) } catch {
-                throw ConfigError(file: path, line: 0, column: 0, key: "", message: "cannot read: \(error.reason)")
+            do { text = try FileIO.text(path) } catch {
+                throw ConfigError(file: path, line: 0, column: 0, key: "", message: "cannot read: \(error.errno)")
             }
             let board = try Board.parse(text, file: path)
             if let other = boards.first(where: { $0.name == board.name }) {
@@ -72,7 +73,7 @@ public struct BoardCatalog: Sendable {
     /// otherwise the named board, or an error listing the known ones.
     public func select(_ setting: String, modelPath: String = BoardCatalog.modelPath) throws(BoardError) -> Board {
         if setting == "auto" {
-            let model = (try? SystemFiles.text(modelPath)) ?? ""
+            let model = (try? FileIO.text(modelPath)) ?? ""
             guard let board = detect(model: model) else {
                 throw BoardError("no board matches model \"\(model.replacingNulls)\" and there is no \(Self.genericName).yaml; known boards: \(boardNames)")
             }

@@ -45,6 +45,24 @@ let fastKDF = PairRequest.KDFParameters(logN: 10, r: 8, p: 1)
         }
     }
 
+    /// A crash between writing the temporary and renaming it leaves the
+    /// temporary behind; O_TRUNC keeps its mode, so a world-readable one
+    /// must not carry the new secret.
+    @Test func aLeftoverTemporaryDoesNotLendItsModeToTheSecret() throws {
+        try Data([9]).write(to: URL(fileURLWithPath: path + ".tmp"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path + ".tmp")
+        _ = try DeviceSecret.loadOrCreate(at: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try DeviceSecret.load(at: path)?.bytes.count == 32)
+    }
+
+    @Test func anOversizedSecretFileIsRefused() throws {
+        try Data(repeating: 7, count: 5000).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(throws: IdentityError.fileSystem(path: path, reason: "larger than a secret file can be")) { try DeviceSecret.load(at: path) }
+    }
+
     @Test func aTruncatedSecretIsRefused() throws {
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)

@@ -1,4 +1,5 @@
 import ConfigFile
+import LinuxService
 
 /// The aggregator's configuration (`aggregator.yaml`; the commented example
 /// is `config/aggregator.yaml`). Loading validates everything and throws a
@@ -75,7 +76,7 @@ public struct AggregatorConfiguration: Equatable, Sendable {
             config.broker.password = try broker.string("password", example: "password: s3cret")
             if let file = try broker.string("password_file", example: "password_file: /etc/fieldproof/aggregator-mqtt-password") {
                 guard config.broker.password == nil else { throw broker.error("password_file", "set either password or password_file, not both") }
-                config.broker.password = try SecretFile.read(file, section: broker, key: "password_file")
+                config.broker.password = try SecretSettingFile.read(file, section: broker, key: "password_file")
             }
             config.broker.sharedGroup = try broker.string("shared_group", example: "shared_group: aggregators")
             if let group = config.broker.sharedGroup, group.isEmpty || group.contains("/") || group.contains("+") || group.contains("#") {
@@ -111,7 +112,7 @@ public struct AggregatorConfiguration: Equatable, Sendable {
             config.http.operatorToken = try http.string("operator_token", example: "operator_token_file: /etc/fieldproof/operator-token")
             if let file = try http.string("operator_token_file", example: "operator_token_file: /etc/fieldproof/operator-token") {
                 guard config.http.operatorToken == nil else { throw http.error("operator_token_file", "set either operator_token or operator_token_file, not both") }
-                config.http.operatorToken = try SecretFile.read(file, section: http, key: "operator_token_file")
+                config.http.operatorToken = try SecretSettingFile.read(file, section: http, key: "operator_token_file")
             }
             if let token = config.http.operatorToken, token.count < 16 {
                 throw http.error(config.contains(http, "operator_token") ? "operator_token" : "operator_token_file",
@@ -149,25 +150,16 @@ public struct AggregatorConfiguration: Equatable, Sendable {
     private func contains(_ section: ConfigSection, _ key: String) -> Bool { section.contains(key) }
 }
 
-enum SecretFile {
+/// A secret kept in a file of its own (`password_file`,
+/// `operator_token_file`), without trailing whitespace.
+enum SecretSettingFile {
     static func read(_ path: String, section: ConfigSection, key: String) throws(ConfigError) -> String {
-        guard let handle = fopen(path, "r") else {
-            throw section.error(key, "cannot read \(path): \(String(cString: strerror(errno)))")
+        let text: String
+        do { text = try FileIO.text(path, limit: 64 * 1024) } catch {
+            throw section.error(key, "cannot read \(path): \(error.errno)")
         }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        var text = String(decoding: bytes, as: UTF8.self)
-        while let last = text.last, last == "\n" || last == "\r" || last == " " { text.removeLast() }
-        return text
+        var trimmed = Substring(text)
+        while let last = trimmed.last, last == "\n" || last == "\r" || last == " " { trimmed.removeLast() }
+        return String(trimmed)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
