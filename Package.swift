@@ -122,7 +122,7 @@ let package = Package(
                                                              .product(name: "Crypto", package: "swift-crypto")]),
 
         // Used only by tests and benchmarks: a real mosquitto started per test.
-        .target(name: "TestSupport", dependencies: ["MQTT", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .target(name: "TestSupport", dependencies: ["MQTT", .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "fieldproof-bench", dependencies: [
             "MQTT", "TestSupport", "Wire", "Identity", "Agent", "LinuxService", "Aggregator", "AggregatorStore", .product(name: "Logging", package: "swift-log"), "Hardware", "Sensors", "SimulatedHardware", "Station", "SimulatedStation", "ConfigFile", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -10,10 +10,10 @@ public struct CertificateAuthority: Sendable {
     public var keyFile: URL { directory.appendingPathComponent("\(name)-ca.key") }
 
     /// Creates a self-signed CA (EC P-256, valid for a day) named `name`.
-    public init(name: String, in directory: URL) throws {
+    public init(name: String, in directory: URL) async throws {
         self.directory = directory
         self.name = name
-        try ProcessRunner.check(Self.openssl, [
+        try await ProcessRunner.check(Self.openssl, [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", keyFile.path, "-out", certificateFile.path, "-days", "1",
             "-subj", "/CN=Fieldproof test CA \(name)",
@@ -24,7 +24,7 @@ public struct CertificateAuthority: Sendable {
 
     /// Issues a server certificate for 127.0.0.1 and localhost; returns
     /// (certificate, key) paths.
-    public func issueServerCertificate(commonName: String = "localhost") throws -> (certificate: URL, key: URL) {
+    public func issueServerCertificate(commonName: String = "localhost") async throws -> (certificate: URL, key: URL) {
         let base = directory.appendingPathComponent("\(name)-server")
         let key = base.appendingPathExtension("key")
         let request = base.appendingPathExtension("csr")
@@ -36,11 +36,11 @@ public struct CertificateAuthority: Sendable {
             extendedKeyUsage=serverAuth
             subjectAltName=IP:127.0.0.1,DNS:localhost
             """.write(to: extensions, atomically: true, encoding: .utf8)
-        try ProcessRunner.check(Self.openssl, [
+        try await ProcessRunner.check(Self.openssl, [
             "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", key.path, "-out", request.path, "-subj", "/CN=\(commonName)",
         ])
-        try ProcessRunner.check(Self.openssl, [
+        try await ProcessRunner.check(Self.openssl, [
             "x509", "-req", "-in", request.path, "-CA", certificateFile.path, "-CAkey", keyFile.path,
             "-CAcreateserial", "-out", certificate.path, "-days", "1", "-extfile", extensions.path,
         ])
@@ -49,7 +49,7 @@ public struct CertificateAuthority: Sendable {
 
     /// Issues a client certificate (for brokers that require one); returns
     /// (certificate, key) paths.
-    public func issueClientCertificate(commonName: String) throws -> (certificate: URL, key: URL) {
+    public func issueClientCertificate(commonName: String) async throws -> (certificate: URL, key: URL) {
         let base = directory.appendingPathComponent("\(name)-client-\(commonName)")
         let key = base.appendingPathExtension("key")
         let request = base.appendingPathExtension("csr")
@@ -60,11 +60,11 @@ public struct CertificateAuthority: Sendable {
             keyUsage=critical,digitalSignature,keyAgreement
             extendedKeyUsage=clientAuth
             """.write(to: extensions, atomically: true, encoding: .utf8)
-        try ProcessRunner.check(Self.openssl, [
+        try await ProcessRunner.check(Self.openssl, [
             "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", key.path, "-out", request.path, "-subj", "/CN=\(commonName)",
         ])
-        try ProcessRunner.check(Self.openssl, [
+        try await ProcessRunner.check(Self.openssl, [
             "x509", "-req", "-in", request.path, "-CA", certificateFile.path, "-CAkey", keyFile.path,
             "-CAcreateserial", "-out", certificate.path, "-days", "1", "-extfile", extensions.path,
         ])

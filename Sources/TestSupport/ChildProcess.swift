@@ -11,6 +11,13 @@ import Glibc
 /// which block every signal, and a spawned child inherits the spawning
 /// thread's mask, so a `Process` started from a test ignores SIGTERM (a
 /// mosquitto started that way never saves its persistence file).
+///
+/// Why not swift-subprocess, which `ProcessRunner` uses for every command
+/// that runs to completion: its 1.0 API is structured (the child lives
+/// inside the closure of an async `run`, which also reaps it), while these
+/// children outlive the call that starts them, are signalled and stopped by
+/// PID from synchronous code, and are killed in `deinit` when a test drops
+/// them.
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     /// The wait status once reaped.

@@ -23,7 +23,7 @@ public final class PostgresServer: @unchecked Sendable {
         return root.appendingPathComponent("\(newest)/bin")
     }
 
-    public init() throws {
+    public init() async throws {
         let bin = try Self.binaries()
         port = try LoopbackNetwork.freePort()
         // Not TemporaryDirectory (mode 0700, root's): the server's user must reach it.
@@ -31,14 +31,14 @@ public final class PostgresServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let data = directory.appendingPathComponent("data").path
         let asRoot = geteuid() == 0
-        if asRoot { try ProcessRunner.check("/usr/bin/chown", ["postgres:postgres", directory.path]) }
+        if asRoot { try await ProcessRunner.check("/usr/bin/chown", ["postgres:postgres", directory.path]) }
         func command(_ tool: String, _ arguments: [String]) -> (String, [String]) {
             let path = bin.appendingPathComponent(tool).path
             return asRoot ? ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--reset-env", path] + arguments)
                           : (path, arguments)
         }
         let (initdb, initArguments) = command("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
-        try ProcessRunner.check(initdb, initArguments)
+        try await ProcessRunner.check(initdb, initArguments)
         let (postgres, arguments) = command("postgres", [
             "-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=100",
@@ -47,27 +47,22 @@ public final class PostgresServer: @unchecked Sendable {
         process = try ChildProcess(postgres, arguments, outputFile: log.path)
         let deadline = Date().addingTimeInterval(30)
         while !LoopbackNetwork.accepts(port: port) {
-            guard Date() < deadline, !process.waitForExit(timeout: 0.05) else {
+            guard Date() < deadline, process.isRunning else {
                 let log = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
                 _ = process.terminate(signal: SIGKILL)
                 throw TestSupportError.commandFailed("PostgreSQL did not start on port \(port): \(log)")
             }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 
-    /// `init` on a Dispatch thread: `initdb` and the start take a second or
-    /// two of blocking waits, which on one of Swift's few cooperative
-    /// threads (2 on a 2-core machine) would stall every other test's tasks.
-    /// At most two start at once: `initdb` is a CPU-bound second each, and a
-    /// full test run asks for about twenty servers at its start, on two cores
-    /// shared with every timing-sensitive test.
+    /// `init`, at most two at once: `initdb` is a CPU-bound second each, and
+    /// a full test run asks for about twenty servers at its start, on two
+    /// cores shared with every timing-sensitive test.
     public static func started() async throws -> PostgresServer {
         await startGate.enter()
         defer { Task { await startGate.leave() } }
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try PostgresServer() }) }
-        }
+        return try await PostgresServer()
     }
 
     private static let startGate = StartGate(limit: 2)

@@ -1,46 +1,40 @@
-import Foundation
+import Subprocess
+import SystemPackage
 
-/// Runs a program to completion and returns its status and combined output.
+/// Runs a program to completion (through swift-subprocess) and returns its
+/// status and combined output. Waiting is asynchronous, so a long command
+/// holds none of Swift's few cooperative threads; the child starts with
+/// default signal dispositions and an empty signal mask.
 public enum ProcessRunner {
     public struct Result: Sendable {
+        /// The exit code, or 128 + the signal that ended it (as a shell says).
         public var status: Int32
         public var output: String
     }
 
-    @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let inputPipe = Pipe()
-        if input != nil { process.standardInput = inputPipe } else { process.standardInput = FileHandle.nullDevice }
-        try process.run()
-        if let input {
-            inputPipe.fileHandleForWriting.write(Data(input.utf8))
-            try? inputPipe.fileHandleForWriting.close()
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
-    }
+    /// More output than any command a test runs should print.
+    static let outputLimit = 64 << 20
 
-    /// `run` on a Dispatch thread, for async tests of long commands: the
-    /// wait does not hold one of Swift's few cooperative threads.
-    public static func runDetached(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result<ProcessRunner.Result, any Error> { try run(executable, arguments, input: input) })
-            }
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> Result {
+        let result = if let input {
+            try await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments), input: .string(input),
+                                     output: .string(limit: outputLimit), error: .combinedWithOutput)
+        } else {
+            try await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments),
+                                     output: .string(limit: outputLimit), error: .combinedWithOutput)
         }
+        let status: Int32 = switch result.terminationStatus {
+        case let .exited(code): code
+        case let .signaled(signal): 128 + signal
+        }
+        return Result(status: status, output: result.standardOutput ?? "")
     }
 
     /// Runs and throws when the exit status is not 0.
     @discardableResult
-    public static func check(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
-        let result = try run(executable, arguments, input: input)
+    public static func check(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> String {
+        let result = try await run(executable, arguments, input: input)
         guard result.status == 0 else {
             throw TestSupportError.commandFailed("\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
         }

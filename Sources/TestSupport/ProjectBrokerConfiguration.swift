@@ -9,11 +9,11 @@ public enum ProjectBrokerConfiguration {
 
     /// Rewrites the project's config for a test broker. `passwords` become a
     /// password file made with `mosquitto_passwd`.
-    public static func make(passwords: [String: String], in directory: URL) throws -> String {
+    public static func make(passwords: [String: String], in directory: URL) async throws -> String {
         let passwordFile = directory.appendingPathComponent("passwd")
         try "".write(to: passwordFile, atomically: true, encoding: .utf8)
         for (user, password) in passwords.sorted(by: { $0.key < $1.key }) {
-            try ProcessRunner.check("/usr/bin/mosquitto_passwd", ["-b", passwordFile.path, user, password])
+            try await ProcessRunner.check("/usr/bin/mosquitto_passwd", ["-b", passwordFile.path, user, password])
         }
         let acl = directory.appendingPathComponent("acl")
         try FileManager.default.copyItem(at: aclFile, to: acl)

@@ -79,7 +79,7 @@ struct AggregatorBench: AsyncParsableCommand {
         rows.append(("aggregator, SQLite", try await pipelineRate(store: sqlite, label: "sqlite", broker: broker, stream: stream, serials: serials, keys: keys)))
         if !sqliteOnly {
             do {
-                let server = try PostgresServer()
+                let server = try await PostgresServer()
                 defer { server.stop() }
                 let postgres = try await PostgresStore(url: server.url, calendar: calendar)
                 defer { postgres.close() }
@@ -169,25 +169,22 @@ struct AggregatorBench: AsyncParsableCommand {
     /// publisher) spent carrying it.
     private func rawSubscriberRate(broker: MosquittoBroker, stream: [(topic: String, payload: [UInt8])]) async throws
         -> (rate: Double, brokerCPU: Double, publisherCPU: Double) {
-        let subscriber = Process()
-        subscriber.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        subscriber.arguments = ["-h", broker.host, "-p", String(broker.port), "-t", "fieldproof/v1/+/telemetry", "-q", "1",
-                                "-C", String(stream.count), "-W", "300", "-F", "%U", "-i", "bench-raw-sub"]
-        let output = Pipe()
-        subscriber.standardOutput = output
-        try subscriber.run()
-        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-        try await Task.sleep(for: .milliseconds(300))
+        let reader = Task {
+            try await ProcessRunner.run("/usr/bin/mosquitto_sub", [
+                "-h", broker.host, "-p", String(broker.port), "-t", "fieldproof/v1/+/telemetry", "-q", "1",
+                "-C", String(stream.count), "-W", "300", "-F", "%U", "-i", "bench-raw-sub",
+            ]).output
+        }
+        try await Task.sleep(for: .milliseconds(300)) // let the subscription settle
         let publisher = try publisherClient(broker: broker, id: "bench-devices-raw")
         guard let brokerPID = broker.pid else { throw ValidationError("the broker is not running") }
         let brokerBefore = try ProcessCPU.seconds(of: brokerPID), publisherBefore = try ProcessCPU.seconds()
         let start = Date().timeIntervalSince1970
         try await publish(stream, with: publisher)
-        let collected = await reader.value
+        let collected = try await reader.value
         let brokerAfter = try ProcessCPU.seconds(of: brokerPID), publisherAfter = try ProcessCPU.seconds()
-        subscriber.waitUntilExit()
         publisher.close()
-        let stamps = String(decoding: collected, as: UTF8.self).split(separator: "\n")
+        let stamps = collected.split(separator: "\n")
         let last = stamps.last.flatMap { Double($0) } ?? Date().timeIntervalSince1970
         let count = Double(stream.count)
         return (Double(stamps.count) / (last - start), (brokerAfter - brokerBefore) / count, (publisherAfter - publisherBefore) / count)

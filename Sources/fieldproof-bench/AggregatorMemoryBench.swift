@@ -47,12 +47,8 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
             http:
               port: \(try LoopbackNetwork.freePort())
             """.write(to: config, atomically: true, encoding: .utf8)
-        let aggregator = Process()
-        aggregator.executableURL = binary
-        aggregator.arguments = ["serve", "--config", config.path]
-        aggregator.standardOutput = FileHandle.nullDevice
-        try aggregator.run()
-        defer { aggregator.interrupt(); aggregator.waitUntilExit() }
+        let aggregator = try ChildProcess(binary.path, ["serve", "--config", config.path])
+        defer { _ = aggregator.terminate(signal: SIGINT, timeout: 30) }
         try await Task.sleep(for: .seconds(2))
 
         print("Aggregator memory: \(messages) signed Telemetry from \(devices) devices into fieldproof-aggregator serve (SQLite), window \(window)")
@@ -84,13 +80,13 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
                 // shows as a slope, a cache filling up as a plateau.
                 if sent >= checkpoint * (measured.count + 1), sent < perDevice * devices {
                     try await group.waitForAll()
-                    measured.append((try await waitUntilAccepted(sent, store: store), try resident(aggregator.processIdentifier)))
+                    measured.append((try await waitUntilAccepted(sent, store: store), try resident(aggregator.pid)))
                 }
             }
             try await group.waitForAll()
         }
         let total = perDevice * devices
-        measured.append((try await waitUntilAccepted(total, store: store), try resident(aggregator.processIdentifier)))
+        measured.append((try await waitUntilAccepted(total, store: store), try resident(aggregator.pid)))
         let seconds = Date().timeIntervalSince(start)
         for (accepted, memory) in measured {
             print(String(format: "  after %9d messages     resident %6d KiB (heap %6d, files %6d, shared %5d, private dirty %6d)", accepted, memory.total,

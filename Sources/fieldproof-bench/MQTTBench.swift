@@ -55,15 +55,13 @@ struct MQTTBench: AsyncParsableCommand {
     /// one marks when the last message arrived.
     private func rawToolsRate(broker: MosquittoBroker, payload: [UInt8]) async throws -> Result {
         let topic = "bench/raw"
-        let subscriber = Process()
-        subscriber.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        subscriber.arguments = ["-h", broker.host, "-p", String(broker.port), "-t", topic, "-q", "1",
-                                "-C", String(count), "-W", "120", "-F", "%U", "-i", "bench-raw-sub"]
-        let output = Pipe()
-        subscriber.standardOutput = output
-        try subscriber.run()
-        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-        usleep(300_000) // let the subscription settle
+        let reader = Task { [count] in
+            try await ProcessRunner.run("/usr/bin/mosquitto_sub", [
+                "-h", broker.host, "-p", String(broker.port), "-t", topic, "-q", "1",
+                "-C", String(count), "-W", "120", "-F", "%U", "-i", "bench-raw-sub",
+            ]).output
+        }
+        try await Task.sleep(for: .milliseconds(300)) // let the subscription settle
 
         let chunk = 50_000
         let lines = String(decoding: payload, as: UTF8.self) + "\n"
@@ -71,15 +69,13 @@ struct MQTTBench: AsyncParsableCommand {
         var sent = 0
         while sent < count {
             let n = min(chunk, count - sent)
-            _ = try ProcessRunner.run("/usr/bin/mosquitto_pub", [
+            _ = try await ProcessRunner.run("/usr/bin/mosquitto_pub", [
                 "-h", broker.host, "-p", String(broker.port), "-t", topic, "-q", "1", "-l", "-M", "1000",
                 "-i", "bench-raw-pub-\(sent)",
             ], input: String(repeating: lines, count: n))
             sent += n
         }
-        let collected = await reader.value
-        subscriber.waitUntilExit()
-        let stamps = String(decoding: collected, as: UTF8.self).split(separator: "\n")
+        let stamps = try await reader.value.split(separator: "\n")
         let last = stamps.last.flatMap { Double($0) } ?? Date().timeIntervalSince1970
         return Result(delivered: stamps.count, seconds: last - start)
     }
@@ -93,24 +89,15 @@ struct MQTTBench: AsyncParsableCommand {
         defer { publisher.close() }
 
         let received: Task<(Int, Double), any Error>
-        var rawSubscriber: Process?
-        let rawOutput = Pipe()
         if subscriberIsRawTool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-            process.arguments = ["-h", broker.host, "-p", String(broker.port), "-t", topic, "-q", "1",
-                                 "-C", String(count), "-W", "120", "-F", "%U", "-i", "bench-wrapper-rawsub"]
-            process.standardOutput = rawOutput
-            try process.run()
-            rawSubscriber = process
-            usleep(300_000)
-            received = Task.detached { [count] in
-                let data = rawOutput.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                let stamps = String(decoding: data, as: UTF8.self).split(separator: "\n")
-                _ = count
+            received = Task { [count] in
+                let stamps = try await ProcessRunner.run("/usr/bin/mosquitto_sub", [
+                    "-h", broker.host, "-p", String(broker.port), "-t", topic, "-q", "1",
+                    "-C", String(count), "-W", "120", "-F", "%U", "-i", "bench-wrapper-rawsub",
+                ]).output.split(separator: "\n")
                 return (stamps.count, stamps.last.flatMap { Double($0) } ?? Date().timeIntervalSince1970)
             }
+            try await Task.sleep(for: .milliseconds(300)) // let the subscription settle
         } else {
             let subscriber = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "bench-sub"))
             try await subscriber.connect()
@@ -138,7 +125,6 @@ struct MQTTBench: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let (delivered, last) = try await received.value
-        _ = rawSubscriber
         return Result(delivered: delivered, seconds: last - start)
     }
 }

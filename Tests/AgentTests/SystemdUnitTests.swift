@@ -23,16 +23,16 @@ import TestSupport
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"),
           arguments: ["fieldproof", "fieldproof-aggregator"])
-    func verifyPasses(program: String) throws {
-        let result = try ProcessRunner.run(Self.analyze, ["verify", try installedCopy(program).path])
+    func verifyPasses(program: String) async throws {
+        let result = try await ProcessRunner.run(Self.analyze, ["verify", try installedCopy(program).path])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.isEmpty, "verify printed warnings: \(result.output)")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"),
           arguments: ["fieldproof", "fieldproof-aggregator"])
-    func securityExposureIsLow(program: String) throws {
-        let result = try ProcessRunner.run(Self.analyze, ["security", "--offline=true", "--threshold=30", try installedCopy(program).path])
+    func securityExposureIsLow(program: String) async throws {
+        let result = try await ProcessRunner.run(Self.analyze, ["security", "--offline=true", "--threshold=30", try installedCopy(program).path])
         let line = try #require(result.output.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first)
         #expect(score <= 3.0, "\(line)")

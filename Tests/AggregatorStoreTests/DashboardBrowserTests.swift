@@ -59,7 +59,7 @@ import Wire
             let url = "http://127.0.0.1:\(port)/"
             let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                           "--user-data-dir=\(directory.appendingPathComponent("profile").path)", "--window-size=1280,900"]
-            let dom = try await ProcessRunner.runDetached(chromium, common + ["--dump-dom", url])
+            let dom = try await ProcessRunner.run(chromium, common + ["--dump-dom", url])
             #expect(dom.status == 0, "\(dom.output.suffix(500))")
             #expect(dom.output.contains("<code>fp-0001</code>"), "the rendered page lists the devices")
             #expect(dom.output.contains("fp-&lt;b&gt;"), "markup in a serial is shown, not run")
@@ -67,7 +67,7 @@ import Wire
             #expect(dom.output.contains("air/temperature"), "latest readings are listed")
             #expect(dom.output.components(separatedBy: "<polyline").count - 1 == 2, "one plotted line per device and metric")
             #expect(dom.output.contains("<rect class=\"rejected\""), "the activity chart has the rejection")
-            let shot = try await ProcessRunner.runDetached(chromium, common + ["--screenshot=\(screenshot.path)", url])
+            let shot = try await ProcessRunner.run(chromium, common + ["--screenshot=\(screenshot.path)", url])
             #expect(shot.status == 0, "\(shot.output.suffix(500))")
         }
         let png = try Data(contentsOf: screenshot)

@@ -254,7 +254,7 @@ import Synchronization
                 p_ms_since_boots BIGINT[], p_reading_counts BIGINT[], p_metrics TEXT[], p_units TEXT[], p_values DOUBLE PRECISION[])
             RETURNS TABLE (was_stored BOOLEAN, new_highest BIGINT) LANGUAGE sql AS $$ SELECT TRUE, 0::BIGINT $$;
             """
-        let created = try ProcessRunner.run("/usr/bin/psql", [server.url, "-v", "ON_ERROR_STOP=1", "-c", old])
+        let created = try await ProcessRunner.run("/usr/bin/psql", [server.url, "-v", "ON_ERROR_STOP=1", "-c", old])
         try #require(created.status == 0, "\(created.output)")
         let store = try await PostgresStore(url: server.url, calendar: calendar)
         defer { store.close() }

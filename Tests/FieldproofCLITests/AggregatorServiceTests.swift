@@ -58,12 +58,12 @@ import TestSupport
 
     func aggregator(_ arguments: String...) async throws -> ProcessRunner.Result {
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
-        return try await ProcessRunner.runDetached(binary.path, arguments + ["--config", aggregatorConfig])
+        return try await ProcessRunner.run(binary.path, arguments + ["--config", aggregatorConfig])
     }
 
     func fieldproof(_ arguments: [String]) async throws -> ProcessRunner.Result {
         let binary = try #require(ProjectPaths.product("fieldproof"))
-        return try await ProcessRunner.runDetached(binary.path, arguments)
+        return try await ProcessRunner.run(binary.path, arguments)
     }
 
     /// `fieldproof pair` as a technician runs it: the PIN on standard input
@@ -74,7 +74,7 @@ import TestSupport
         let binary = try #require(ProjectPaths.product("fieldproof"))
         let seed = try #require(try SecretFile.read(directory + "/aggregator/aggregator.key"))
         let fingerprint = try AggregatorIdentity(seed: seed).fingerprint
-        return try await ProcessRunner.runDetached(binary.path, ["pair", "--config", config, "--aggregator-fingerprint", fingerprint] + extra,
+        return try await ProcessRunner.run(binary.path, ["pair", "--config", config, "--aggregator-fingerprint", fingerprint] + extra,
                                                    input: pin + "\n")
     }
 
@@ -117,7 +117,7 @@ import TestSupport
         // A config error names the place and exits 78.
         try "broker:\n  port: nope\n".write(toFile: directory + "/bad.yaml", atomically: true, encoding: .utf8)
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
-        let bad = try await ProcessRunner.runDetached(binary.path, ["serve", "--config", directory + "/bad.yaml"])
+        let bad = try await ProcessRunner.run(binary.path, ["serve", "--config", directory + "/bad.yaml"])
         #expect(bad.status == 78 && bad.output.contains("bad.yaml:2"), "\(bad.output)")
 
         let goodPIN = try await enroll("dev-good")
@@ -243,7 +243,7 @@ import TestSupport
         }
 
         let script = ProjectPaths.root.appendingPathComponent("scripts/interop/paho_publisher.py").path
-        let published = try await ProcessRunner.runDetached(python, [script, String(broker.port), "dev-1", try seed("dev-1"), "dev-old",
+        let published = try await ProcessRunner.run(python, [script, String(broker.port), "dev-1", try seed("dev-1"), "dev-old",
                                                                      try seed("dev-old"), "50"])
         #expect(published.status == 0, "\(published.output)")
         let settled = try await waitUntil(seconds: 30) {
@@ -259,7 +259,7 @@ import TestSupport
         #expect((try await device("dev-old")["rejected"] as? [String: Int]) == ["revoked_key": 1])
 
         // The Prometheus counters agree.
-        let metrics = try await ProcessRunner.runDetached("/usr/bin/python3", ["-c", """
+        let metrics = try await ProcessRunner.run("/usr/bin/python3", ["-c", """
             import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:\(httpPort)/metrics").read().decode())
             """]).output
         for reason in ["bad_signature", "duplicate_sequence", "sequence_conflict", "topic_serial_mismatch", "oversized", "malformed", "timestamp_in_future",

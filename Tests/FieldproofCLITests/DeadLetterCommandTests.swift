@@ -32,10 +32,10 @@ import Wire
               path: \(database)
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
-        let text = try ProcessRunner.run(binary.path, ["devices", "show", "dev-1", "--config", config])
+        let text = try await ProcessRunner.run(binary.path, ["devices", "show", "dev-1", "--config", config])
         #expect(text.status == 0 && text.output.contains("dead-lettered:      2"), "\(text.output)")
         #expect(text.output.contains("highest contiguous: 3"), "\(text.output)")
-        let json = try ProcessRunner.run(binary.path, ["devices", "show", "dev-1", "--json", "--config", config])
+        let json = try await ProcessRunner.run(binary.path, ["devices", "show", "dev-1", "--json", "--config", config])
         let device = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         #expect(json.status == 0 && device?["deadLettered"] as? Int == 2, "\(json.output)")
     }

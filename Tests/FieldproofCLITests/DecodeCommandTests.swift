@@ -24,8 +24,8 @@ import Wire
 
     var keyHex: String { KeyID.hex(Array(key.publicKey.rawRepresentation)) }
 
-    @Test func printsTelemetryAndChecksTheSignature() throws {
-        let result = try fieldproof(["decode", try file(try telemetryMessage()), "--key", keyHex])
+    @Test func printsTelemetryAndChecksTheSignature() async throws {
+        let result = try await fieldproof(["decode", try file(try telemetryMessage()), "--key", keyHex])
         #expect(result.status == 0)
         #expect(result.output.contains("Telemetry (COSE_Sign1, EdDSA, key id \(KeyID.hex(KeyID.of(key.publicKey))))"))
         #expect(result.output.contains("signature: valid"))
@@ -33,19 +33,19 @@ import Wire
         #expect(result.output.contains("sequence: 7"))
     }
 
-    @Test func aTamperedMessageIsInvalidAndExits2() throws {
+    @Test func aTamperedMessageIsInvalidAndExits2() async throws {
         var bytes = try telemetryMessage()
         bytes[bytes.count - 80] ^= 0x01
-        let result = try fieldproof(["decode", try file(bytes), "--key", keyHex])
+        let result = try await fieldproof(["decode", try file(bytes), "--key", keyHex])
         #expect(result.status == 2)
         #expect(result.output.contains("signature: INVALID"))
     }
 
-    @Test func hexInputAndJSONOutput() throws {
+    @Test func hexInputAndJSONOutput() async throws {
         let hexText = KeyID.hex(try telemetryMessage())
         let url = try TemporaryDirectory.make(prefix: "decode-hex").appendingPathComponent("message.hex")
         try hexText.write(to: url, atomically: true, encoding: .utf8)
-        let result = try fieldproof(["decode", url.path, "--hex", "--json", "--key", keyHex])
+        let result = try await fieldproof(["decode", url.path, "--hex", "--json", "--key", keyHex])
         let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         #expect(object?["type"] as? String == "Telemetry")
         #expect(object?["signature"] as? String == "valid")
@@ -55,21 +55,21 @@ import Wire
     /// A sealed request shows only its clear header; the aggregator's key
     /// announcement is checked with the key it carries (and says that this
     /// proves nothing without the fingerprint).
-    @Test func sealedPairRequestsAndKeyAnnouncements() throws {
+    @Test func sealedPairRequestsAndKeyAnnouncements() async throws {
         let secret = DeviceSecret(bytes: [UInt8](repeating: 9, count: 32))
         let aggregator = try AggregatorIdentity(seed: [UInt8](repeating: 0x21, count: 32))
         let request = try DevicePairing.makeRequest(serial: "fp-0001", pin: try PIN(validating: "123456"), secret: secret, board: "test",
                                                     sensors: [], time: 1, aggregator: aggregator.publicKeys, kdf: .init(logN: 10, r: 8, p: 1))
-        let result = try fieldproof(["decode", try file(request.message)])
+        let result = try await fieldproof(["decode", try file(request.message)])
         #expect(result.status == 0 && result.output.contains("PairRequest (sealed, HPKE)") && result.output.contains("serial: fp-0001"), "\(result.output)")
         #expect(!result.output.contains("123456"))
-        let announcement = try fieldproof(["decode", try file(try aggregator.signedAnnouncement())])
+        let announcement = try await fieldproof(["decode", try file(try aggregator.signedAnnouncement())])
         #expect(announcement.output.contains("AggregatorKeys") && announcement.output.contains("signature: valid (checked with the signing key it carries"),
                 "\(announcement.output)")
     }
 
-    @Test func garbageSaysWhatIsWrong() throws {
-        let result = try fieldproof(["decode", try file([0x01, 0x02, 0x03])])
+    @Test func garbageSaysWhatIsWrong() async throws {
+        let result = try await fieldproof(["decode", try file([0x01, 0x02, 0x03])])
         #expect(result.status != 0)
         #expect(result.output.contains("not a Fieldproof message"))
         #expect(!result.output.contains("Fatal error"))
@@ -78,7 +78,7 @@ import Wire
     /// An inclusion proof as the aggregator serves it, checked offline:
     /// with the right aggregator key it holds (exit 0); with another key or
     /// a message swapped in it does not (exit 2, one line why).
-    @Test func checksAnInclusionProofOffline() throws {
+    @Test func checksAnInclusionProofOffline() async throws {
         let aggregator = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x43, count: 32))
         let message = try telemetryMessage()
         let others: [[UInt8]] = (1...4).map { Array(SHA256.hash(data: [UInt8($0)])) }
@@ -92,14 +92,14 @@ import Wire
         let path = try file(proof.encode())
         let aggregatorHex = KeyID.hex(Array(aggregator.publicKey.rawRepresentation))
 
-        let good = try fieldproof(["decode", "--proof", path, "--key", aggregatorHex])
+        let good = try await fieldproof(["decode", "--proof", path, "--key", aggregatorHex])
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output.contains("fp-0001 #7") && good.output.contains("2026-11-25T17:00Z-1h: 5 messages"), "\(good.output)")
         #expect(good.output.contains("signed by aggregator key \(KeyID.hex(KeyID.of(aggregator.publicKey))): valid"), "\(good.output)")
-        let unchecked = try fieldproof(["decode", "--proof", path])
+        let unchecked = try await fieldproof(["decode", "--proof", path])
         #expect(unchecked.status == 0 && unchecked.output.contains("NOT checked"), "\(unchecked.output)")
 
-        let wrongKey = try fieldproof(["decode", "--proof", path, "--key", keyHex])
+        let wrongKey = try await fieldproof(["decode", "--proof", path, "--key", keyHex])
         #expect(wrongKey.status == 2 && wrongKey.output.contains("not signed by aggregator key"), "\(wrongKey.output)")
         // Another message the device really signed, but not one of the epoch's.
         var swapped = proof
@@ -107,7 +107,7 @@ import Wire
         other.sequence = 8
         other.floor = 7
         swapped.message = try COSESign1.sign(payload: other.encode(), with: key, keyID: KeyID.of(key.publicKey))
-        let moved = try fieldproof(["decode", "--proof", try file(swapped.encode()), "--key", aggregatorHex, "--json"])
+        let moved = try await fieldproof(["decode", "--proof", try file(swapped.encode()), "--key", aggregatorHex, "--json"])
         #expect(moved.status == 2 && moved.output.contains("\"valid\": false") && moved.output.contains("audit path"), "\(moved.output)")
     }
 }

@@ -29,14 +29,14 @@ import TestSupport
         return Dictionary(uniqueKeysWithValues: array.compactMap { item in (item["check"] as? String).map { ($0, item) } })
     }
 
-    @Test func aHealthyPairedStationPassesAndExitsZero() throws {
+    @Test func aHealthyPairedStationPassesAndExitsZero() async throws {
         let broker = try MosquittoBroker()
         defer { broker.stop() }
         let directory = try TemporaryDirectory.make(prefix: "doctor").path
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
         try PairedIdentity(serial: "dev-7", identityKey: Curve25519.Signing.PrivateKey(),
                            aggregatorKey: Curve25519.Signing.PrivateKey().publicKey).save(in: directory + "/state")
-        let result = try fieldproof(["doctor", "--config", try config(directory, brokerPort: broker.port), "--json"])
+        let result = try await fieldproof(["doctor", "--config", try config(directory, brokerPort: broker.port), "--json"])
         #expect(result.status == 0, "\(result.output)")
         let found = try checks(result.output)
         for name in ["config", "board", "i2c-1", "gpio", "sensor air", "sensor rain", "broker", "identity", "spool"] {
@@ -44,20 +44,20 @@ import TestSupport
         }
     }
 
-    @Test func eachProblemIsOneFailLineWithItsFixAndExitsOne() throws {
+    @Test func eachProblemIsOneFailLineWithItsFixAndExitsOne() async throws {
         let directory = try TemporaryDirectory.make(prefix: "doctor").path
         let port = try LoopbackNetwork.freePort() // nothing listens
         let path = try config(directory, brokerPort: port, extraSensor: "  - {name: ghost, driver: sht4x, address: 0x10, interval: 1s}")
-        let result = try fieldproof(["doctor", "--config", path, "--timeout", "2"])
+        let result = try await fieldproof(["doctor", "--config", path, "--timeout", "2"])
         #expect(result.status == 1, "\(result.output)")
         let lines = result.output.split(separator: "\n").map(String.init)
-        func line(_ prefix: String) -> String { lines.first { $0.hasPrefix(prefix) } ?? "" }
-        #expect(line("FAIL  sensor ghost").contains("no acknowledge from 0x10"), "\(result.output)")
-        #expect(line("FAIL  broker").contains("127.0.0.1:\(port)"), "\(result.output)")
-        #expect(line("FAIL  identity").contains("fieldproof pair"), "\(result.output)")
-        #expect(line("PASS  sensor air").contains("temperature"), "\(result.output)")
+        func line(_ prefix: String) async -> String { lines.first { $0.hasPrefix(prefix) } ?? "" }
+        await #expect(line("FAIL  sensor ghost").contains("no acknowledge from 0x10"), "\(result.output)")
+        await #expect(line("FAIL  broker").contains("127.0.0.1:\(port)"), "\(result.output)")
+        await #expect(line("FAIL  identity").contains("fieldproof pair"), "\(result.output)")
+        await #expect(line("PASS  sensor air").contains("temperature"), "\(result.output)")
         #expect(!result.output.contains("Error:") && !result.output.contains("Swift."), "no stack traces or type names")
-        let bad = try fieldproof(["doctor", "--config", directory + "/missing.yaml"])
+        let bad = try await fieldproof(["doctor", "--config", directory + "/missing.yaml"])
         #expect(bad.status == 1 && bad.output.hasPrefix("FAIL  config"), "\(bad.output)")
     }
 }

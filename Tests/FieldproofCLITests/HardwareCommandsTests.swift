@@ -9,8 +9,8 @@ import TestSupport
         return url.path
     }
 
-    @Test func scanOfTheSimulatedStationNamesEveryChip() throws {
-        let result = try fieldproof(["scan", "--simulate", "--json", "--config", "/nonexistent.yaml"])
+    @Test func scanOfTheSimulatedStationNamesEveryChip() async throws {
+        let result = try await fieldproof(["scan", "--simulate", "--json", "--config", "/nonexistent.yaml"])
         #expect(result.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         let devices = object?["devices"] as? [[String: Any]] ?? []
@@ -18,15 +18,15 @@ import TestSupport
         #expect(devices.first { $0["address"] as? String == "0x76" }?["chip"] as? String == "BME280 (chip-id 0x60)")
     }
 
-    @Test func readOfTheSimulatedStationPrintsValuesUnitsAndStatus() throws {
-        let result = try fieldproof(["read", "--simulate", "--config", "/nonexistent.yaml"])
+    @Test func readOfTheSimulatedStationPrintsValuesUnitsAndStatus() async throws {
+        let result = try await fieldproof(["read", "--simulate", "--config", "/nonexistent.yaml"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("temperature" + String(repeating: " ", count: 7) + "294.65 K (21.5 °C)"), "\(result.output)")
         #expect(result.output.contains("pressure" + String(repeating: " ", count: 10) + "101320 Pa (1013.2 hPa)"))
         #expect(result.output.contains("illuminance" + String(repeating: " ", count: 7) + "812.5 lx"))
     }
 
-    @Test func readFromAConfigReportsEachSensorAndExits1WhenOneFails() throws {
+    @Test func readFromAConfigReportsEachSensorAndExits1WhenOneFails() async throws {
         let path = try config("""
             serial: fp-0001
             simulate: true
@@ -42,21 +42,21 @@ import TestSupport
                 driver: rain-gauge
                 pin: 11
             """)
-        let result = try fieldproof(["read", "--config", path, "--json"])
+        let result = try await fieldproof(["read", "--config", path, "--json"])
         #expect(result.status == 1)
         let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         let sensors = object?["sensors"] as? [[String: Any]] ?? []
         #expect(sensors.map { $0["status"] as? String } == ["ok", "error", "ok"])
         #expect(sensors[1]["code"] as? String == "no-ack")
         #expect((sensors[1]["message"] as? String)?.contains("no acknowledge from 0x46") == true, "\(sensors[1])")
-        let text = try fieldproof(["read", "--config", path])
+        let text = try await fieldproof(["read", "--config", path])
         #expect(text.output.contains("ERROR no-ack: "), "the code as on the wire, not its Swift name: \(text.output)")
-        let one = try fieldproof(["read", "--config", path, "--sensor", "air"])
+        let one = try await fieldproof(["read", "--config", path, "--sensor", "air"])
         #expect(one.status == 0)
         #expect(!one.output.contains("rain"))
     }
 
-    @Test func aSensorProblemNamesTheConfigLineAndABrokenConfigExits78() throws {
+    @Test func aSensorProblemNamesTheConfigLineAndABrokenConfigExits78() async throws {
         let path = try config("""
             serial: fp-0001
             simulate: true
@@ -65,19 +65,19 @@ import TestSupport
                 driver: rain-gauge
                 pin: 6
             """)
-        let result = try fieldproof(["read", "--config", path])
+        let result = try await fieldproof(["read", "--config", path])
         #expect(result.status == 1)
         #expect(result.output.contains("\(path):4: sensor \"rain\" (rain-gauge): header pin 6 is ground, not a GPIO"), "\(result.output)")
         let broken = try config("serial: fp-0001\nsensors:\n  - name: air\n    driver: bme281\n")
-        let failed = try fieldproof(["read", "--config", broken])
+        let failed = try await fieldproof(["read", "--config", broken])
         #expect(failed.status == 78)
         #expect(failed.output.contains("\(broken):4:"), "\(failed.output)")
         #expect(failed.output.contains("unknown driver \"bme281\""))
     }
 
     @Test(.enabled(if: access("/dev/i2c-1", F_OK) != 0, "this machine has /dev/i2c-1"))
-    func aMissingBusSaysHowToEnableI2COnTheBoard() throws {
-        let result = try fieldproof(["scan", "--board", "raspberry-pi-4b", "--config", "/nonexistent.yaml"])
+    func aMissingBusSaysHowToEnableI2COnTheBoard() async throws {
+        let result = try await fieldproof(["scan", "--board", "raspberry-pi-4b", "--config", "/nonexistent.yaml"])
         #expect(result.status == 1)
         #expect(result.output.contains("/dev/i2c-1 does not exist: I2C is not enabled. On Raspberry Pi 4 Model B:"), "\(result.output)")
         #expect(result.output.contains("dtparam=i2c_arm=on"))

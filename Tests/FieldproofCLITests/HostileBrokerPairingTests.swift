@@ -50,7 +50,7 @@ import Synchronization
 
     func aggregator(_ arguments: String...) async throws -> ProcessRunner.Result {
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
-        return try await ProcessRunner.runDetached(binary.path, arguments + ["--config", aggregatorConfig])
+        return try await ProcessRunner.run(binary.path, arguments + ["--config", aggregatorConfig])
     }
 
     func enroll(_ serial: String) async throws -> (pin: String, fingerprint: String) {
@@ -61,7 +61,7 @@ import Synchronization
 
     func pair(_ serial: String, pin: String, fingerprint: String) async throws -> ProcessRunner.Result {
         let binary = try #require(ProjectPaths.product("fieldproof"))
-        return try await ProcessRunner.runDetached(binary.path, ["pair", "--config", directory + "/\(serial).yaml", "--aggregator-fingerprint", fingerprint,
+        return try await ProcessRunner.run(binary.path, ["pair", "--config", directory + "/\(serial).yaml", "--aggregator-fingerprint", fingerprint,
                                                                  "--timeout", "10"], input: pin + "\n")
     }
 

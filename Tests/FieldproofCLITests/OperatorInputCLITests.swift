@@ -26,7 +26,7 @@ import Wire
 
     func aggregator(_ arguments: String...) async throws -> ProcessRunner.Result {
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
-        return try await ProcessRunner.runDetached(binary.path, arguments + ["--config", config])
+        return try await ProcessRunner.run(binary.path, arguments + ["--config", config])
     }
 
     @Test func tallyCSVNeutralisesFormulaCells() async throws {

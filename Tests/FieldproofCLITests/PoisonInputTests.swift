@@ -35,11 +35,11 @@ import Wire
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
     }()
     /// Whether that Python has what the publisher imports.
-    static let pythonReady: Bool = {
+    static func pythonReady() async -> Bool {
         guard let python else { return false }
-        let probe = try? ProcessRunner.run(python, ["-c", "import cbor2, pycose, paho.mqtt.client, cryptography"])
+        let probe = try? await ProcessRunner.run(python, ["-c", "import cbor2, pycose, paho.mqtt.client, cryptography"])
         return probe?.status == 0
-    }()
+    }
     static let script = ProjectPaths.root.appendingPathComponent("scripts/interop/poison_publisher.py").path
 
     static let attacker = "dev-poison"
@@ -201,11 +201,13 @@ import Wire
 
     // MARK: the test
 
-    @Test(.enabled(if: pythonReady || inCI, "no Python with pycose, cbor2 and paho-mqtt (FIELDPROOF_PYTHON or .venv): run scripts/test, which makes the venv"),
+    @Test(.enabled("no Python with pycose, cbor2 and paho-mqtt (FIELDPROOF_PYTHON or .venv): run scripts/test, which makes the venv") {
+              await pythonReady() || inCI
+          },
           .timeLimit(.minutes(5)),
           arguments: StoreKind.allCases)
     func poisonFromPahoNeitherStopsNorWedgesTheAggregator(store kind: StoreKind) async throws {
-        guard Self.pythonReady, let python = Self.python else {
+        guard await Self.pythonReady(), let python = Self.python else {
             Issue.record("CI must provide Python with pycose, cbor2 and paho-mqtt (scripts/test installs scripts/requirements-test.txt into .venv)")
             return
         }

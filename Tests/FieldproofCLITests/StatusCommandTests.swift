@@ -5,9 +5,9 @@ import Testing
 import TestSupport
 
 /// Runs the built `fieldproof` binary, as a technician would.
-func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
+func fieldproof(_ arguments: [String]) async throws -> ProcessRunner.Result {
     let binary = try #require(ProjectPaths.product("fieldproof"), "fieldproof must be built next to the tests")
-    return try ProcessRunner.run(binary.path, arguments)
+    return try await ProcessRunner.run(binary.path, arguments)
 }
 
 @Suite struct StatusCommandTests {
@@ -30,9 +30,9 @@ func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
                                          droppedRecords: 2, truncatedTails: 0, truncatedBytes: 0), now: now))
     }
 
-    @Test func showsEachPartOnItsOwnLine() throws {
+    @Test func showsEachPartOnItsOwnLine() async throws {
         let now = WallClock.milliseconds()
-        let result = try fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: sample(now: now))])
+        let result = try await fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: sample(now: now))])
         #expect(result.status == 0)
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.contains("device   fp-0001: paired (key 3fa2c1d4)"))
@@ -44,23 +44,23 @@ func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
         #expect(lines.contains("sensor   rain (rain-gauge): ERROR no acknowledge"))
     }
 
-    @Test func jsonIsTheStatusFile() throws {
+    @Test func jsonIsTheStatusFile() async throws {
         let now = WallClock.milliseconds()
         let status = sample(now: now)
-        let result = try fieldproof(["status", "--json", "--runtime-directory", try runtimeDirectory(with: status)])
+        let result = try await fieldproof(["status", "--json", "--runtime-directory", try runtimeDirectory(with: status)])
         let decoded = try JSONDecoder().decode(DeviceStatus.self, from: Data(result.output.utf8))
         #expect(decoded == status)
     }
 
-    @Test func aMissingStatusSaysWhyAndFails() throws {
-        let result = try fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: nil)])
+    @Test func aMissingStatusSaysWhyAndFails() async throws {
+        let result = try await fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: nil)])
         #expect(result.status == 1)
         #expect(result.output.contains("the daemon is not running"))
     }
 
     /// Without --runtime-directory the configuration's runtime_directory
     /// is read; the state directory holds no status.
-    @Test func readsTheRuntimeDirectoryOfTheConfiguration() throws {
+    @Test func readsTheRuntimeDirectoryOfTheConfiguration() async throws {
         let directory = try TemporaryDirectory.make(prefix: "status-config").path
         let runtime = directory + "/run"
         try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
@@ -68,15 +68,15 @@ func fieldproof(_ arguments: [String]) throws -> ProcessRunner.Result {
         try "serial: fp-0001\nstate_directory: \(directory)/state\nruntime_directory: \(runtime)\n"
             .write(toFile: directory + "/agent.yaml", atomically: true, encoding: .utf8)
         try sample(now: WallClock.milliseconds()).write(toRuntimeDirectory: runtime)
-        let result = try fieldproof(["status", "--config", directory + "/agent.yaml"])
+        let result = try await fieldproof(["status", "--config", directory + "/agent.yaml"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("device   fp-0001: paired (key 3fa2c1d4)"))
     }
 
-    @Test func aStaleReportIsFlagged() throws {
+    @Test func aStaleReportIsFlagged() async throws {
         var status = sample(now: WallClock.milliseconds())
         status.updatedAt -= 600_000
-        let result = try fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: status)])
+        let result = try await fieldproof(["status", "--runtime-directory", try runtimeDirectory(with: status)])
         #expect(result.output.contains("the daemon does not seem to run"))
     }
 }

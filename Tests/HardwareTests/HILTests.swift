@@ -12,7 +12,7 @@ import TestSupport
           .timeLimit(.minutes(10)))
     func bme280ReadsThroughTheKernelsI2CStub() async throws {
         let script = ProjectPaths.root.appendingPathComponent("scripts/hil").path
-        let result = try await ProcessRunner.runDetached(script, [])
+        let result = try await ProcessRunner.run(script, [])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("HIL PASS"))
         #expect(result.output.contains("no acknowledge from 0x77 on /dev/i2c-"), "the kernel's answer for an empty address")

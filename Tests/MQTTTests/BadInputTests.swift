@@ -89,7 +89,7 @@ extension MQTTSuite {
 
         @Test func badCredentialsAreARefusalWithTheReason() async throws {
             let directory = try TemporaryDirectory.make(prefix: "auth")
-            let config = try ProjectBrokerConfiguration.make(passwords: ["dev-a": "right"], in: directory)
+            let config = try await ProjectBrokerConfiguration.make(passwords: ["dev-a": "right"], in: directory)
             let broker = try MosquittoBroker(configuration: config)
             let client = try client(broker, "dev-a") { $0.username = "dev-a"; $0.password = "wrong" }
             await #expect {

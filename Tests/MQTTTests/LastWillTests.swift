@@ -10,18 +10,19 @@ extension MQTTSuite {
     @Suite struct LastWill {
         /// Starts `fieldproof-bench hold-connection` (our wrapper in a child
         /// process, connected with a last will) and waits for "connected".
-        private func startHolder(_ broker: MosquittoBroker, willTopic: String) throws -> Process {
+        private func startHolder(_ broker: MosquittoBroker, willTopic: String) async throws -> ChildProcess {
             let binary = try #require(ProjectPaths.product("fieldproof-bench"),
                                       "fieldproof-bench must be built next to the tests (swift build --build-tests)")
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["hold-connection", "--port", String(broker.port), "--will-topic", willTopic,
-                                 "--will-payload", "offline", "--client-id", "holder-\(UUID().uuidString.prefix(6))"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let line = output.fileHandleForReading.availableData
-            #expect(String(decoding: line, as: UTF8.self).contains("connected"))
+            let output = broker.directory.appendingPathComponent("holder.log").path
+            let process = try ChildProcess(binary.path, ["hold-connection", "--port", String(broker.port), "--will-topic", willTopic,
+                                                         "--will-payload", "offline", "--client-id", "holder-\(UUID().uuidString.prefix(6))"],
+                                           outputFile: output)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline, process.isRunning,
+                  !((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("connected") {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("connected"))
             return process
         }
 
@@ -31,11 +32,10 @@ extension MQTTSuite {
             let inbox = Collector(watcher)
             try await watcher.subscribe("fieldproof/v1/+/status")
 
-            let holder = try startHolder(broker, willTopic: "fieldproof/v1/dev-9/status")
+            let holder = try await startHolder(broker, willTopic: "fieldproof/v1/dev-9/status")
             try await Task.sleep(for: .milliseconds(200))
             #expect(inbox.count == 0, "no will while the holder lives")
-            kill(holder.processIdentifier, SIGKILL)
-            holder.waitUntilExit()
+            #expect(await holder.stop(signal: SIGKILL))
 
             #expect(await inbox.wait(for: 1, seconds: 10))
             #expect(inbox.messages.first?.topic == "fieldproof/v1/dev-9/status")

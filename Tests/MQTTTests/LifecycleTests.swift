@@ -73,9 +73,9 @@ extension MQTTSuite {
             // The TCP connect succeeds and the failure comes later, on the
             // network thread: that thread must end too.
             let directory = try TemporaryDirectory.make(prefix: "tls-thread")
-            let authority = try CertificateAuthority(name: "a", in: directory)
-            let stranger = try CertificateAuthority(name: "b", in: directory)
-            let (certificate, key) = try authority.issueServerCertificate()
+            let authority = try await CertificateAuthority(name: "a", in: directory)
+            let stranger = try await CertificateAuthority(name: "b", in: directory)
+            let (certificate, key) = try await authority.issueServerCertificate()
             let broker = try MosquittoBroker(configuration: """
                 listener {PORT} 127.0.0.1
                 allow_anonymous true

@@ -8,9 +8,9 @@ extension MQTTSuite {
     @Suite struct ProjectBrokerConfig {
         private let passwords = ["dev-a": "pw-a", "dev-b": "pw-b", "fieldproof-aggregator": "pw-agg"]
 
-        private func broker() throws -> MosquittoBroker {
+        private func broker() async throws -> MosquittoBroker {
             let directory = try TemporaryDirectory.make(prefix: "project-broker")
-            return try MosquittoBroker(configuration: ProjectBrokerConfiguration.make(passwords: passwords, in: directory))
+            return try await MosquittoBroker(configuration: ProjectBrokerConfiguration.make(passwords: passwords, in: directory))
         }
 
         private func login(_ broker: MosquittoBroker, _ user: String, v5: Bool = true, clientID: String? = nil,
@@ -24,7 +24,7 @@ extension MQTTSuite {
         }
 
         @Test func aDeviceCannotPublishUnderAnotherDevicesTopic() async throws {
-            let broker = try broker()
+            let broker = try await broker()
             let aggregator = try await login(broker, "fieldproof-aggregator")
             let inbox = Collector(aggregator)
             try await aggregator.subscribe("fieldproof/v1/+/telemetry")
@@ -50,7 +50,7 @@ extension MQTTSuite {
 
         /// mosquitto accepts the subscription but its ACL filters delivery.
         @Test func aDeviceDoesNotReceiveAnotherDevicesAcks() async throws {
-            let broker = try broker()
+            let broker = try await broker()
             let deviceA = try await login(broker, "dev-a")
             let inboxA = Collector(deviceA)
             try await deviceA.subscribe("fieldproof/v1/+/ack")
@@ -72,7 +72,7 @@ extension MQTTSuite {
         /// its own for the next device to find — the fingerprint would still
         /// refuse them, but the real ones would be gone).
         @Test func onlyTheAggregatorPublishesItsKeysAndDevicesReadThem() async throws {
-            let broker = try broker()
+            let broker = try await broker()
             let aggregator = try await login(broker, "fieldproof-aggregator")
             try await aggregator.publish(topic: "fieldproof/v1/aggregator/keys", payload: Array("real".utf8), retain: true)
             let deviceA = try await login(broker, "dev-a")
@@ -93,7 +93,7 @@ extension MQTTSuite {
         /// mosquitto's default max_queued_messages (1000) would drop all but
         /// 1000 of these for an aggregator that is away; ours keeps them.
         @Test func anAggregatorThatIsAwayMissesNothing() async throws {
-            let broker = try broker()
+            let broker = try await broker()
             let away = try await login(broker, "fieldproof-aggregator", clientID: "agg-1", cleanSession: false)
             try await away.subscribe("fieldproof/v1/+/telemetry", qos: .atLeastOnce)
             away.close()

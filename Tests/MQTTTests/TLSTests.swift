@@ -6,10 +6,10 @@ import TestSupport
 extension MQTTSuite {
     @Suite struct TLS {
         /// A broker with a TLS listener whose certificate a throwaway CA issued.
-        private func tlsBroker() throws -> (MosquittoBroker, CertificateAuthority, URL) {
+        private func tlsBroker() async throws -> (MosquittoBroker, CertificateAuthority, URL) {
             let directory = try TemporaryDirectory.make(prefix: "tls")
-            let authority = try CertificateAuthority(name: "good", in: directory)
-            let (certificate, key) = try authority.issueServerCertificate()
+            let authority = try await CertificateAuthority(name: "good", in: directory)
+            let (certificate, key) = try await authority.issueServerCertificate()
             let broker = try MosquittoBroker(configuration: """
                 listener {PORT} 127.0.0.1
                 allow_anonymous true
@@ -21,7 +21,7 @@ extension MQTTSuite {
         }
 
         @Test func connectsWithTheRightCertificateAuthority() async throws {
-            let (broker, authority, _) = try tlsBroker()
+            let (broker, authority, _) = try await tlsBroker()
             let client = try await connectedClient(broker, "tls-ok") {
                 $0.tls = MQTTTLSConfiguration(caFile: authority.certificateFile.path)
             }
@@ -33,8 +33,8 @@ extension MQTTSuite {
         }
 
         @Test func refusesAServerCertificateFromAnotherAuthority() async throws {
-            let (broker, _, directory) = try tlsBroker()
-            let stranger = try CertificateAuthority(name: "stranger", in: directory)
+            let (broker, _, directory) = try await tlsBroker()
+            let stranger = try await CertificateAuthority(name: "stranger", in: directory)
             let client = try client(broker, "tls-bad") {
                 $0.tls = MQTTTLSConfiguration(caFile: stranger.certificateFile.path)
             }
@@ -48,9 +48,9 @@ extension MQTTSuite {
 
         @Test func mutualTLSNeedsAClientCertificateFromTheAuthority() async throws {
             let directory = try TemporaryDirectory.make(prefix: "mtls")
-            let authority = try CertificateAuthority(name: "mtls", in: directory)
-            let (serverCertificate, serverKey) = try authority.issueServerCertificate()
-            let (clientCertificate, clientKey) = try authority.issueClientCertificate(commonName: "dev-1")
+            let authority = try await CertificateAuthority(name: "mtls", in: directory)
+            let (serverCertificate, serverKey) = try await authority.issueServerCertificate()
+            let (clientCertificate, clientKey) = try await authority.issueClientCertificate(commonName: "dev-1")
             let broker = try MosquittoBroker(configuration: """
                 listener {PORT} 127.0.0.1
                 allow_anonymous true
