@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // Tests only: clocks a test moves by hand (TestClock) or that never wait (ImmediateClock).
+        .package(url: "https://github.com/pointfreeco/swift-clocks.git", from: "1.0.0"),
     ],
     targets: [
         // C libraries enter only here, each wrapped once by one Swift module.
@@ -143,7 +145,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Wire", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Wire", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator",
+                                                   .product(name: "Clocks", package: "swift-clocks")]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [

@@ -48,7 +48,7 @@ public final class AgentRuntime: Sendable {
     let dependencies: Dependencies
     let spool: SharedSpool
     let client: MQTTClient
-    let engine: DeliveryEngine
+    let engine: DeliveryEngine<ContinuousClock>
     private let counter: Mutex<SequenceCounter>
     let live = Mutex(Live())
 

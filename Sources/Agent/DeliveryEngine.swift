@@ -15,7 +15,7 @@ import MQTT
 ///   than `resendAfter`; like TCP's, it restarts whenever the
 ///   acknowledgement moves (RFC 6298 §5.3), so a steady stream of
 ///   acknowledgements that trails far behind is not mistaken for loss.
-public actor DeliveryEngine {
+public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
     public struct Statistics: Sendable, Equatable {
         public var published: UInt64 = 0
         public var resent: UInt64 = 0
@@ -30,10 +30,12 @@ public actor DeliveryEngine {
     private let client: MQTTClient
     private let topic: String
     private let window: Int
+    /// Every wait and timestamp comes from here (tests pass one they move).
+    private let clock: C
     private var timer: RetransmissionTimer
     /// When the acknowledgement last moved; the timer counts from here or
     /// from the oldest waiting record's publish, whichever is later.
-    private var lastProgress: ContinuousClock.Instant?
+    private var lastProgress: C.Instant?
     private var cursor: UInt64
     private var inFlight = 0
     /// Counts window restarts; a publish from an earlier window does not
@@ -41,15 +43,16 @@ public actor DeliveryEngine {
     private var generation: UInt64 = 0
     /// When each record above the acknowledgement was (last) published, and
     /// whether that was its first send (only those give round-trip samples).
-    private var sentAt: [(sequence: UInt64, at: ContinuousClock.Instant, firstSend: Bool)] = []
+    private var sentAt: [(sequence: UInt64, at: C.Instant, firstSend: Bool)] = []
     private var statistics = Statistics()
     private var everSent: Set<UInt64> = []
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     /// How often `run` looks for overdue acknowledgements.
-    private static let tick = Duration.milliseconds(250)
+    static var tick: Duration { .milliseconds(250) }
 
-    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10)) {
+    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10), clock: C) {
+        self.clock = clock
         self.spool = spool
         self.client = client
         self.topic = topic
@@ -67,9 +70,9 @@ public actor DeliveryEngine {
     /// Runs until the task is cancelled: pumps on every kick and on a timer
     /// that notices overdue acknowledgements.
     public func run() async {
-        let ticker = Task { [wake] in
+        let ticker = Task { [wake, clock] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: Self.tick)
+                try? await clock.sleep(for: Self.tick)
                 wake.yield()
             }
         }
@@ -91,9 +94,9 @@ public actor DeliveryEngine {
             return // the spool keeps them; the next acknowledgement retries
         }
         statistics.acknowledgedUpTo = sequence
-        let now = ContinuousClock.now
+        let now = clock.now
         if let answered = sentAt.first(where: { $0.sequence == sequence }), answered.firstSend {
-            timer.record(roundTrip: now - answered.at)
+            timer.record(roundTrip: answered.at.duration(to: now))
         }
         lastProgress = now
         sentAt.removeAll { $0.sequence <= sequence }
@@ -106,11 +109,11 @@ public actor DeliveryEngine {
     /// `timeout` passes; returns whether it emptied.
     public func drain(timeout: Duration) async -> Bool {
         if spool.statistics.records == 0 { return true }
-        let deadline = ContinuousClock.now + timeout
+        let deadline = clock.now.advanced(by: timeout)
         kick()
-        while ContinuousClock.now < deadline {
+        while clock.now < deadline {
             if spool.statistics.records == 0 { return true }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await clock.sleep(for: .milliseconds(50))
         }
         return spool.statistics.records == 0
     }
@@ -142,12 +145,14 @@ public actor DeliveryEngine {
         inFlight = 0
     }
 
-    private func pump() {
+    /// Resends what is overdue, then fills the window. Not private: a test
+    /// on a clock it moves pumps at an exact instant.
+    func pump() {
         let acknowledged = spool.statistics.acknowledgedUpTo
         if cursor < acknowledged { cursor = acknowledged }
         if let oldest = sentAt.first {
             let waitingSince = max(oldest.at, lastProgress ?? oldest.at)
-            if ContinuousClock.now - waitingSince > timer.timeout {
+            if waitingSince.duration(to: clock.now) > timer.timeout {
                 timer.backOff()
                 restartWindow(from: acknowledged)
             }
@@ -163,7 +168,7 @@ public actor DeliveryEngine {
             cursor = record.sequence
             inFlight += 1
             let firstSend = everSent.insert(record.sequence).inserted
-            sentAt.append((record.sequence, ContinuousClock.now, firstSend))
+            sentAt.append((record.sequence, clock.now, firstSend))
             if firstSend { statistics.published += 1 } else { statistics.resent += 1 }
             let payload = record.payload
             let generation = generation
@@ -183,5 +188,11 @@ public actor DeliveryEngine {
         guard finished == generation else { return }
         inFlight -= 1
         pump()
+    }
+}
+
+extension DeliveryEngine where C == ContinuousClock {
+    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10)) {
+        self.init(spool: spool, client: client, topic: topic, window: window, resendAfter: resendAfter, clock: ContinuousClock())
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Agent
+import Clocks
 import MQTT
 import Testing
 import TestSupport
@@ -143,6 +144,60 @@ final class AckingResponder: Sendable {
         // Before the first sample the 200 ms minimum expires a few times
         // (200, 400, 800 ms backed off); after it, nothing more is resent.
         #expect(statistics.resent <= 3 * 8, "resent \(statistics.resent) of \(sequence)")
+    }
+
+    /// The resend timer on a clock the test moves: exact RFC 6298 figures
+    /// from measured round trips, a resend only once the timeout has
+    /// passed, backoff, and Karn's rule (a resent record's acknowledgement
+    /// is no sample). The broker and the spool are real; only time is not.
+    @Test func theResendTimeoutFollowsRoundTripsMeasuredOnTheInjectedClock() async throws {
+        let broker = try MosquittoBroker()
+        let spool = try makeSpool()
+        let client = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "device"))
+        try await client.connect()
+        let clock = TestClock()
+        let engine = DeliveryEngine(spool: spool, client: client, topic: "t/dev", window: 8, resendAfter: .milliseconds(500), clock: clock)
+        let responder = try await AckingResponder(broker: broker, topic: "t/dev") { _ in } // the test acknowledges
+        defer { responder.close() }
+        let runner = Task { await engine.run() }
+        defer { runner.cancel() }
+        func append(_ sequences: ClosedRange<UInt64>) throws {
+            for sequence in sequences { try spool.append(sequence: sequence, payload: payload(sequence)) }
+            engine.kick()
+        }
+        func arrived(_ sequences: ClosedRange<UInt64>, times: Int) async -> Bool {
+            await waitUntil(seconds: 30) { sequences.allSatisfy { (responder.received[$0] ?? 0) >= times } }
+        }
+
+        try append(1...4)
+        #expect(await arrived(1...4, times: 1))
+        await clock.advance(by: .milliseconds(400))
+        await engine.acknowledged(upTo: 4)
+        // R = 0.4 s: SRTT 0.4, RTTVAR 0.2, RTO = 0.4 + 4 × 0.2 = 1.2 s.
+        #expect(await engine.currentStatistics.resendTimeout == .milliseconds(1200))
+
+        try append(5...8)
+        #expect(await arrived(5...8, times: 1))
+        await clock.advance(by: .seconds(1))
+        await engine.pump()
+        #expect(await engine.currentStatistics.resent == 0, "1.0 s is within the 1.2 s timeout")
+        await clock.advance(by: .milliseconds(300))
+        await engine.pump()
+        let expired = await engine.currentStatistics
+        #expect(expired.resent == 4, "5…8 go again once 1.2 s have passed")
+        #expect(expired.resendTimeout == .milliseconds(2400), "and the timeout doubles")
+        #expect(await arrived(5...8, times: 2))
+
+        await engine.acknowledged(upTo: 8)
+        #expect(await engine.currentStatistics.resendTimeout == .milliseconds(2400), "8 was resent: its acknowledgement is no sample")
+
+        try append(9...9)
+        #expect(await arrived(9...9, times: 1))
+        await clock.advance(by: .milliseconds(600))
+        await engine.acknowledged(upTo: 9)
+        // R = 0.6 s: RTTVAR = ¾ × 0.2 + ¼ × 0.2 = 0.2, SRTT = ⅞ × 0.4 + ⅛ × 0.6 = 0.425, RTO = 1.225 s.
+        #expect(await engine.currentStatistics.resendTimeout == .milliseconds(1225))
+        #expect(spool.statistics.records == 0)
     }
 
     /// A broker without persistence restarts: whatever it held is gone, and

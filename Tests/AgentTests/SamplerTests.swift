@@ -1,5 +1,6 @@
 import Foundation
 @testable import Agent
+import Clocks
 import Testing
 import Wire
 import Synchronization
@@ -28,13 +29,14 @@ struct CountingSensor: SampledSensor {
     @Test func sensorsRunOnTheirOwnIntervalsAndShareTicks() async throws {
         let fast = CountingSensor(name: "fast", interval: .milliseconds(100))
         let slow = CountingSensor(name: "slow", interval: .milliseconds(300))
-        let clock = VirtualClock()
+        let clock = ImmediateClock()
+        let start = clock.now
         let sampler = Sampler(sensors: [fast, slow], clock: clock)
         var ticks: [[String]] = []
         var times: [Duration] = []
         for _ in 0..<7 {
             ticks.append(try await sampler.nextTick().map(\.sensor.name))
-            times.append(clock.now.offset)
+            times.append(start.duration(to: clock.now))
         }
         // t=0: both; 100, 200: fast; 300: both; 400, 500: fast; 600: both.
         #expect(ticks == [["fast", "slow"], ["fast"], ["fast"], ["fast", "slow"], ["fast"], ["fast"], ["fast", "slow"]])
@@ -44,7 +46,7 @@ struct CountingSensor: SampledSensor {
     @Test func aFailingSensorDoesNotStopTheOthers() async throws {
         let good = CountingSensor(name: "good", interval: .milliseconds(20))
         let bad = CountingSensor(name: "bad", interval: .milliseconds(20), fails: true)
-        let sampler = Sampler(sensors: [bad, good], clock: VirtualClock())
+        let sampler = Sampler(sensors: [bad, good], clock: ImmediateClock())
         let results = try await sampler.nextTick()
         #expect(results.count == 2)
         #expect(results.first { $0.sensor.name == "bad" }?.outcome == .failure(code: "no-ack", message: "no acknowledge from 0x76 on /dev/i2c-1"))
@@ -60,18 +62,19 @@ struct CountingSensor: SampledSensor {
             let name = "slow"
             let driver = "test"
             let interval = Duration.milliseconds(10)
-            let clock: VirtualClock
+            let clock: ImmediateClock<Duration>
             func sample() async -> SensorOutcome {
-                clock.advance(by: .milliseconds(45)) // a read that takes 45 ms
+                try? await clock.sleep(for: .milliseconds(45)) // a read that takes 45 ms
                 return .readings([])
             }
         }
-        let clock = VirtualClock()
+        let clock = ImmediateClock()
+        let start = clock.now
         let sampler = Sampler(sensors: [Slow(clock: clock)], clock: clock)
         _ = try await sampler.nextTick()
         #expect(sampler.skippedSlots == 4, "slots at 10, 20, 30, 40 ms were missed")
-        #expect(sampler.nextDue?.offset == .milliseconds(50))
+        #expect(sampler.nextDue.map { start.duration(to: $0) } == .milliseconds(50))
         _ = try await sampler.nextTick(wakeBy: clock.now.advanced(by: .milliseconds(1)))
-        #expect(clock.now.offset == .milliseconds(46), "woke for the watchdog before the next slot")
+        #expect(start.duration(to: clock.now) == .milliseconds(46), "woke for the watchdog before the next slot")
     }
 }

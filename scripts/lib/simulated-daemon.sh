@@ -9,7 +9,7 @@
 # spool drains. Sets $work, $port, $passwords (user -> broker password),
 # $broker, $aggregator and $daemon (PIDs); simulated_stop ends them.
 
-serial=bench-1
+simulated_serial=bench-1
 
 # simulated_broker_start [USER...]: mosquitto in a new temporary directory,
 # with a broker user (and password) for the aggregator and for the device,
@@ -21,7 +21,7 @@ simulated_broker_start() {
     declare -gA passwords=()
     touch "$work/passwd"; chmod 600 "$work/passwd"
     local user
-    for user in fieldproof-aggregator "$serial" "$@"; do
+    for user in fieldproof-aggregator "$simulated_serial" "$@"; do
         passwords[$user]=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
         mosquitto_passwd -b "$work/passwd" "$user" "${passwords[$user]}"
     done
@@ -68,7 +68,7 @@ simulated_daemon_start() {
     # unsynchronised although the host keeps time, and a board in the field
     # runs synchronised.
     cat > "$work/agent.yaml" <<YAML
-serial: $serial
+serial: $simulated_serial
 state_directory: $work/state
 runtime_directory: $work/run
 simulate: true
@@ -77,14 +77,14 @@ log_level: warning
 clock: trusted
 broker:
   port: $port
-  username: $serial
-  password: ${passwords[$serial]}
+  username: $simulated_serial
+  password: ${passwords[$simulated_serial]}
 sensors:
   - {name: air, driver: bme280, interval: $interval}
   - {name: humidity, driver: sht4x, interval: $interval}
   - {name: light, driver: bh1750, interval: $interval}
 YAML
-    ticket=$("$aggregator_binary" enroll --config "$work/aggregator.yaml" --serial "$serial" --expires 10m --json)
+    ticket=$("$aggregator_binary" enroll --config "$work/aggregator.yaml" --serial "$simulated_serial" --expires 10m --json)
     pin=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["pin"])' <<< "$ticket")
     fingerprint=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["aggregatorFingerprint"])' <<< "$ticket")
     if ! echo "$pin" | "$binary" pair --config "$work/agent.yaml" --aggregator-fingerprint "$fingerprint" > "$work/pair.log" 2>&1; then
@@ -109,13 +109,17 @@ PY
 
 # simulated_stop [PID...]: stops the daemon first (SIGTERM drains its spool
 # while the broker and the aggregator still run), then the aggregator, the
-# broker and the other PIDs given, and removes the temporary directory; safe
-# to call twice.
+# broker and the other PIDs given, and removes the temporary directory (kept,
+# with its logs, when simulated_keep=1); safe to call twice.
 simulated_stop() {
     if [ -n "${daemon:-}" ]; then kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
     for pid in ${aggregator:-} ${broker:-} "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "${work:-}"
+    if [ "${simulated_keep:-0}" = 1 ] && [ -n "${work:-}" ]; then
+        echo "logs kept in $work" >&2
+    else
+        rm -rf "${work:-}"
+    fi
     daemon='' aggregator='' broker='' work=''
 }
 
