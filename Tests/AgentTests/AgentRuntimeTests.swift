@@ -158,9 +158,10 @@ final class PlainAggregator: Sendable {
         let broker = try MosquittoBroker()
         let aggregator = try await PlainAggregator(broker: broker, serial: "dev-1")
         defer { aggregator.close() }
-        let agent = try runtime(port: broker.port, sensors: [CountingSensor(name: "a", interval: .milliseconds(20))], paired: false)
+        let sensor = CountingSensor(name: "a", interval: .milliseconds(20))
+        let agent = try runtime(port: broker.port, sensors: [sensor], paired: false)
         agent.start()
-        try await Task.sleep(for: .milliseconds(400))
+        #expect(await waitUntil(seconds: 20) { sensor.counter.value >= 20 && agent.currentStatus().sensors.first?.lastReadAt != nil })
         let status = agent.currentStatus()
         await agent.stop(drainTimeout: .seconds(1))
         #expect(aggregator.received.isEmpty)

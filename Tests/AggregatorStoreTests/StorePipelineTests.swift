@@ -61,7 +61,13 @@ import Wire
             if try await store.device(serial: "dev-1")?.accepted == 200 && rejected >= 4 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // A last message from an unknown device marks the end: once its
+        // rejection is counted, everything published before it (a duplicate
+        // still on its way) has reached the pipeline.
+        try await publisher.publish(topic: "fieldproof/v1/dev-marker/telemetry", payload: try telemetry("dev-marker", 1, key: stranger))
+        while Date() < deadline, try await store.rejections(serial: "dev-marker")["unknown_device"] != 1 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         subscriber.close()
         await runner.value
 

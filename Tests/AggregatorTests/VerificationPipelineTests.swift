@@ -82,6 +82,9 @@ final class RecordingAcks: AckPublisher, Sendable {
 }
 
 @Suite(.serialized) struct VerificationPipelineTests {
+    /// The rejection reason of the end marker `run` publishes.
+    static let marker = "end-marker"
+
     func logger() -> Logger {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -116,7 +119,12 @@ final class RecordingAcks: AckPublisher, Sendable {
         while committer.storedCounts.count + committer.rejectionCounts.values.reduce(0, +) < expected && Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // A marker published last: once it is counted, everything published
+        // before it (a duplicate still on its way) has reached the pipeline.
+        try await publisher.publish(topic: "fieldproof/v1/marker/telemetry", payload: Array("reject|\(Self.marker)".utf8))
+        while committer.rejectionCounts[Self.marker] != 1 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         subscriber.close()
         await runner.value
         watcher.cancel()
@@ -163,7 +171,7 @@ final class RecordingAcks: AckPublisher, Sendable {
                 }
             }
         }
-        #expect(committer.rejectionCounts == ["bad_signature": 34, "unknown_device": 33, "revoked_key": 33])
+        #expect(committer.rejectionCounts == ["bad_signature": 34, "unknown_device": 33, "revoked_key": 33, Self.marker: 1])
         #expect(committer.storedCounts.count == 10)
         #expect(metrics.render().contains("fieldproof_messages_rejected_total{reason=\"bad_signature\"} 34"))
     }

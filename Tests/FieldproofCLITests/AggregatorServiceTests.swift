@@ -157,9 +157,14 @@ import TestSupport
         let daemon = try ChildProcess(daemonBinary.path, ["run", "--config", good], outputFile: directory + "/daemon.log")
         #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["accepted"] as? Int ?? 0) >= 40 }, "\(log)")
         #expect(await service.stop(signal: SIGKILL, timeout: 5))
-        try await Task.sleep(for: .seconds(2))
+        func deviceStatus() -> DeviceStatus? { (try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory("dev-good"))) ?? nil }
+        // Readings taken while no aggregator listens (a second's worth at 20 Hz)...
+        let atKill = deviceStatus()?.lastSequence ?? 0
+        #expect(await waitUntil(seconds: 30) { (deviceStatus()?.lastSequence ?? 0) >= atKill + 20 })
+        let acceptedBeforeRestart = try await device("dev-good")["accepted"] as? Int ?? 0
         service = try serve()
-        try await Task.sleep(for: .seconds(2))
+        // ...and the restarted aggregator at work again before the daemon stops.
+        #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["accepted"] as? Int ?? 0) > acceptedBeforeRestart }, "\(log)")
         #expect(await daemon.stop(signal: SIGTERM, timeout: 20))
         let status = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory("dev-good")))
         let last = status.lastSequence

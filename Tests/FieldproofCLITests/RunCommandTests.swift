@@ -97,7 +97,11 @@ import TestSupport
         let first = try daemon(config)
         #expect(await waitUntil(seconds: 30) { aggregator.sequences.count >= 50 })
         broker.stop() // messages now only go to the spool
-        try await Task.sleep(for: .seconds(1))
+        let atStop = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)).lastSequence
+        #expect(await waitUntil(seconds: 30) {
+            guard let status = (try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)) ?? nil else { return false }
+            return !status.broker.connected && status.lastSequence >= atStop + 5
+        }, "readings signed after the broker went away")
         first.signal(SIGKILL)
         #expect(await first.exited(timeout: 5))
         let spooled = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)).spool.records
@@ -120,13 +124,20 @@ import TestSupport
         defer { aggregator.close() }
         let process = try daemon(try writeConfig(port: broker.port, interval: "100ms"))
         #expect(await waitUntil(seconds: 20) { (try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))??.sensors.first?.readings.isEmpty == false })
-        try await Task.sleep(for: .seconds(1))
+        // Sampling on (status written at least once more), and still nothing published.
+        #expect(await statusWritten(after: UInt64(Date().timeIntervalSince1970 * 1000)))
         #expect(await process.stop(signal: SIGTERM, timeout: 10))
         #expect(process.exitCode == 0)
         #expect(aggregator.sequences.isEmpty)
         #expect(log.contains("fieldproof pair"), "\(log)")
         let status = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory))
         #expect(!status.paired)
+    }
+
+    /// Waits for a status file written after `time` (Unix ms): the daemon
+    /// writes one a second, so what it shows was true after that moment.
+    func statusWritten(after time: UInt64) async -> Bool {
+        await waitUntil(seconds: 20) { ((try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)) ?? nil).map { $0.updatedAt > time } ?? false }
     }
 
     /// The sensors the daemon's status file lists (what it is running).
@@ -152,7 +163,7 @@ import TestSupport
         #expect(await waitUntil(seconds: 10) { log.contains("the new configuration is invalid, keeping the running one") }, "\(log)")
         #expect(log.contains("unknown driver \"bme281\""))
         #expect(process.isRunning)
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(await statusWritten(after: UInt64(Date().timeIntervalSince1970 * 1000)))
         #expect(sensorNames() == ["air", "humidity", "light"], "still the last valid configuration")
         #expect(await process.stop(signal: SIGTERM, timeout: 20))
         #expect(process.exitCode == 0)
@@ -174,7 +185,7 @@ import TestSupport
         try second.replacingOccurrences(of: "board: raspberry-pi-4b", with: "board: raspberry-pi-9").write(toFile: config, atomically: true, encoding: .utf8)
         process.signal(SIGHUP)
         #expect(await waitUntil(seconds: 20) { log.contains("cannot start with the new configuration") }, "\(log)")
-        try await Task.sleep(for: .seconds(1))
+        #expect(await statusWritten(after: UInt64(Date().timeIntervalSince1970 * 1000)))
         #expect(sensorNames() == ["air", "humidity", "light"], "back to the configuration that was running, not the one it started with")
         #expect(await process.stop(signal: SIGTERM, timeout: 20))
     }

@@ -24,8 +24,10 @@ import Synchronization
         directory = try TemporaryDirectory.make(prefix: "scale-out").path
     }
 
-    func aggregatorConfig(_ index: Int, brokerPort: Int, database: String) throws -> String {
+    /// The config file and the HTTP port, which opens only after the MQTT subscriptions are made.
+    func aggregatorConfig(_ index: Int, brokerPort: Int, database: String) throws -> (path: String, httpPort: Int) {
         let path = directory + "/aggregator-\(index).yaml"
+        let httpPort = try LoopbackNetwork.freePort()
         try """
             state_directory: \(directory)/aggregator-\(index)
             signing_key_file: \(directory)/aggregator.key
@@ -38,12 +40,12 @@ import Synchronization
               kind: postgres
               url: \(database)
             http:
-              port: \(try LoopbackNetwork.freePort())
+              port: \(httpPort)
             verification:
               workers: 4
               queue: 200
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        return (path, httpPort)
     }
 
     /// The latest Ack per device, each checked against the aggregators' key.
@@ -84,16 +86,24 @@ import Synchronization
 
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
         var aggregators: [ChildProcess] = []
+        var httpPorts: [Int] = []
         for index in 1...3 {
             let config = try aggregatorConfig(index, brokerPort: broker.port, database: postgres.url)
-            aggregators.append(try ChildProcess(binary.path, ["serve", "--config", config], outputFile: directory + "/aggregator-\(index).log"))
+            aggregators.append(try ChildProcess(binary.path, ["serve", "--config", config.path], outputFile: directory + "/aggregator-\(index).log"))
+            httpPorts.append(config.httpPort)
         }
         defer { for aggregator in aggregators { _ = aggregator.terminate(signal: SIGKILL, timeout: 5) } }
         func logs() -> String {
             (1...3).map { (try? String(contentsOfFile: directory + "/aggregator-\($0).log", encoding: .utf8)) ?? "" }.joined(separator: "\n")
         }
-        // All three subscribed before the stream starts (else the first takes it all).
-        try await Task.sleep(for: .seconds(3))
+        // All three subscribed before the stream starts (else the first takes it all):
+        // each opens its HTTP port only after subscribing.
+        let subscribedBy = ContinuousClock.now + .seconds(60)
+        while !httpPorts.allSatisfy(LoopbackNetwork.accepts(port:)), ContinuousClock.now < subscribedBy,
+              aggregators.allSatisfy(\.isRunning) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(httpPorts.allSatisfy(LoopbackNetwork.accepts(port:)), "\(logs())")
         for aggregator in aggregators { #expect(!aggregator.waitForExit(timeout: 0), "\(logs())") }
 
         // Pre-signed messages, as 50 devices would send them. Floor 0: like a

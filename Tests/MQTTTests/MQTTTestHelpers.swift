@@ -51,6 +51,30 @@ final class Collector: Sendable {
     }
 }
 
+/// Waits until the broker has routed everything `publisher` sent before:
+/// subscribes `subscriber` to a fresh marker topic, publishes a marker to it
+/// and waits for the marker in `inbox`. mosquitto routes one client's
+/// publishes in order, so a message that was going to reach `subscriber`
+/// is there first. Event-based instead of a fixed settle; the marker stays
+/// in `inbox` (see `Collector.withoutMarkers`).
+func flush(from publisher: MQTTClient, to subscriber: MQTTClient, inbox: Collector, seconds: Double = 10) async throws -> Bool {
+    let topic = Collector.markerPrefix + UUID().uuidString.prefix(8)
+    try await subscriber.subscribe(topic, qos: .atLeastOnce)
+    try await publisher.publish(topic: topic, payload: [], qos: .atLeastOnce)
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if inbox.messages.contains(where: { $0.topic == topic }) { return true }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return false
+}
+
+extension Collector {
+    static let markerPrefix = "flush-marker/"
+    /// What arrived, without `flush` markers.
+    var withoutMarkers: [MQTTMessage] { messages.filter { !$0.topic.hasPrefix(Self.markerPrefix) } }
+}
+
 /// Waits for a state on a client's connection-state stream.
 func waitForState(_ client: MQTTClient, seconds: Double = 15, _ matches: @escaping @Sendable (MQTTConnectionState) -> Bool) async -> MQTTConnectionState? {
     await withTaskGroup(of: MQTTConnectionState?.self) { group in

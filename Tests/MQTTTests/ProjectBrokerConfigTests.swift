@@ -42,8 +42,9 @@ extension MQTTSuite {
             try await deviceA311.publish(topic: "fieldproof/v1/dev-b/telemetry", payload: Array("forged-311".utf8))
             try await deviceA311.publish(topic: "fieldproof/v1/dev-a/telemetry", payload: Array("mine-311".utf8))
 
+            // mosquitto forwards one client's publishes in the order they came:
+            // a forged message let through would arrive before the one after it.
             #expect(await inbox.wait(for: 2))
-            try await Task.sleep(for: .milliseconds(300))
             let seen = inbox.messages.map { "\($0.topic) \(String(decoding: $0.payload, as: UTF8.self))" }
             #expect(seen.sorted() == ["fieldproof/v1/dev-a/telemetry mine", "fieldproof/v1/dev-a/telemetry mine-311"])
         }
@@ -60,9 +61,10 @@ extension MQTTSuite {
             let aggregator = try await login(broker, "fieldproof-aggregator")
             try await aggregator.publish(topic: "fieldproof/v1/dev-b/ack", payload: Array("for b".utf8))
             try await aggregator.publish(topic: "fieldproof/v1/dev-a/ack", payload: Array("for a".utf8))
+            // Published b's first: had the ACL let it through to dev-a, it
+            // would be dev-a's first message.
             #expect(await inboxA.wait(for: 1))
             #expect(await inboxB.wait(for: 1))
-            try await Task.sleep(for: .milliseconds(300))
             #expect(inboxA.messages.map(\.topic) == ["fieldproof/v1/dev-a/ack"])
             #expect(inboxB.messages.map(\.topic) == ["fieldproof/v1/dev-b/ack"])
         }
@@ -85,8 +87,9 @@ extension MQTTSuite {
             let deviceB = try await login(broker, "dev-b")
             let inbox = Collector(deviceB)
             try await deviceB.subscribe("fieldproof/v1/aggregator/keys")
+            // One retained message per topic, sent on subscribing: "planted"
+            // would have replaced "real".
             #expect(await inbox.wait(for: 1))
-            try await Task.sleep(for: .milliseconds(300))
             #expect(inbox.messages.map { String(decoding: $0.payload, as: UTF8.self) } == ["real"])
         }
 
