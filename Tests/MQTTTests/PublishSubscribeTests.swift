@@ -56,6 +56,8 @@ extension MQTTSuite {
             let oneDone = DoneFlag()
             let zero = Task { try await publisher.publish(topic: "ack/zero", payload: [0], qos: .atMostOnce); zeroDone.raise() }
             let one = Task { try await publisher.publish(topic: "ack/test", payload: [1], qos: .atLeastOnce); oneDone.raise() }
+            // A window, not a settle: a QoS 1 publish wrongly completed on
+            // write would have done so as soon as the QoS 0 one.
             try await Task.sleep(for: .milliseconds(700))
             #expect(zeroDone.isRaised, "QoS 0 completes after the write, without the broker")
             #expect(!oneDone.isRaised, "QoS 1 must wait for the PUBACK of a frozen broker")

@@ -79,6 +79,8 @@ extension MQTTSuite {
             kill(pid, SIGSTOP)
             let subscribe = Task { try await client.subscribe("forgotten/t", qos: .atLeastOnce) }
             let publish = Task { try await client.publish(topic: "forgotten/p", payload: [1], qos: .atLeastOnce) }
+            // Time for both packets to reach libmosquitto's queue: nothing
+            // observable says they have, and a frozen broker answers nothing.
             try await Task.sleep(for: .milliseconds(300))
             broker.kill()
             switch await outcome(of: subscribe, within: 10) {
