@@ -85,13 +85,15 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
     }
 
     /// The aggregator's verified acknowledgement: every sequence up to
-    /// `sequence` is committed.
-    public func acknowledged(upTo sequence: UInt64) {
-        guard sequence > statistics.acknowledgedUpTo else { return }
+    /// `sequence` is committed. False when the spool could not record it
+    /// (it keeps the records; the caller tries again).
+    @discardableResult
+    public func acknowledged(upTo sequence: UInt64) -> Bool {
+        guard sequence > statistics.acknowledgedUpTo else { return true }
         do {
             try spool.acknowledge(upTo: sequence)
         } catch {
-            return // the spool keeps them; the next acknowledgement retries
+            return false
         }
         statistics.acknowledgedUpTo = sequence
         let now = clock.now
@@ -103,6 +105,7 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
         everSent = everSent.filter { $0 > sequence }
         if cursor < sequence { cursor = sequence }
         pump()
+        return true
     }
 
     /// Waits until the spool is empty (everything acknowledged) or

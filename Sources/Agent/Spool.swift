@@ -6,51 +6,6 @@ import Glibc
 import Musl
 #endif
 
-/// When appended records reach the disk.
-public enum SpoolDurability: Equatable, Sendable {
-    /// fsync after every record: nothing appended is lost to a power cut.
-    case everyRecord
-    /// fsync at most every `milliseconds` (and on `sync()`): far cheaper on
-    /// SD cards; a power cut can lose the records of the last interval.
-    case groupCommit(milliseconds: Int)
-}
-
-public struct SpoolConfiguration: Equatable, Sendable {
-    public var directory: String
-    /// Upper bound of all segment files together; when a new record would
-    /// pass it, the oldest segment is dropped (and its records counted).
-    public var maximumBytes: Int
-    /// Size at which a segment is closed and a new one started.
-    public var segmentBytes: Int
-    public var durability: SpoolDurability
-
-    public init(directory: String, maximumBytes: Int = 64 << 20, segmentBytes: Int = 1 << 20,
-                durability: SpoolDurability = .groupCommit(milliseconds: 200)) {
-        self.directory = directory
-        self.maximumBytes = maximumBytes
-        self.segmentBytes = segmentBytes
-        self.durability = durability
-    }
-}
-
-/// What the spool holds and what it had to give up.
-public struct SpoolStatistics: Equatable, Sendable {
-    /// Records appended and not yet acknowledged.
-    public var records: Int
-    public var bytes: Int
-    /// When the oldest unacknowledged record was appended (Unix ms).
-    public var oldestAppendedAt: UInt64?
-    /// The sequence of the oldest unacknowledged record.
-    public var oldestSequence: UInt64?
-    /// Highest sequence the aggregator acknowledged (0: none yet).
-    public var acknowledgedUpTo: UInt64
-    /// Unacknowledged records dropped because the spool was full.
-    public var droppedRecords: UInt64
-    /// Torn or corrupt tails cut off during recovery, and their bytes.
-    public var truncatedTails: UInt64
-    public var truncatedBytes: UInt64
-}
-
 /// The durable on-disk spool of signed messages: append-only segment files
 /// with a CRC-32C per record. A record leaves only when the aggregator's
 /// acknowledgement covers its sequence, or when the spool is full (oldest
@@ -253,8 +208,10 @@ public final class Spool {
     /// The aggregator has committed every sequence up to `sequence`: those
     /// records may go.
     public func acknowledge(upTo sequence: UInt64) throws {
-        guard sequence > meta.acknowledgedUpTo else { return }
-        meta.acknowledgedUpTo = sequence
+        // Still dirty: an earlier call threw halfway; its steps are redone
+        // (each is idempotent), so a retry is not taken for done.
+        guard sequence > meta.acknowledgedUpTo || meta.isDirty else { return }
+        meta.acknowledgedUpTo = max(meta.acknowledgedUpTo, sequence)
         meta.isDirty = true
         try dropAcknowledgedSegments()
         try recountFirstSegment()
