@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import LinuxService
 import Crypto
 import FoundationEssentials
 import Identity
@@ -112,21 +113,18 @@ struct DecodeCommand: ParsableCommand {
 }
 
 enum InputBytes {
+    /// `file`, or standard input for "-"; at most 1 MiB (no message is larger).
     static func read(_ file: String) throws -> [UInt8] {
-        let fd = file == "-" ? 0 : open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ValidationError("cannot read \(file): \(String(cString: strerror(errno)))") }
-        defer { if fd != 0 { close(fd) } }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { throw ValidationError("cannot read \(file): \(String(cString: strerror(errno)))") }
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-            if bytes.count > 1 << 20 { throw ValidationError("\(file) is larger than any Fieldproof message (1 MiB read)") }
+        let limit = 1 << 20
+        do {
+            guard let bytes = try FileIO.readFile(file == "-" ? "/dev/stdin" : file, limit: limit) else {
+                throw ValidationError("cannot read \(file): no such file")
+            }
+            return bytes
+        } catch let error as FileIOError {
+            if error.errno == .fileTooLarge { throw ValidationError("\(file) is larger than any Fieldproof message (1 MiB read)") }
+            throw ValidationError("cannot read \(file): \(error.errno)")
         }
-        return bytes
     }
 
     static func fromHex(_ text: [UInt8]) -> [UInt8]? {
@@ -152,6 +150,3 @@ enum InputBytes {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -33,6 +33,13 @@ import Wire
         #expect(result.output.contains("sequence: 7"))
     }
 
+    @Test func readsStandardInputForADash() async throws {
+        let binary = try #require(ProjectPaths.product("fieldproof"))
+        let result = try await ProcessRunner.run(binary.path, ["decode", "-", "--hex", "--key", keyHex], input: KeyID.hex(try telemetryMessage()))
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("signature: valid"))
+    }
+
     @Test func aTamperedMessageIsInvalidAndExits2() async throws {
         var bytes = try telemetryMessage()
         bytes[bytes.count - 80] ^= 0x01
