@@ -28,13 +28,23 @@ public enum YAMLParser {
             return YAMLNode(kind: .mapping([]), line: 1, column: 1)
         }
         var depth = 0
-        return try convert(root, in: &document, file: file, depth: &depth)
+        var visited: Set<UnsafeMutablePointer<yaml_node_t>> = []
+        return try convert(root, in: &document, file: file, depth: &depth, visited: &visited)
     }
 
     private static func convert(_ node: UnsafeMutablePointer<yaml_node_t>, in document: inout yaml_document_t,
-                                file: String, depth: inout Int) throws(ConfigError) -> YAMLNode {
+                                file: String, depth: inout Int,
+                                visited: inout Set<UnsafeMutablePointer<yaml_node_t>>) throws(ConfigError) -> YAMLNode {
         let line = Int(node.pointee.start_mark.line) + 1
         let column = Int(node.pointee.start_mark.column) + 1
+        // libyaml's document API resolves an alias to the node its anchor
+        // names, so a node reached twice is an alias. Refused: configs never
+        // need them, and nested ones expand exponentially (a few hundred
+        // bytes of "billion laughs" would be 10^9 nodes).
+        guard visited.insert(node).inserted else {
+            throw ConfigError(file: file, line: line, column: column, message: "the value anchored here is used again through an alias; YAML anchors and aliases (&name, *name) are not supported",
+                              example: "write the value out where it is needed")
+        }
         // Aliases can build deep or cyclic-looking structures; configs never need that.
         depth += 1
         defer { depth -= 1 }
@@ -58,7 +68,7 @@ public enum YAMLParser {
             var item = node.pointee.data.sequence.items.start
             while let current = item, current != node.pointee.data.sequence.items.top {
                 if let child = yaml_document_get_node(&document, current.pointee) {
-                    items.append(try convert(child, in: &document, file: file, depth: &depth))
+                    items.append(try convert(child, in: &document, file: file, depth: &depth, visited: &visited))
                 }
                 item = current + 1
             }
@@ -69,8 +79,8 @@ public enum YAMLParser {
             while let current = pair, current != node.pointee.data.mapping.pairs.top {
                 if let key = yaml_document_get_node(&document, current.pointee.key),
                    let value = yaml_document_get_node(&document, current.pointee.value) {
-                    let keyNode = try convert(key, in: &document, file: file, depth: &depth)
-                    let valueNode = try convert(value, in: &document, file: file, depth: &depth)
+                    let keyNode = try convert(key, in: &document, file: file, depth: &depth, visited: &visited)
+                    let valueNode = try convert(value, in: &document, file: file, depth: &depth, visited: &visited)
                     pairs.append(YAMLPair(key: keyNode, value: valueNode))
                 }
                 pair = current + 1

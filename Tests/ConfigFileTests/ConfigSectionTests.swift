@@ -22,6 +22,24 @@ import Testing
           fsync: group
         """
 
+    /// Nine levels of ten aliases: 10^9 nodes if expanded. Refused at once,
+    /// pointing at the first anchored value that is used again.
+    @Test func anchorsAndAliasesAreRefusedSoBillionLaughsCannotExpand() throws {
+        var text = "a0: &a0 [lol]\n"
+        for level in 1...9 {
+            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        #expect(throws: ConfigError.self) { _ = try ConfigSection.root(text: text, file: "laughs.yaml") }
+        do {
+            _ = try ConfigSection.root(text: text, file: "laughs.yaml")
+        } catch {
+            #expect(error.description.contains("laughs.yaml:1:5:"), "\(error)")
+            #expect(error.description.contains("anchors and aliases"), "\(error)")
+        }
+        let simple = "broker: &b {host: x}\nagain: *b\n"
+        #expect(throws: ConfigError.self) { _ = try ConfigSection.root(text: simple, file: "alias.yaml") }
+    }
+
     @Test func readsTypedValues() throws {
         let root = try ConfigSection.root(text: sample, file: "agent.yaml")
         let broker = try #require(try root.section("broker"))
