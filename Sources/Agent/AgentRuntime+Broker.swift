@@ -48,7 +48,7 @@ extension AgentRuntime {
         guard let verifier = dependencies.ackVerifier else { return }
         let pending = Mutex<UInt64>(0)
         let (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let applier = Task { [engine, logger] in
+        let applier = Task { [engine, logger, timing] in
             var applied: UInt64 = 0
             for await _ in wakeups {
                 let highest = pending.withLock { $0 }
@@ -59,7 +59,7 @@ extension AgentRuntime {
                     // The spool could not record it (a full or failing disk):
                     // try again, or the records it covers would stay forever.
                     logger.warning("could not apply an acknowledgement; retrying", metadata: ["sequence": "\(highest)"])
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await timing.sleep(for: .seconds(1))
                     wake.yield()
                 }
             }

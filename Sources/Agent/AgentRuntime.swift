@@ -8,7 +8,7 @@ import Wire
 /// Telemetry message, spools it durably, and delivers it until the
 /// aggregator acknowledges it. Also keeps the status file, the retained
 /// availability message and systemd's notify/watchdog protocol.
-public final class AgentRuntime: Sendable {
+public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration {
     public struct Dependencies: Sendable {
         public var sensors: [any SampledSensor]
         /// nil while the device is not paired: nothing is published then.
@@ -48,7 +48,11 @@ public final class AgentRuntime: Sendable {
     let dependencies: Dependencies
     let spool: SharedSpool
     let client: MQTTClient
-    let engine: DeliveryEngine<ContinuousClock>
+    let engine: DeliveryEngine<C>
+    /// The monotonic clock every interval and wait runs on (sampling,
+    /// status writes, resends); tests pass one they move. Readings are
+    /// stamped by `dependencies.clock`, the device's wall clock.
+    let timing: C
     private let counter: Mutex<SequenceCounter>
     let live = Mutex(Live())
 
@@ -56,8 +60,9 @@ public final class AgentRuntime: Sendable {
     public var statusTopic: String { "fieldproof/v1/\(configuration.serial)/status" }
     public var ackTopic: String { "fieldproof/v1/\(configuration.serial)/ack" }
 
-    public init(configuration: AgentConfiguration, dependencies: Dependencies) throws {
+    public init(configuration: AgentConfiguration, dependencies: Dependencies, timing: C) throws {
         self.configuration = configuration
+        self.timing = timing
         self.dependencies = dependencies
         try FileIO.makeDirectory(configuration.stateDirectory)
         // Others may read the status (systemd's RuntimeDirectoryMode= default).
@@ -72,7 +77,7 @@ public final class AgentRuntime: Sendable {
         mqtt.will = MQTTWill(topic: "fieldproof/v1/\(configuration.serial)/status", payload: AvailabilityMessage.offline, qos: .atLeastOnce, retain: true)
         client = try MQTTClient(configuration: mqtt)
         engine = DeliveryEngine(spool: spool, client: client, topic: "fieldproof/v1/\(configuration.serial)/telemetry",
-                                window: configuration.publishing.window, resendAfter: configuration.publishing.resendAfter)
+                                window: configuration.publishing.window, resendAfter: configuration.publishing.resendAfter, clock: timing)
         // Until the first new sample, the last sequence is what the spool
         // (or the acknowledgement) says was used before this start.
         let previous = max(spool.lastSequence, spool.statistics.acknowledgedUpTo)
@@ -132,27 +137,27 @@ public final class AgentRuntime: Sendable {
     // MARK: Sampling
 
     private func sampleUntilStopped() async {
-        let sampler = Sampler(sensors: dependencies.sensors, clock: ContinuousClock())
+        let sampler = Sampler(sensors: dependencies.sensors, clock: timing)
         let watchdogEvery = dependencies.notifier.watchdogMicroseconds.map { Duration.microseconds(Int64($0 / 2)) }
-        var lastStatusWrite = ContinuousClock.now - .seconds(10)
+        var lastStatusWrite: C.Instant?
         while !Task.isCancelled {
-            let results: [Sampler<ContinuousClock>.Result]
+            let results: [Sampler<C>.Result]
             do {
-                results = try await sampler.nextTick(wakeBy: ContinuousClock.now + (watchdogEvery ?? .seconds(5)))
+                results = try await sampler.nextTick(wakeBy: timing.now.advanced(by: watchdogEvery ?? .seconds(5)))
             } catch {
                 break
             }
             if !results.isEmpty { handle(results) }
             // Only a live sampling loop gets here: that is what the watchdog checks.
             if watchdogEvery != nil { dependencies.notifier.watchdog() }
-            if ContinuousClock.now - lastStatusWrite >= .seconds(1) {
+            if lastStatusWrite.map({ $0.duration(to: timing.now) >= .seconds(1) }) ?? true {
                 writeStatus()
-                lastStatusWrite = .now
+                lastStatusWrite = timing.now
             }
         }
     }
 
-    func handle(_ results: [Sampler<ContinuousClock>.Result]) {
+    func handle(_ results: [Sampler<C>.Result]) {
         let clock = dependencies.clock.now()
         var readings: [Telemetry.Reading] = []
         var statuses: [Telemetry.SensorStatus] = []
@@ -253,5 +258,11 @@ func withTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async throw
         group.addTask { try await Task.sleep(for: timeout); return false }
         _ = try await group.next()
         group.cancelAll()
+    }
+}
+
+extension AgentRuntime where C == ContinuousClock {
+    public convenience init(configuration: AgentConfiguration, dependencies: Dependencies) throws {
+        try self.init(configuration: configuration, dependencies: dependencies, timing: ContinuousClock())
     }
 }

@@ -33,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// One running configuration: its runtime and the sensors it holds.
     struct Running {
-        var runtime: AgentRuntime
+        var runtime: AgentRuntime<ContinuousClock>
         var sensors: SensorSet
     }
 

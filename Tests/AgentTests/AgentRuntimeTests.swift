@@ -1,5 +1,6 @@
 import Foundation
 @testable import Agent
+import Clocks
 import LinuxService
 import Logging
 import MQTT
@@ -92,12 +93,45 @@ final class PlainAggregator: Sendable {
             """, file: "test.yaml", knownDrivers: ["test"])
     }
 
-    func runtime(port: Int, sensors: [any SampledSensor], paired: Bool = true, notifier: SystemdNotifier = SystemdNotifier(environment: [:])) throws -> AgentRuntime {
+    func runtime(port: Int, sensors: [any SampledSensor], paired: Bool = true,
+                 notifier: SystemdNotifier = SystemdNotifier(environment: [:])) throws -> AgentRuntime<ContinuousClock> {
+        try runtime(port: port, sensors: sensors, paired: paired, notifier: notifier, timing: ContinuousClock())
+    }
+
+    func runtime<C: Clock>(port: Int, sensors: [any SampledSensor], paired: Bool = true,
+                           notifier: SystemdNotifier = SystemdNotifier(environment: [:]), timing: C) throws -> AgentRuntime<C> {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return try AgentRuntime(configuration: try configuration(port: port), dependencies: .init(
             sensors: sensors, signer: paired ? PlainSigner() : nil, ackVerifier: PlainAckVerifier(), board: "test-board",
-            version: "test", notifier: notifier, logger: logger))
+            version: "test", notifier: notifier, logger: logger), timing: timing)
+    }
+
+    /// Sampling runs on the injected clock: ten seconds of it, one message
+    /// per one-second tick, whatever the real time. No broker: the messages
+    /// wait in the spool.
+    @Test func readingsFollowTheInjectedClockNotTheRealOne() async throws {
+        let clock = TestClock()
+        let sensor = CountingSensor(name: "a", interval: .seconds(1))
+        let agent = try runtime(port: try LoopbackNetwork.freePort(), sensors: [sensor], timing: clock)
+        agent.start()
+        // The first tick is due at once: a test clock lets a sleep until "now"
+        // go only on an advance, so advance by nothing until it has run.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while agent.currentStatus().lastSequence == 0, ContinuousClock.now < deadline {
+            await clock.advance()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(agent.currentStatus().lastSequence == 1, "one tick at the start")
+        for second in 1...10 {
+            await clock.advance(by: .milliseconds(999))
+            #expect(agent.currentStatus().lastSequence == UInt64(second), "not before the second is up")
+            await clock.advance(by: .milliseconds(1))
+            #expect(await waitUntil(seconds: 10) { agent.currentStatus().lastSequence == UInt64(second + 1) })
+        }
+        #expect(sensor.counter.value == 11)
+        #expect(agent.currentStatus().spool.records == 11)
+        await agent.stop(drainTimeout: .zero)
     }
 
     func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
