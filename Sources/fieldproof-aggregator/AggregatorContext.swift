@@ -71,8 +71,3 @@ enum Output {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
-
-/// Milliseconds since the Unix epoch.
-enum Now {
-    static func milliseconds() -> Int64 { Int64(WallClock.milliseconds()) }
-}

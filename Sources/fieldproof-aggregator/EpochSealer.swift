@@ -1,3 +1,4 @@
+import LinuxService
 import Aggregator
 import AggregatorStore
 import Crypto
@@ -26,8 +27,8 @@ struct EpochSealer<Store: AggregatorDataStore>: Service {
         var unpublished: [(id: String, signed: [UInt8])] = []
         while !Task.isCancelled {
             do {
-                for start in try await store.closableEpochs(now: Now.milliseconds()) {
-                    guard let (root, signed) = try await store.seal(epochStart: start, key: key, now: Now.milliseconds()) else { continue }
+                for start in try await store.closableEpochs(now: Int64(WallClock.milliseconds())) {
+                    guard let (root, signed) = try await store.seal(epochStart: start, key: key, now: Int64(WallClock.milliseconds())) else { continue }
                     logger.info("epoch sealed", metadata: ["epoch": "\(root.id)", "messages": "\(root.messageCount)",
                                                            "root": "\(KeyID.hex(root.root))"])
                     unpublished.append((root.id, signed))

@@ -1,3 +1,4 @@
+import LinuxService
 import Aggregator
 import AggregatorStore
 import Crypto
@@ -22,11 +23,11 @@ where Verifier.Accepted == Committer.Accepted {
                 pairing.answer(message)
                 return nil
             }
-            return IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: Now.milliseconds())
+            return IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: Int64(WallClock.milliseconds()))
         }
         let client = client
         await withGracefulShutdownHandler {
-            await pipeline.run(messages, now: { Now.milliseconds() })
+            await pipeline.run(messages, now: { Int64(WallClock.milliseconds()) })
         } onGracefulShutdown: {
             client.close()
         }

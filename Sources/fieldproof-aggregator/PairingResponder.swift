@@ -1,3 +1,4 @@
+import LinuxService
 import Aggregator
 import AggregatorStore
 import Crypto
@@ -50,7 +51,7 @@ final class PairingResponder<Store: AggregatorDataStore>: Sendable {
     }
 
     private func judgeAndAnswer(_ message: MQTTMessage) async {
-        let now = Now.milliseconds()
+        let now = Int64(WallClock.milliseconds())
         do {
             switch try await judge.judge(bytes: message.payload, topic: message.topic, now: now) {
             case let .failure(refusal):
