@@ -1,7 +1,7 @@
-import LinuxService
 import Aggregator
 import AggregatorStore
 import Crypto
+import LinuxService
 import Logging
 import MQTT
 import ServiceLifecycle

@@ -1,8 +1,8 @@
-import LinuxService
 import Aggregator
 import AggregatorStore
 import Crypto
 import Identity
+import LinuxService
 import Logging
 import MQTT
 import ServiceLifecycle
