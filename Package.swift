@@ -152,6 +152,7 @@ let package = Package(
         .testTarget(name: "FieldproofCLITests", dependencies: [
             "Agent", "LinuxService", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "Wire", "Aggregator", "AggregatorStore", "Identity", "MQTT",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Clocks", package: "swift-clocks"),
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [
             "Aggregator", "TestSupport", "MQTT", "LinuxService",

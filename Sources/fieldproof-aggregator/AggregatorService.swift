@@ -92,11 +92,11 @@ struct AggregatorService<Store: AggregatorDataStore> {
         }
         let ingest = IngestService(client: client, pipeline: pipeline, pairing: pairing)
         let sealer = EpochSealer(store: store, client: publisher, key: key, logger: logger,
-                                 interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))))
-        let announcer = KeyAnnouncementService(client: publisher, identity: identity, interval: .seconds(60), logger: logger)
-        var services: [any Service] = [application, ingest, sealer, announcer, HeapTrimService(interval: .seconds(1))]
+                                 interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))), clock: ContinuousClock())
+        let announcer = KeyAnnouncementService(client: publisher, identity: identity, interval: .seconds(60), clock: ContinuousClock(), logger: logger)
+        var services: [any Service] = [application, ingest, sealer, announcer, HeapTrimService(interval: .seconds(1), clock: ContinuousClock())]
         if let interval = notifier.watchdogMicroseconds {
-            services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2))))
+            services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2)), clock: ContinuousClock()))
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -11,12 +11,15 @@ import Wire
 /// Merkle root is stored and published, retained, on
 /// `fieldproof/v1/epochs/<id>`. A root that could not be published is
 /// published again on the next pass.
-struct EpochSealer<Store: AggregatorDataStore>: Service {
+struct EpochSealer<Store: AggregatorDataStore, C: Clock>: Service where C.Duration == Duration {
     let store: Store
     let client: MQTTClient
     let key: Curve25519.Signing.PrivateKey
     let logger: Logger
     let interval: Duration
+    /// What the wait between passes runs on; the epochs themselves follow
+    /// the wall clock (`WallClock`), as their boundaries are Unix times.
+    let clock: C
 
     func run() async throws {
         // Cancelled on graceful shutdown, so a sleep between passes ends at once.
@@ -45,7 +48,7 @@ struct EpochSealer<Store: AggregatorDataStore>: Service {
                 }
             }
             unpublished = failed
-            try? await Task.sleep(for: interval)
+            try? await clock.sleep(for: interval)
         }
     }
 }

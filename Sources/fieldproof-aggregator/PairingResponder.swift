@@ -102,15 +102,17 @@ final class PairingResponder<Store: AggregatorDataStore>: Sendable {
 /// `fieldproof/v1/aggregator/keys` (what a device checks against its
 /// fingerprint before it pairs): published at start and again every
 /// `interval`, so a broker restarted without persistence has them back soon.
-struct KeyAnnouncementService: Service {
+struct KeyAnnouncementService<C: Clock>: Service where C.Duration == Duration {
     let client: MQTTClient
     let identity: AggregatorIdentity
     let interval: Duration
+    /// What the wait between announcements runs on (tests move it by hand).
+    let clock: C
     let logger: Logger
 
     func run() async throws {
         let announcement = try identity.signedAnnouncement()
-        let (client, interval, logger) = (client, interval, logger)
+        let (client, interval, clock, logger) = (client, interval, clock, logger)
         // The wait between announcements ends with the shutdown (SIGTERM must not wait for it).
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -119,7 +121,7 @@ struct KeyAnnouncementService: Service {
                 } catch {
                     logger.warning("cannot publish the aggregator's keys; retrying", metadata: ["reason": "\(error)"])
                 }
-                try await Task.sleep(for: interval)
+                try await clock.sleep(for: interval)
             }
         }
     }
