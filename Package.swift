@@ -51,6 +51,11 @@ let package = Package(
         // The one MQTT client (the only code that calls libmosquitto).
         .target(name: "MQTT", dependencies: ["CMosquitto", "CLinuxSupport", "LinuxService"]),
 
+        // The verifiable log's parts in the formats Certificate Transparency
+        // and Go's checksum database use: RFC 6962 hashing and proofs, C2SP
+        // signed notes and checkpoints (issue 16).
+        .target(name: "TransparencyLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
         .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Identity", dependencies: [
@@ -133,6 +138,7 @@ let package = Package(
         // Depends on fieldproof-bench so the child-process helper it carries is built.
         // Depends on fieldproof so the binary is built for the unit-file checks.
         .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "SimulatedHardware", "TestSupport"]),
         .testTarget(name: "StationTests", dependencies: ["Station", "SimulatedStation", "Sensors", "Hardware", "SimulatedHardware", "ConfigFile", "TestSupport"]),
         .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware", "SimulatedHardware"]),

@@ -1,0 +1,97 @@
+import Crypto
+import Foundation
+import Testing
+@testable import TransparencyLog
+
+/// C2SP signed notes, against the spec's own example and the vectors of Go's
+/// golang.org/x/mod/sumdb/note tests.
+@Suite struct SignedNoteTests {
+    /// c2sp.org/signed-note, "Verifier keys", Example.
+    static let specVerifierKey = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+    static let specNote = "This is an example message.\n\n\u{2014} example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
+
+    /// golang.org/x/mod/sumdb/note, note_test.go (TestSign): a signer key
+    /// `PRIVATE+KEY+<name>+<id>+base64(0x01 || seed)` and the exact note it makes.
+    static let goSeed = "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+    static let goVerifierKey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+    static let goText = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+    static let goNote = goText + "\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+
+    func goSigner() throws -> NoteSigner {
+        let material = try #require(Data(base64Encoded: Self.goSeed))
+        return try NoteSigner(name: "PeterNeumann", key: try Curve25519.Signing.PrivateKey(rawRepresentation: material.dropFirst()))
+    }
+
+    @Test func theSpecExampleOpensWithItsVerifierKey() throws {
+        let verifier = try NoteVerifier(verifierKey: Self.specVerifierKey)
+        #expect(verifier.verifierKey == Self.specVerifierKey)
+        let opened = try SignedNote.open(Array(Self.specNote.utf8), verifiers: [verifier])
+        #expect(opened.text == "This is an example message.\n")
+        #expect(opened.signedBy == [verifier])
+    }
+
+    @Test func ourSignerMakesGosNoteByteForByte() throws {
+        let signer = try goSigner()
+        #expect(signer.verifier.verifierKey == Self.goVerifierKey)
+        #expect(try SignedNote.sign(Self.goText, by: [signer]) == Self.goNote)
+    }
+
+    @Test func changedTextsUnknownKeysAndMalformedNotesAreRefused() throws {
+        let verifier = try NoteVerifier(verifierKey: Self.goVerifierKey)
+        let stranger = try NoteSigner(name: "PeterNeumann", key: Curve25519.Signing.PrivateKey())
+        #expect(throws: NoteError.invalidSignature(keyName: "PeterNeumann")) {
+            try SignedNote.open(Array(Self.goNote.replacingOccurrences(of: "answer", with: "solution").utf8), verifiers: [verifier])
+        }
+        // Same name, other key: its ID differs, so it is an unknown key and ignored.
+        let strangers = try SignedNote.sign(Self.goText, by: [stranger])
+        #expect(throws: NoteError.noVerifiedSignature) { try SignedNote.open(Array(strangers.utf8), verifiers: [verifier]) }
+        // A known signature beside unknown ones still verifies.
+        let both = try SignedNote.sign(Self.goText, by: [stranger, try goSigner()])
+        #expect(try SignedNote.open(Array(both.utf8), verifiers: [verifier]).signedBy == [verifier])
+        for bad in [
+            Self.goText,                                                        // no signatures
+            Self.goNote.replacingOccurrences(of: "\n\n", with: "\n"),           // no blank line
+            Self.goNote.replacingOccurrences(of: "problem,", with: "problem,\u{7}"), // a control character
+            Self.goNote.replacingOccurrences(of: "\u{2014} ", with: "- "),      // not an em dash
+            String(Self.goNote.dropLast()),                                     // no final newline
+        ] {
+            #expect(throws: NoteError.self) { try SignedNote.open(Array(bad.utf8), verifiers: [verifier]) }
+        }
+        #expect(throws: NoteError.malformed("not UTF-8")) { try SignedNote.open(Array(Self.goNote.utf8) + [0xFF, 0x0A], verifiers: [verifier]) }
+        #expect(throws: NoteError.tooLarge) {
+            try SignedNote.open(Array(repeating: 0x61, count: SignedNote.maximumBytes + 1), verifiers: [verifier])
+        }
+    }
+
+    @Test func verifierKeysWithAWrongIDLengthOrTypeAreRefused() {
+        for bad in [
+            "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // ID of another key
+            "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // hex must be lowercase
+            "PeterNeumann+c74f20a3+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // not Ed25519
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10",    // short
+            "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", // a space in the name
+            "c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        ] {
+            #expect(throws: NoteError.self) { try NoteVerifier(verifierKey: bad) }
+        }
+    }
+}
+
+@Suite struct CheckpointTests {
+    @Test func aCheckpointReadsBackFromItsText() throws {
+        let checkpoint = Checkpoint(origin: "fieldproof.example/log", size: 20852163, root: .leaf([1]), extensions: ["x-note"])
+        #expect(try Checkpoint(text: checkpoint.text) == checkpoint)
+        #expect(checkpoint.text.hasPrefix("fieldproof.example/log\n20852163\n"))
+        // The spec's example body.
+        let example = try Checkpoint(text: "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n")
+        #expect(example.size == 20852163 && example.origin == "example.com/behind-the-sofa")
+    }
+
+    @Test func malformedCheckpointsAreRefused() {
+        let root = MerkleHash.leaf([1]).base64
+        for bad in ["origin\n012\n\(root)\n", "origin\n-1\n\(root)\n", "origin\n12\n\(root)", "origin\n12\n", "\n12\n\(root)\n",
+                    "origin\n12\nAAAA\n", "origin\n12\n\(root)\n\n", "origin\n18446744073709551616\n\(root)\n", "origin\n+12\n\(root)\n"] {
+            #expect(throws: NoteError.self, "\(bad)") { try Checkpoint(text: bad) }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+// Checks Fieldproof's transparency-log output with Go's golang.org/x/mod
+// sumdb/note and sumdb/tlog (Debian: golang-golang-x-mod-dev), an
+// implementation nobody on the project wrote. Reads one JSON object on
+// stdin (see TransparencyLogInteropTests) and prints "ok" or the first
+// difference, exiting 1.
+//
+// Build offline in GOPATH mode:
+//   GO111MODULE=off GOPATH=/usr/share/gocode go run scripts/interop/tlog_check.go < input.json
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+type input struct {
+	VerifierKey string            `json:"verifierKey"`
+	Checkpoint  string            `json:"checkpoint"`
+	Leaves      []string          `json:"leaves"` // hex
+	Roots       map[string]string `json:"roots"`  // size -> base64
+	Inclusion   []struct {
+		Index int64       `json:"index"`
+		Size  int64       `json:"size"`
+		Proof []tlog.Hash `json:"proof"`
+	} `json:"inclusion"`
+	Consistency []struct {
+		Old   int64       `json:"old"`
+		New   int64       `json:"new"`
+		Proof []tlog.Hash `json:"proof"`
+	} `json:"consistency"`
+}
+
+func fail(format string, args ...interface{}) {
+	fmt.Printf(format+"\n", args...)
+	os.Exit(1)
+}
+
+func main() {
+	var in input
+	if err := json.NewDecoder(bufio.NewReader(os.Stdin)).Decode(&in); err != nil {
+		fail("bad input: %v", err)
+	}
+
+	// The signed checkpoint, through note.Open with our verifier key.
+	verifier, err := note.NewVerifier(in.VerifierKey)
+	if err != nil {
+		fail("note.NewVerifier refused %q: %v", in.VerifierKey, err)
+	}
+	opened, err := note.Open([]byte(in.Checkpoint), note.VerifierList(verifier))
+	if err != nil {
+		fail("note.Open refused the checkpoint: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(opened.Text, "\n"), "\n")
+	if len(lines) < 3 {
+		fail("checkpoint text has %d lines", len(lines))
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil {
+		fail("checkpoint size %q: %v", lines[1], err)
+	}
+	root, err := tlog.ParseHash(lines[2])
+	if err != nil {
+		fail("checkpoint root %q: %v", lines[2], err)
+	}
+
+	// Go's own tree over the same entries.
+	var stored []tlog.Hash
+	reader := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		for i, index := range indexes {
+			out[i] = stored[index]
+		}
+		return out, nil
+	})
+	var data [][]byte
+	for i, text := range in.Leaves {
+		entry, err := hex.DecodeString(text)
+		if err != nil {
+			fail("leaf %d: %v", i, err)
+		}
+		data = append(data, entry)
+		hashes, err := tlog.StoredHashes(int64(i), entry, reader)
+		if err != nil {
+			fail("StoredHashes %d: %v", i, err)
+		}
+		stored = append(stored, hashes...)
+	}
+	treeHash := func(n int64) tlog.Hash {
+		h, err := tlog.TreeHash(n, reader)
+		if err != nil {
+			fail("TreeHash %d: %v", n, err)
+		}
+		return h
+	}
+	if size != int64(len(data)) || treeHash(size) != root {
+		fail("checkpoint says size %d root %v; Go computes %v for %d entries", size, root, treeHash(int64(len(data))), len(data))
+	}
+	for text, want := range in.Roots {
+		n, _ := strconv.ParseInt(text, 10, 64)
+		if got := treeHash(n).String(); got != want {
+			fail("root of %d entries: ours %s, Go's %s", n, want, got)
+		}
+	}
+
+	for _, p := range in.Inclusion {
+		if err := tlog.CheckRecord(p.Proof, p.Size, treeHash(p.Size), p.Index, tlog.RecordHash(data[p.Index])); err != nil {
+			fail("CheckRecord(index %d, size %d) refused our proof: %v", p.Index, p.Size, err)
+		}
+		goProof, err := tlog.ProveRecord(p.Size, p.Index, reader)
+		if err != nil || fmt.Sprint(goProof) != fmt.Sprint(p.Proof) {
+			fail("inclusion proof of %d in %d: ours %v, Go's %v (%v)", p.Index, p.Size, p.Proof, goProof, err)
+		}
+	}
+	for _, p := range in.Consistency {
+		if err := tlog.CheckTree(p.Proof, p.New, treeHash(p.New), p.Old, treeHash(p.Old)); err != nil {
+			fail("CheckTree(%d -> %d) refused our proof: %v", p.Old, p.New, err)
+		}
+		goProof, err := tlog.ProveTree(p.New, p.Old, reader)
+		if err != nil || fmt.Sprint(goProof) != fmt.Sprint(p.Proof) {
+			fail("consistency proof %d -> %d: ours %v, Go's %v (%v)", p.Old, p.New, p.Proof, goProof, err)
+		}
+	}
+	fmt.Printf("ok: checkpoint, %d roots, %d inclusion and %d consistency proofs\n", len(in.Roots), len(in.Inclusion), len(in.Consistency))
+}
