@@ -36,6 +36,12 @@ public struct MerkleTree: Sendable {
         return subproof(old, 0..<new, complete: true)
     }
 
+    /// MTH(D[range]) for a non-empty range within the tree.
+    public func hash(of range: Range<Int>) -> MerkleHash? {
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= count else { return nil }
+        return hash(range)
+    }
+
     private func hash(_ range: Range<Int>) -> MerkleHash {
         if range.count == 1 { return leaves[range.lowerBound] }
         let split = range.lowerBound + Self.largestPowerOfTwo(below: range.count)

@@ -95,3 +95,58 @@ import Testing
         }
     }
 }
+
+/// C2SP tlog-tiles paths and layout, against the spec's examples.
+@Suite struct TileTests {
+    @Test func pathsAreEncodedAsTheSpecShows() throws {
+        #expect(Tile(kind: .hashes(level: 0), index: 1_234_067)!.path == "tile/0/x001/x234/067")
+        #expect(Tile(kind: .hashes(level: 2), index: 0, width: 1)!.path == "tile/2/000.p/1")
+        #expect(Tile(kind: .entries, index: 273, width: 112)!.path == "tile/entries/273.p/112")
+        for tile in [Tile(kind: .hashes(level: 0), index: 1_234_067)!, Tile(kind: .hashes(level: 63), index: .max, width: 255)!,
+                     Tile(kind: .entries, index: 5)!, Tile(kind: .entries, index: 1000, width: 3)!] {
+            #expect(Tile(path: tile.path) == tile, "\(tile.path)")
+        }
+    }
+
+    @Test func requestsForPathsThatAreNotCanonicalAreRefused() {
+        for bad in ["tile/0/1234067", "tile/0/x001/234067", "tile/0/001/234", "tile/00/000", "tile/64/000", "tile/0/000.p/256",
+                    "tile/0/000.p/0", "tile/0/000.p/07", "tile/0/000/", "tile//000", "tile/0", "tiles/0/000", "tile/0/x000/001",
+                    "tile/entries/000.p", "tile/0/../000", "tile/0/x018/x446/x744/x073/x709/x551/616", "tile/-1/000"] {
+            #expect(Tile(path: bad) == nil, "\(bad)")
+        }
+    }
+
+    /// "a tree of size 70,000 will be represented by 273 full level 0 tiles,
+    /// one partial level 0 tile of width 112, one full level 1 tile, one
+    /// partial level 1 tile of width 17, and one partial level 2 tile of
+    /// width 1 ... a tree of size 256 will be represented by a full level 0
+    /// tile and a partial level 1 tile of width 1."
+    @Test func theTilesOfATreeAreTheSpecsExamples() {
+        let tiles = Tile.tiles(forTreeSize: 70_000)
+        #expect(tiles.filter { $0.level == 0 && !$0.isPartial }.count == 273)
+        #expect(tiles.filter { $0.isPartial }.map { [$0.level, $0.width] } == [[0, 112], [1, 17], [2, 1]])
+        #expect(tiles.filter { $0.level == 1 && !$0.isPartial }.count == 1)
+        #expect(tiles.count == 273 + 1 + 1 + 1 + 1)
+        #expect(Tile.tiles(forTreeSize: 256).map(\.path) == ["tile/0/000", "tile/1/000.p/1"])
+        #expect(Tile.tiles(forTreeSize: 0).isEmpty)
+    }
+
+    @Test func anEntryBundleHoldsLengthPrefixedEntriesThatHashToTheLevelZeroTile() throws {
+        var tree = MerkleTree()
+        let entries = (0..<300).map { Array("entry \($0)".utf8) }
+        for entry in entries { tree.append(entry) }
+        let bundle = try #require(tree.data(of: Tile(kind: .entries, index: 1, width: 44)!) { entries[$0] })
+        let hashes = try #require(tree.data(of: Tile(kind: .hashes(level: 0), index: 1, width: 44)!) { entries[$0] })
+        var offset = 0
+        var decoded: [[UInt8]] = []
+        while offset < bundle.count {
+            let length = Int(bundle[offset]) << 8 | Int(bundle[offset + 1])
+            decoded.append(Array(bundle[(offset + 2)..<(offset + 2 + length)]))
+            offset += 2 + length
+        }
+        #expect(decoded == Array(entries[256..<300]))
+        #expect(decoded.flatMap { MerkleHash.leaf($0).bytes } == hashes)
+        #expect(tree.data(of: Tile(kind: .hashes(level: 0), index: 1, width: 45)!) { entries[$0] } == nil, "beyond the tree")
+        #expect(tree.data(of: Tile(kind: .entries, index: 0)!) { _ in [1] } == nil, "entries that do not hash to the tree")
+    }
+}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -36,6 +37,12 @@ type input struct {
 		New   int64       `json:"new"`
 		Proof []tlog.Hash `json:"proof"`
 	} `json:"consistency"`
+	Tiles []struct {
+		Level int    `json:"level"`
+		Index int64  `json:"index"`
+		Width int    `json:"width"`
+		Data  []byte `json:"data"` // base64
+	} `json:"tiles"`
 }
 
 func fail(format string, args ...interface{}) {
@@ -128,5 +135,13 @@ func main() {
 			fail("consistency proof %d -> %d: ours %v, Go's %v (%v)", p.Old, p.New, p.Proof, goProof, err)
 		}
 	}
-	fmt.Printf("ok: checkpoint, %d roots, %d inclusion and %d consistency proofs\n", len(in.Roots), len(in.Inclusion), len(in.Consistency))
+	// Tiles of height 8: the same hashes as C2SP tlog-tiles (only the URL paths differ).
+	for _, t := range in.Tiles {
+		tile := tlog.Tile{H: 8, L: t.Level, N: t.Index, W: t.Width}
+		data, err := tlog.ReadTileData(tile, reader)
+		if err != nil || !bytes.Equal(data, t.Data) {
+			fail("tile level %d index %d width %d: ours differs from Go's (%v)", t.Level, t.Index, t.Width, err)
+		}
+	}
+	fmt.Printf("ok: checkpoint, %d roots, %d inclusion and %d consistency proofs, %d tiles\n", len(in.Roots), len(in.Inclusion), len(in.Consistency), len(in.Tiles))
 }
