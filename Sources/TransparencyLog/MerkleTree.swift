@@ -1,19 +1,38 @@
 /// The RFC 6962 Merkle tree over a list of entries, held in memory: roots,
 /// inclusion proofs and consistency proofs for any size up to `count`, as
-/// RFC 9162 §2.1 defines them. Each call is O(n) in the entries below the
-/// size asked for.
+/// RFC 9162 §2.1 defines them.
+///
+/// It keeps the hash of every complete, aligned subtree (what Go's
+/// sumdb/tlog calls stored hashes, and what C2SP tiles are cut from):
+/// appending a leaf adds it and each parent it completes, so any MTH, and
+/// with it any proof, is a few stored hashes combined, O(log n).
 public struct MerkleTree: Sendable {
-    public private(set) var leaves: [MerkleHash] = []
+    /// `levels[l][i]`: MTH of entries [i·2^l, (i+1)·2^l).
+    private var levels: [[MerkleHash]] = [[]]
 
     public init() {}
 
-    public var count: Int { leaves.count }
+    public var count: Int { levels[0].count }
+
+    /// The leaf hashes, by index.
+    public var leaves: [MerkleHash] { levels[0] }
 
     /// Appends an entry (hashed as a leaf); returns its index.
     @discardableResult
     public mutating func append(_ entry: [UInt8]) -> Int {
-        leaves.append(.leaf(entry))
-        return leaves.count - 1
+        let index = count
+        levels[0].append(.leaf(entry))
+        // A right child completes its parent, which may complete its own.
+        var level = 0
+        var position = index
+        while position & 1 == 1 {
+            let parent = MerkleHash.node(levels[level][position - 1], levels[level][position])
+            if levels.count == level + 1 { levels.append([]) }
+            levels[level + 1].append(parent)
+            level += 1
+            position >>= 1
+        }
+        return index
     }
 
     /// MTH(D[0:size]).
@@ -43,7 +62,10 @@ public struct MerkleTree: Sendable {
     }
 
     private func hash(_ range: Range<Int>) -> MerkleHash {
-        if range.count == 1 { return leaves[range.lowerBound] }
+        let width = range.count
+        if width & (width - 1) == 0, range.lowerBound % width == 0 {
+            return levels[width.trailingZeroBitCount][range.lowerBound / width]
+        }
         let split = range.lowerBound + Self.largestPowerOfTwo(below: range.count)
         return .node(hash(range.lowerBound..<split), hash(split..<range.upperBound))
     }
