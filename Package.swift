@@ -55,6 +55,13 @@ let package = Package(
         // and Go's checksum database use: RFC 6962 hashing and proofs, C2SP
         // signed notes and checkpoints (issue 16).
         .target(name: "TransparencyLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // A witness that cosigns a log's checkpoints only while it grows (c2sp.org/tlog-witness).
+        .executableTarget(name: "fieldproof-witness", dependencies: [
+            "TransparencyLog", "ConfigFile", "Identity", "LinuxService",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
 
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
         .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -156,7 +163,7 @@ let package = Package(
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [
-            "Agent", "LinuxService", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "Wire", "Aggregator", "AggregatorStore", "Identity", "MQTT",
+            "Agent", "LinuxService", "TestSupport", "fieldproof", "fieldproof-aggregator", "fieldproof-fuzz", "fieldproof-witness", "Wire", "Aggregator", "AggregatorStore", "Identity", "MQTT", "TransparencyLog",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Clocks", package: "swift-clocks"),
         ]),

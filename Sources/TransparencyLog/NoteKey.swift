@@ -21,7 +21,8 @@ public struct NoteVerifier: Sendable, Equatable {
     /// Parses a verifier key, `<name>+<hex key ID>+<base64(0x01 || key)>`,
     /// as Go's `note.NewVerifier` reads it; the ID must match the key.
     public init(verifierKey text: String) throws(NoteError) {
-        let parts = text.split(separator: "+", omittingEmptySubsequences: false)
+        // Name and ID end at the first two "+"; base64 may hold more of them.
+        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].count == 8, let id = UInt32(parts[1], radix: 16),
               parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
               let material = Base64.decode(parts[2]), material.count == 33, material[0] == Self.ed25519,

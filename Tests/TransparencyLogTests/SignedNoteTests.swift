@@ -63,6 +63,17 @@ import Testing
         }
     }
 
+    /// Base64 has "+" in its alphabet: only the first two separate the parts.
+    @Test func verifierKeysReadBackWhateverTheirBase64Holds() throws {
+        var sawPlus = false
+        for _ in 0..<64 {
+            let verifier = try NoteSigner(name: "fieldproof.example/log", key: Curve25519.Signing.PrivateKey()).verifier
+            sawPlus = sawPlus || verifier.verifierKey.split(separator: "+").count > 3
+            #expect(try NoteVerifier(verifierKey: verifier.verifierKey) == verifier, "\(verifier.verifierKey)")
+        }
+        #expect(sawPlus, "64 random keys, none with a + in its base64: the test proves nothing")
+    }
+
     @Test func verifierKeysWithAWrongIDLengthOrTypeAreRefused() {
         for bad in [
             "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  // ID of another key
