@@ -1,4 +1,5 @@
 import Crypto
+@testable import fieldproof_witness
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -59,7 +60,7 @@ import TransparencyLog
         let binary = try #require(ProjectPaths.product("fieldproof-witness"))
         let printed = try await ProcessRunner.run(binary.path, ["verifier-key", "--config", config])
         #expect(printed.status == 0, "\(printed.output)")
-        let parts = printed.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+")
+        let parts = printed.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2)
         let material = try #require(parts.count == 3 ? Data(base64Encoded: String(parts[2])) : nil)
         #expect(parts.first == "witness.example/w1" && material.first == 0x04, "\(printed.output)")
         let witnessKey = try Curve25519.Signing.PublicKey(rawRepresentation: material.dropFirst())
@@ -82,6 +83,13 @@ import TransparencyLog
         var forked = MerkleTree()
         for index in 0..<12 { forked.append(Array((index == 2 ? "forged" : "entry \(index)").utf8)) }
         #expect(try await post(port, old: 9, proof: forked.consistencyProof(from: 9, to: 12)!, tree: forked, size: 12).status == 422)
+    }
+
+    @Test func theExampleConfigurationParses() throws {
+        let path = ProjectPaths.root.appendingPathComponent("config/witness.yaml").path
+        let configuration = try WitnessConfiguration.parse(try String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(configuration.name == "witness.example/w1" && configuration.port == 7380)
+        #expect(configuration.logs["aggregator.example/fieldproof"]?.count == 1)
     }
 
     @Test func aBrokenConfigurationNamesTheFileAndLine() async throws {
