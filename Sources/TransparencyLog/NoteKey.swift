@@ -89,6 +89,7 @@ public enum NoteError: Error, Equatable, CustomStringConvertible {
     case noVerifiedSignature
     case invalidSignature(keyName: String)
     case signingFailed
+    case notProven(String)
 
     public var description: String {
         switch self {
@@ -99,6 +100,7 @@ public enum NoteError: Error, Equatable, CustomStringConvertible {
         case .noVerifiedSignature: return "no signature on the note is from a known key"
         case let .invalidSignature(name): return "the signature of known key \(name) does not verify"
         case .signingFailed: return "signing the note failed"
+        case let .notProven(reason): return "the proof does not hold: \(reason)"
         }
     }
 }

@@ -25,6 +25,21 @@ public enum SignedNote {
 
     /// The text of `note` and the known keys whose signatures verified.
     public static func open(_ note: [UInt8], verifiers: [NoteVerifier]) throws(NoteError) -> (text: String, signedBy: [NoteVerifier]) {
+        let (text, lines) = try split(note)
+        var signedBy: [NoteVerifier] = []
+        for line in lines {
+            let (name, id, signature) = try parseSignatureLine(line)
+            guard let verifier = verifiers.first(where: { $0.name == name && $0.keyID == id }) else { continue }
+            guard verifier.isValidSignature(signature, for: text) else { throw .invalidSignature(keyName: name) }
+            if !signedBy.contains(verifier) { signedBy.append(verifier) }
+        }
+        guard !signedBy.isEmpty else { throw .noVerifiedSignature }
+        return (String(decoding: text, as: UTF8.self), signedBy)
+    }
+
+    /// The text (with its final newline) and the signature lines (without
+    /// theirs) of a note, after the checks every note must pass.
+    static func split(_ note: [UInt8]) throws(NoteError) -> (text: [UInt8], lines: [String]) {
         guard note.count <= maximumBytes else { throw .tooLarge }
         guard String(validating: note, as: UTF8.self) != nil else { throw .malformed("not UTF-8") }
         try checkCharacters(note)
@@ -37,19 +52,10 @@ public enum SignedNote {
             index -= 1
         }
         guard let split else { throw .malformed("no blank line before the signatures") }
-        let text = Array(note[..<split])
         let lines = note[(split + 1)...].split(separator: 0x0A, omittingEmptySubsequences: false).dropLast()
         guard !lines.isEmpty else { throw .malformed("no signature lines") }
         guard lines.count <= maximumSignatures else { throw .tooLarge }
-        var signedBy: [NoteVerifier] = []
-        for line in lines {
-            let (name, id, signature) = try parseSignatureLine(String(decoding: line, as: UTF8.self))
-            guard let verifier = verifiers.first(where: { $0.name == name && $0.keyID == id }) else { continue }
-            guard verifier.isValidSignature(signature, for: text) else { throw .invalidSignature(keyName: name) }
-            if !signedBy.contains(verifier) { signedBy.append(verifier) }
-        }
-        guard !signedBy.isEmpty else { throw .noVerifiedSignature }
-        return (String(decoding: text, as: UTF8.self), signedBy)
+        return (Array(note[..<split]), lines.map { String(decoding: $0, as: UTF8.self) })
     }
 
     private static func parseSignatureLine(_ line: String) throws(NoteError) -> (String, UInt32, [UInt8]) {

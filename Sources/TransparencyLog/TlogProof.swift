@@ -1,0 +1,108 @@
+import Crypto
+
+/// An offline-verifiable proof that an entry is in a log
+/// (c2sp.org/tlog-proof@v1): the entry's index, its inclusion proof, and
+/// the log's checkpoint verbatim, with whatever cosignatures it carries.
+///
+///     c2sp.org/tlog-proof@v1
+///     [extra <base64>]
+///     index <n>
+///     <base64 hash>...
+///
+///     <checkpoint note>
+public struct TlogProof: Equatable, Sendable {
+    static let header = "c2sp.org/tlog-proof@v1"
+
+    /// Opaque, unauthenticated data the application may need.
+    public var extra: [UInt8]?
+    public var index: UInt64
+    public var inclusion: [MerkleHash]
+    /// The signed checkpoint note, byte for byte as the log served it.
+    public var checkpoint: String
+
+    public init(extra: [UInt8]? = nil, index: UInt64, inclusion: [MerkleHash], checkpoint: String) {
+        self.extra = extra
+        self.index = index
+        self.inclusion = inclusion
+        self.checkpoint = checkpoint
+    }
+
+    public var text: String {
+        var lines = [Self.header]
+        if let extra { lines.append("extra " + Base64.encode(extra)) }
+        lines.append("index \(index)")
+        lines += inclusion.map(\.base64)
+        return lines.map { $0 + "\n" }.joined() + "\n" + checkpoint
+    }
+
+    public init(text: String) throws(NoteError) {
+        guard text.utf8.count <= SignedNote.maximumBytes + 64 * 46 + 1024 else { throw .tooLarge }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        guard lines.popFirst() == Substring(Self.header) else { throw .malformed("a tlog proof starts with \(Self.header)") }
+        var extra: [UInt8]?
+        if let line = lines.first, line.hasPrefix("extra ") {
+            guard let bytes = Base64.decode(line.dropFirst(6)) else { throw .malformed("the extra line is not base64") }
+            extra = bytes
+            lines.removeFirst()
+        }
+        guard let indexLine = lines.popFirst(), indexLine.hasPrefix("index "),
+              case let digits = indexLine.dropFirst(6), !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+              digits == "0" || !digits.hasPrefix("0"), let index = UInt64(digits) else {
+            throw .malformed("expected `index <n>` without leading zeros")
+        }
+        var inclusion: [MerkleHash] = []
+        while let line = lines.first, !line.isEmpty {
+            guard inclusion.count < MerkleProof.maximumLength, let hash = MerkleHash(base64: line) else {
+                throw .malformed("an inclusion proof line is not a base64 hash, or there are more than 64")
+            }
+            inclusion.append(hash)
+            lines.removeFirst()
+        }
+        guard lines.popFirst() == "" else { throw .malformed("an empty line must come before the checkpoint") }
+        self.init(extra: extra, index: index, inclusion: inclusion, checkpoint: lines.joined(separator: "\n"))
+    }
+
+    /// What a verified proof establishes.
+    public struct Verified: Equatable, Sendable {
+        public var checkpoint: Checkpoint
+        /// Names of the witnesses whose cosignatures verified.
+        public var witnesses: [String]
+    }
+
+    /// A witness a verifier trusts: its name and Ed25519 cosigning key.
+    public struct TrustedWitness: Sendable {
+        public var name: String
+        public var publicKeyBytes: [UInt8]
+        public init(name: String, publicKeyBytes: [UInt8]) {
+            self.name = name
+            self.publicKeyBytes = publicKeyBytes
+        }
+    }
+
+    /// Checks, as c2sp.org/tlog-proof says: the checkpoint is the log's
+    /// (signed by one of `log`, its origin `origin`), at least `quorum` of
+    /// `witnesses` cosigned it, and the entry hashed `leaf` is at `index`.
+    public func verify(leaf: MerkleHash, origin: String, log: [NoteVerifier], witnesses: [TrustedWitness] = [],
+                       quorum: Int = 0) throws(NoteError) -> Verified {
+        let note = Array(checkpoint.utf8)
+        let text = try SignedNote.open(note, verifiers: log).text
+        let parsed = try Checkpoint(text: text)
+        guard parsed.origin == origin else { throw .notProven("the checkpoint is of \(parsed.origin), not \(origin)") }
+        var cosigned: [String] = []
+        for line in try SignedNote.split(note).lines {
+            for witness in witnesses where !cosigned.contains(witness.name) {
+                guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: witness.publicKeyBytes) else { continue }
+                if Cosigner.verify(line: line + "\n", checkpoint: parsed, name: witness.name, publicKey: key) != nil {
+                    cosigned.append(witness.name)
+                }
+            }
+        }
+        guard cosigned.count >= quorum else {
+            throw .notProven("\(cosigned.count) of the \(quorum) witness cosignatures required")
+        }
+        guard MerkleProof.verifyInclusion(leaf: leaf, index: index, size: parsed.size, proof: inclusion, root: parsed.root) else {
+            throw .notProven("the inclusion proof does not lead to the checkpoint's root")
+        }
+        return Verified(checkpoint: parsed, witnesses: cosigned)
+    }
+}
