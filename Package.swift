@@ -122,7 +122,7 @@ let package = Package(
 
         // The aggregator binary: the service and the operator's commands.
         .executableTarget(name: "fieldproof-aggregator", dependencies: [
-            "Aggregator", "AggregatorStore", "LinuxService", "ConfigFile", "Identity", "MQTT", "Wire",
+            "Aggregator", "AggregatorStore", "LinuxService", "ConfigFile", "Identity", "MQTT", "Wire", "TransparencyLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

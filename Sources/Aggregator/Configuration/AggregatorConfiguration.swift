@@ -43,6 +43,12 @@ public struct AggregatorConfiguration: Equatable, Sendable {
         public var maximumRequestAge: Duration = .seconds(600)
     }
 
+    /// The transparency log (issue 16): its origin line, which is also
+    /// the name of its note key. nil: derived from the key's fingerprint.
+    public struct Log: Equatable, Sendable {
+        public var origin: String?
+    }
+
     public var file: String
     public var stateDirectory = "/var/lib/fieldproof-aggregator"
     /// The aggregator's Ed25519 key (made on first use). Aggregators that
@@ -57,6 +63,7 @@ public struct AggregatorConfiguration: Equatable, Sendable {
     public var epochGrace: Duration = .seconds(300)
     public var verification = Verification()
     public var pairing = Pairing()
+    public var log = Log()
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> AggregatorConfiguration {
         let root = try ConfigSection.root(text: text, file: file)
@@ -142,6 +149,17 @@ public struct AggregatorConfiguration: Equatable, Sendable {
                                                                 example: "default_expiry: 24h")
             config.pairing.maximumRequestAge = try pairing.duration("max_request_age", default: .seconds(600), minimum: .seconds(10))
             try pairing.finish()
+        }
+        if let log = try root.section("log") {
+            if let origin = try log.string("origin", example: "origin: aggregator.example/fieldproof") {
+                // C2SP: non-empty, no spaces or '+' (it is a note key name too).
+                guard !origin.isEmpty, !origin.contains(where: { $0 == "+" || $0.isWhitespace }) else {
+                    throw log.error("origin", "a log origin is one word without spaces or '+', by custom a URL without its scheme",
+                                    example: "origin: aggregator.example/fieldproof")
+                }
+                config.log.origin = origin
+            }
+            try log.finish()
         }
         try root.finish()
         return config
