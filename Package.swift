@@ -64,7 +64,7 @@ let package = Package(
         ]),
 
         // Wire format (CBOR, COSE_Sign1, messages) and identity (keys, PIN, pairing).
-        .target(name: "Wire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Wire", dependencies: ["TransparencyLog", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Identity", dependencies: [
             "Wire", "LinuxService",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -156,7 +156,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
             let hashes = try await Self.hashes(connection, epochStart: epochStart, logger: logger)
             let root = EpochRoot(id: calendar.id(ofEpochStartingAt: epochStart), start: UInt64(epochStart),
                                  end: UInt64(calendar.end(ofEpochStartingAt: epochStart)), messageCount: UInt64(hashes.count),
-                                 root: MerkleTree.root(hashes.map(MerkleTree.leafHash)), time: UInt64(now))
+                                 root: EpochTree.root(hashes.map(EpochTree.leafHash)), time: UInt64(now))
             let signed = try COSESign1.sign(payload: root.encode(), with: key, keyID: KeyID.of(key.publicKey))
             try await connection.query("""
                 INSERT INTO epoch (start, id, end_ms, message_count, root, signed, aggregator_key, sealed_at)

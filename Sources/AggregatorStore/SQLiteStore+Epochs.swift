@@ -51,7 +51,7 @@ extension SQLiteStore {
             let hashes = try Self.epochHashes(db, epochStart: epochStart)
             let root = EpochRoot(id: calendar.id(ofEpochStartingAt: epochStart), start: UInt64(epochStart),
                                  end: UInt64(calendar.end(ofEpochStartingAt: epochStart)), messageCount: UInt64(hashes.count),
-                                 root: MerkleTree.root(hashes.map(MerkleTree.leafHash)), time: UInt64(now))
+                                 root: EpochTree.root(hashes.map(EpochTree.leafHash)), time: UInt64(now))
             let signed = try COSESign1.sign(payload: root.encode(), with: key, keyID: KeyID.of(key.publicKey))
             try db.execute(sql: """
                 INSERT INTO epoch (start, id, end, message_count, root, signed, aggregator_key, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -72,7 +72,7 @@ enum StoredViews {
     static func proof(signedEpoch: [UInt8], raw: [UInt8], hash: [UInt8], epochHashes: [[UInt8]],
                       devicePublicKey: (_ keyID: [UInt8]) async throws -> [UInt8]?) async throws -> [UInt8]? {
         guard let index = epochHashes.firstIndex(of: hash),
-              let path = MerkleTree.inclusionProof(index: index, leaves: epochHashes.map(MerkleTree.leafHash)),
+              let path = EpochTree.inclusionProof(index: index, leaves: epochHashes.map(EpochTree.leafHash)),
               let envelope = try? COSESign1(decoding: raw), let publicKey = try await devicePublicKey(envelope.keyID) else { return nil }
         return InclusionProof(epoch: signedEpoch, message: raw, devicePublicKey: publicKey, leafIndex: UInt64(index), path: path).encode()
     }

@@ -20,8 +20,14 @@ public struct MerkleTree: Sendable {
     /// Appends an entry (hashed as a leaf); returns its index.
     @discardableResult
     public mutating func append(_ entry: [UInt8]) -> Int {
+        append(leaf: .leaf(entry))
+    }
+
+    /// Appends a leaf already hashed (`MerkleHash.leaf`); returns its index.
+    @discardableResult
+    public mutating func append(leaf: MerkleHash) -> Int {
         let index = count
-        levels[0].append(.leaf(entry))
+        levels[0].append(leaf)
         // A right child completes its parent, which may complete its own.
         var level = 0
         var position = index

@@ -30,8 +30,8 @@ extension InclusionProof {
             throw .malformed("the message's signature does not verify with the device key in the proof")
         }
         let telemetry = try Telemetry(decoding: envelope.payload)
-        let leaf = MerkleTree.leafHash(Array(SHA256.hash(data: message)))
-        guard MerkleTree.verify(leaf: leaf, index: leafIndex, size: root.messageCount, proof: path, root: root.root) else {
+        let leaf = EpochTree.leafHash(Array(SHA256.hash(data: message)))
+        guard EpochTree.verify(leaf: leaf, index: leafIndex, size: root.messageCount, proof: path, root: root.root) else {
             throw .malformed("the audit path does not lead from this message to epoch \(root.id)'s Merkle root")
         }
         return Checked(epoch: root, telemetry: telemetry, aggregatorKeyID: epochEnvelope.keyID, aggregatorVerified: aggregatorKey != nil)

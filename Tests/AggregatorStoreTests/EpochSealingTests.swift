@@ -43,7 +43,7 @@ import Wire
         let a = try #require(try await first.seal(epochStart: t0, key: keyA, now: sealTime))
         let b = try #require(try await second.seal(epochStart: t0, key: keyB, now: sealTime + 5))
         #expect(a.root.root == b.root.root && a.root.messageCount == 40)
-        #expect(a.root.root == MerkleTree.root(messages.map(\.hash).sorted { $0.lexicographicallyPrecedes($1) }.map(MerkleTree.leafHash)))
+        #expect(a.root.root == EpochTree.root(messages.map(\.hash).sorted { $0.lexicographicallyPrecedes($1) }.map(EpochTree.leafHash)))
         #expect(try await first.seal(epochStart: t0, key: keyA, now: sealTime) == nil, "sealed once")
         #expect(try await first.closableEpochs(now: sealTime + hour).isEmpty)
         // The signed root as published verifies with the aggregator's key.

@@ -92,7 +92,7 @@ import Synchronization
         let key = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x51, count: 32))
         let sealed = try #require(try await store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000))
         let hashes = try [1, 2, 3].map { try message(UInt64($0), at: t0 + Int64($0) * 1000).hash }.sorted { $0.lexicographicallyPrecedes($1) }
-        #expect(sealed.root.root == MerkleTree.root(hashes.map(MerkleTree.leafHash)) && sealed.root.messageCount == 3)
+        #expect(sealed.root.root == EpochTree.root(hashes.map(EpochTree.leafHash)) && sealed.root.messageCount == 3)
         #expect(try await store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000) == nil)
         let proof = try #require(try await store.proof(epoch: sealed.root.id, serial: "dev-1", sequence: 2))
         #expect(try InclusionProof(decoding: proof).check(aggregatorKey: key.publicKey).telemetry.sequence == 2)

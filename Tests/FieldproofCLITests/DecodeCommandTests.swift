@@ -89,13 +89,13 @@ import Wire
         let aggregator = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x43, count: 32))
         let message = try telemetryMessage()
         let others: [[UInt8]] = (1...4).map { Array(SHA256.hash(data: [UInt8($0)])) }
-        let leaves = (others + [Array(SHA256.hash(data: message))]).sorted { $0.lexicographicallyPrecedes($1) }.map(MerkleTree.leafHash)
+        let leaves = (others + [Array(SHA256.hash(data: message))]).sorted { $0.lexicographicallyPrecedes($1) }.map(EpochTree.leafHash)
         let root = EpochRoot(id: "2026-11-25T17:00Z-1h", start: 1_795_626_000_000, end: 1_795_629_600_000, messageCount: 5,
-                             root: MerkleTree.root(leaves), time: 1_795_629_900_000)
+                             root: EpochTree.root(leaves), time: 1_795_629_900_000)
         let signedRoot = try COSESign1.sign(payload: root.encode(), with: aggregator, keyID: KeyID.of(aggregator.publicKey))
-        let index = try #require(leaves.firstIndex(of: MerkleTree.leafHash(Array(SHA256.hash(data: message)))))
+        let index = try #require(leaves.firstIndex(of: EpochTree.leafHash(Array(SHA256.hash(data: message)))))
         let proof = InclusionProof(epoch: signedRoot, message: message, devicePublicKey: Array(key.publicKey.rawRepresentation),
-                                   leafIndex: UInt64(index), path: try #require(MerkleTree.inclusionProof(index: index, leaves: leaves)))
+                                   leafIndex: UInt64(index), path: try #require(EpochTree.inclusionProof(index: index, leaves: leaves)))
         let path = try file(proof.encode())
         let aggregatorHex = KeyID.hex(Array(aggregator.publicKey.rawRepresentation))
 
