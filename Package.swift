@@ -98,7 +98,7 @@ let package = Package(
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
-            "Agent", "LinuxService", "MQTT", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "Station",
+            "Agent", "LinuxService", "MQTT", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "Station", "TransparencyLog",
             .target(name: "SimulatedStation", condition: .when(traits: ["Simulation"])),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

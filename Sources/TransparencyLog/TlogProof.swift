@@ -77,6 +77,19 @@ public struct TlogProof: Equatable, Sendable {
             self.name = name
             self.publicKeyBytes = publicKeyBytes
         }
+
+        /// From a cosigner verifier key, `<name>+<hex ID>+base64(0x04 || key)`
+        /// (what `fieldproof-witness verifier-key` prints); the ID must match.
+        public init(verifierKey text: String) throws(NoteError) {
+            let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[1].count == 8, let id = UInt32(parts[1], radix: 16),
+                  let material = Base64.decode(parts[2]), material.count == 33, material[0] == Cosigner.type,
+                  let key = try? Curve25519.Signing.PublicKey(rawRepresentation: material[1...]),
+                  NoteVerifier.isValidName(String(parts[0])), Cosigner.keyID(name: String(parts[0]), publicKey: key) == id else {
+                throw .badVerifierKey(text)
+            }
+            self.init(name: String(parts[0]), publicKeyBytes: Array(material[1...]))
+        }
     }
 
     /// Checks, as c2sp.org/tlog-proof says: the checkpoint is the log's

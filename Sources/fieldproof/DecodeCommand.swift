@@ -21,6 +21,9 @@ struct DecodeCommand: ParsableCommand {
             (GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}): the device's signature,
             the Merkle path to the epoch root and, with --key or a paired identity in
             --state-directory, the aggregator's signature on the root are checked offline.
+            A transparency-log proof (c2sp.org/tlog-proof@v1) is checked with --entry
+            (the logged message), --log-key (the log's note verifier key) and, for a
+            witness quorum, --witness-key (repeatable) and --quorum.
             Exit status 2 when anything does not verify.
 
             Examples:
@@ -40,6 +43,10 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "The input is an inclusion proof: check it offline.") var proof = false
     @Option(help: "With --proof: take the aggregator key pinned at pairing from this state directory.") var stateDirectory: String?
+    @Option(help: "With a tlog proof: the logged entry (file, or - for standard input).") var entry: String?
+    @Option(help: "With a tlog proof: the log's note verifier key (origin+id+key).") var logKey: String?
+    @Option(help: "With a tlog proof: a witness's cosigner verifier key (repeatable).") var witnessKey: [String] = []
+    @Option(help: "With a tlog proof: how many of the witnesses must have cosigned.") var quorum = 0
 
     func validate() throws {
         if hex && base64 { throw ValidationError("choose one of --hex and --base64") }
@@ -60,6 +67,7 @@ struct DecodeCommand: ParsableCommand {
             bytes = input
         }
         let publicKey = try key.map(Self.parseKey)
+        if proof, bytes.starts(with: Array("c2sp.org/tlog-proof@v1\n".utf8)) { return try checkTlogProof(bytes) }
         if proof { return try checkProof(bytes, aggregatorKey: publicKey) }
         let report = try MessageReport.make(bytes, key: publicKey)
         print(json ? report.json().render() : report.text())

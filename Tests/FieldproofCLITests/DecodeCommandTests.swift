@@ -3,6 +3,7 @@ import Foundation
 import Identity
 import Testing
 import TestSupport
+import TransparencyLog
 import Wire
 
 @Suite struct DecodeCommandTests {
@@ -38,6 +39,33 @@ import Wire
         let result = try await ProcessRunner.run(binary.path, ["decode", "-", "--hex", "--key", keyHex], input: KeyID.hex(try telemetryMessage()))
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("signature: valid"))
+    }
+
+    /// A c2sp.org/tlog-proof for a message, cosigned by a witness, checked
+    /// offline with the log's and the witness's verifier keys.
+    @Test func aTransparencyLogProofIsCheckedOfflineWithTheLogAndWitnessKeys() async throws {
+        let message = try telemetryMessage()
+        var tree = MerkleTree()
+        for index in 0..<9 { tree.append(index == 4 ? message : Array("other \(index)".utf8)) }
+        let log = try NoteSigner(name: "aggregator.example/fieldproof", key: Curve25519.Signing.PrivateKey())
+        let cosigner = try Cosigner(name: "witness.example/w1", key: Curve25519.Signing.PrivateKey())
+        let checkpoint = Checkpoint(origin: log.verifier.name, size: 9, root: tree.root(size: 9)!)
+        let note = try SignedNote.sign(checkpoint.text, by: [log]) + (try cosigner.cosign(checkpoint, time: 1_795_600_000))
+        let proof = TlogProof(index: 4, inclusion: tree.inclusionProof(index: 4, size: 9)!, checkpoint: note)
+        let proofFile = try file(Array(proof.text.utf8))
+        let entryFile = proofFile + ".entry"
+        try Data(message).write(to: URL(fileURLWithPath: entryFile))
+        let keys = ["--log-key", log.verifier.verifierKey, "--witness-key", cosigner.verifierKey]
+
+        let checked = try await fieldproof(["decode", "--proof", proofFile, "--entry", entryFile, "--quorum", "1"] + keys)
+        #expect(checked.status == 0, "\(checked.output)")
+        #expect(checked.output.contains("index 4, included under root") && checked.output.contains("witness.example/w1"), "\(checked.output)")
+
+        let otherEntry = try file(Array("other 3".utf8))
+        #expect(try await fieldproof(["decode", "--proof", proofFile, "--entry", otherEntry] + keys).status == 2, "another entry is not at index 4")
+        let uncosigned = try file(Array(TlogProof(index: 4, inclusion: proof.inclusion, checkpoint: try SignedNote.sign(checkpoint.text, by: [log])).text.utf8))
+        let short = try await fieldproof(["decode", "--proof", uncosigned, "--entry", entryFile, "--quorum", "1"] + keys)
+        #expect(short.status == 2 && short.output.contains("0 of the 1 witness cosignatures"), "\(short.output)")
     }
 
     @Test func aTamperedMessageIsInvalidAndExits2() async throws {
