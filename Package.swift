@@ -116,7 +116,7 @@ let package = Package(
 
         // The aggregator's stores: SQLite (GRDB) and PostgreSQL (PostgresNIO).
         .target(name: "AggregatorStore", dependencies: [
-            "Aggregator", "LinuxService", "MQTT", "Wire", "Identity", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            "Aggregator", "LinuxService", "MQTT", "Wire", "Identity", "TransparencyLog", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
 

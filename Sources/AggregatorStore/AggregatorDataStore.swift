@@ -36,6 +36,9 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     /// meanwhile; an acceptance carries the highest sequence stored.
     func completePairing(_ request: PairRequest, now: Int64) async throws -> PairingAuthority.Decision
 
+    /// The transparency log's size and root (every stored message, in commit order).
+    func logHead() async throws -> LogHead
+
     func closableEpochs(now: Int64) async throws -> [Int64]
     /// Seals an epoch (nil when it was sealed already, here or by another aggregator).
     func seal(epochStart: Int64, key: Curve25519.Signing.PrivateKey, now: Int64) async throws -> (root: EpochRoot, signed: [UInt8])?

@@ -192,14 +192,25 @@ extension PostgresStore {
         DECLARE
             v_offset BIGINT := 0;
             v_count BIGINT;
+            v_outcome TEXT;
+            v_highest BIGINT;
+            v_stored INTEGER[] := '{}';
+            v_index INTEGER;
         BEGIN
             FOR i IN 1 .. coalesce(array_length(p_serials, 1), 0) LOOP
                 v_count := p_reading_counts[i];
-                RETURN QUERY SELECT c.outcome, c.new_highest FROM fieldproof_commit(p_serials[i], p_sequences[i], p_floors[i], p_raws[i],
+                SELECT c.outcome, c.new_highest INTO v_outcome, v_highest FROM fieldproof_commit(p_serials[i], p_sequences[i], p_floors[i], p_raws[i],
                     p_hashes[i], p_device_times[i], p_received_ats[i], p_epoch_length, p_synchronised[i], p_boot_ids[i], p_ms_since_boots[i],
                     coalesce(p_metrics[v_offset + 1 : v_offset + v_count], '{}'), coalesce(p_units[v_offset + 1 : v_offset + v_count], '{}'),
                     coalesce(p_values[v_offset + 1 : v_offset + v_count], '{}')) AS c;
+                IF v_outcome = 'stored' THEN v_stored := v_stored || i; END IF;
+                RETURN QUERY SELECT v_outcome, v_highest;
                 v_offset := v_offset + v_count;
+            END LOOP;
+            -- The transparency log last: its lock (one integrator at a time) is
+            -- then held only from here to the commit, not through the batch.
+            FOREACH v_index IN ARRAY v_stored LOOP
+                PERFORM fieldproof_log_append(p_raws[v_index], p_serials[v_index], p_sequences[v_index]);
             END LOOP;
         END $$
         """
@@ -211,7 +222,7 @@ extension PostgresStore {
         try await client.withTransaction(logger: logger) { connection in
             // Several aggregators start at once: one creates, the others wait.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
-            for statement in Self.schema + Self.retimingSchema + Self.pairingSchema + Self.deadLetterSchema
+            for statement in Self.schema + Self.retimingSchema + Self.pairingSchema + Self.deadLetterSchema + Self.logSchema
                 + [Self.dropOldCommitFunctions, Self.commitFunction, Self.commitBatchFunction] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }

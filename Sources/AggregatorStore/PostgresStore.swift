@@ -46,10 +46,10 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
 
     // MARK: - Committing
 
+    /// Through the batch function, which also appends to the transparency log.
     public func commit(_ message: StoredMessage) async throws -> CommitResult {
-        try MessageTiming.check(message)
-        let rows = try await client.query(try commitQuery(message), logger: logger).collect()
-        return try Self.commitResult(rows)
+        guard let result = try await commit(batch: [message]).first else { throw PostgresStoreError.noResult("fieldproof_commit_batch") }
+        return result
     }
 
     /// Batches from several aggregators and connections run at once.
@@ -60,7 +60,6 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
     /// so two batches lock device rows in the same order and cannot
     /// deadlock each other.
     public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
-        if messages.count == 1, let message = messages.first { return [try await commit(message)] }
         for message in messages { try MessageTiming.check(message) }
         // Ties (two copies of one sequence) keep their order: the first is
         // stored, a later one with other bytes is the conflict.
@@ -80,15 +79,6 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
         var results = [CommitResult](repeating: CommitResult(.duplicate, highestContiguous: 0), count: messages.count)
         for (position, index) in order.enumerated() { results[index] = try Self.commitResult([rows[position]]) }
         return results
-    }
-
-    private func commitQuery(_ message: StoredMessage) throws -> PostgresQuery {
-        try """
-            SELECT outcome, new_highest FROM fieldproof_commit(\(message.serial), \(Int64(bitPattern: message.sequence)),
-                \(Int64(bitPattern: message.floor)), \(Data(message.raw)), \(Data(message.hash)), \(message.timestamp), \(message.receivedAt),
-                \(calendar.lengthMilliseconds), \(message.clockSynchronised), \(Data(message.bootID)), \(message.millisecondsSinceBoot),
-                \(message.readings.map(\.metric)), \(message.readings.map(\.unit)), \(message.readings.map(\.value)))
-            """
     }
 
     private static func commitResult(_ rows: [PostgresRow]) throws -> CommitResult {

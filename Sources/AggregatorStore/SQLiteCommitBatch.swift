@@ -1,6 +1,7 @@
 import Aggregator
 import Foundation
 import GRDB
+import TransparencyLog
 
 /// One group commit into SQLite, inside the caller's transaction. Each
 /// message is inserted (or found already there) on its own; what many
@@ -50,6 +51,8 @@ struct SQLiteCommitBatch {
     private var tallyOrder: [TallyKey] = []
     private var devices: [String: DeviceChange] = [:]
     private var deviceOrder: [String] = []
+    /// The transparency log, read once per batch when the first message is stored.
+    private var log: LogAppender?
 
     init(db: Database, calendar: EpochCalendar) {
         self.db = db
@@ -129,6 +132,9 @@ struct SQLiteCommitBatch {
         change.lastSeen = max(change.lastSeen, message.receivedAt)
         change.floor = max(change.floor, message.floor)
         devices[message.serial] = change
+        var appender = try log ?? SQLiteStore.logAppender(db)
+        try SQLiteStore.appendToLog(db, &appender, message: message)
+        log = appender
         return .stored
     }
 

@@ -82,6 +82,7 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
         registerEpochMigrations(&migrator)
         registerRetimingMigrations(&migrator)
         registerDeadLetterMigrations(&migrator)
+        registerLogMigrations(&migrator)
         return migrator
     }
 

@@ -5,6 +5,7 @@ import Foundation
 import Identity
 import Testing
 import TestSupport
+import TransparencyLog
 import Wire
 import Synchronization
 
@@ -33,6 +34,34 @@ import Synchronization
                                   statuses: [.init(sensor: "air", errorCode: nil)])
         let raw = try COSESign1.sign(payload: telemetry.encode(), with: device, keyID: KeyID.of(device.publicKey))
         return StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(device.publicKey)), receivedAt: time + 100)
+    }
+
+    /// Every stored message goes into the transparency log once, in commit
+    /// order, inside the commit: a replay or a conflicting copy does not;
+    /// the root is RFC 6962's over the stored messages' exact bytes.
+    @Test(arguments: Kind.allCases)
+    func storedMessagesAreAppendedToTheLogOnceInCommitOrder(kind: Kind) async throws {
+        let (store, stop) = try await open(kind)
+        defer { stop() }
+        #expect(try await store.logHead() == LogHead(size: 0, root: .emptyTree))
+        var expected = MerkleTree()
+        for sequence in [UInt64(3), 1, 2] {
+            let stored = try message(sequence, at: t0 + Int64(sequence) * 1000)
+            _ = try await store.commit(stored)
+            expected.append(stored.raw)
+        }
+        _ = try await store.commit(try message(1, at: t0 + 1000)) // a replay
+        var conflicting = try message(2, at: t0 + 2000)
+        conflicting.raw += [0]
+        conflicting.hash = Array(SHA256.hash(data: conflicting.raw))
+        _ = try await store.commit(conflicting) // other bytes under a stored sequence
+        // A batch, sorted by sequence (the order both stores commit a batch in), with a replay in it.
+        let batch = try (4...20).map { try message(UInt64($0), at: t0 + Int64($0) * 1000) }
+        _ = try await store.commit(batch: batch + [try message(3, at: t0 + 3000)])
+        for stored in batch { expected.append(stored.raw) }
+        let head = try await store.logHead()
+        #expect(head.size == 20)
+        #expect(head.root == expected.root(size: 20))
     }
 
     @Test(arguments: Kind.allCases)

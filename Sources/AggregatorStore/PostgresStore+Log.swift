@@ -1,0 +1,68 @@
+import Foundation
+import PostgresNIO
+import TransparencyLog
+
+/// The transparency log in PostgreSQL (issue 16), as in SQLite: each stored
+/// message is appended inside `fieldproof_commit`, in the commit's own
+/// transaction. Several aggregators share one database and one log: the
+/// append takes a transaction-scoped advisory lock, so one integrator
+/// extends the log at a time and entries follow commit order.
+extension PostgresStore {
+    /// The log's advisory lock id ("FPLOG"); far from the epoch starts
+    /// (milliseconds) the epoch locks use.
+    static let logLock: Int64 = 0x4650_4C4F_4700_0000
+
+    static let logSchema = [
+        """
+        CREATE TABLE IF NOT EXISTS log_entry (idx BIGINT PRIMARY KEY, serial TEXT NOT NULL, sequence BIGINT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS log_hash (level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx))
+        """,
+        // RFC 6962: leaf SHA-256(0x00 || entry), node SHA-256(0x01 || left || right);
+        // each completed subtree's hash is stored (TransparencyLog.LogAppender does the same in Swift).
+        """
+        CREATE OR REPLACE FUNCTION fieldproof_log_append(p_entry BYTEA, p_serial TEXT, p_sequence BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+        DECLARE
+            v_index BIGINT;
+            v_position BIGINT;
+            v_level INTEGER := 0;
+            v_hash BYTEA;
+            v_sibling BYTEA;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(\(logLock));
+            SELECT COALESCE(MAX(idx) + 1, 0) INTO v_index FROM log_entry;
+            INSERT INTO log_entry (idx, serial, sequence) VALUES (v_index, p_serial, p_sequence);
+            v_hash := sha256('\\x00'::bytea || p_entry);
+            INSERT INTO log_hash (level, idx, hash) VALUES (0, v_index, v_hash);
+            v_position := v_index;
+            WHILE v_position % 2 = 1 LOOP
+                SELECT h.hash INTO STRICT v_sibling FROM log_hash h WHERE h.level = v_level AND h.idx = v_position - 1;
+                v_hash := sha256('\\x01'::bytea || v_sibling || v_hash);
+                v_level := v_level + 1;
+                v_position := v_position / 2;
+                INSERT INTO log_hash (level, idx, hash) VALUES (v_level, v_position, v_hash);
+            END LOOP;
+        END $$
+        """,
+    ]
+
+    public func logHead() async throws -> LogHead {
+        var size: UInt64 = 0
+        for try await value in try await client.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", logger: logger).decode(Int64.self) {
+            size = UInt64(value)
+        }
+        var frontier: [MerkleHash] = []
+        for position in LogAppender.frontierPositions(size: size) {
+            var found: MerkleHash?
+            for try await bytes in try await client.query("SELECT hash FROM log_hash WHERE level = \(position.level) AND idx = \(Int64(position.index))",
+                                                          logger: logger).decode(ByteBuffer.self) {
+                found = MerkleHash(bytes: Array(buffer: bytes))
+            }
+            guard let found else { throw LogStoreError.missingHash(level: position.level, index: position.index) }
+            frontier.append(found)
+        }
+        guard let appender = LogAppender(size: size, frontier: frontier) else { throw LogStoreError.missingHash(level: 0, index: size) }
+        return LogHead(size: size, root: appender.root)
+    }
+}
