@@ -107,7 +107,7 @@ let package = Package(
 
         // The aggregator: verification pipeline, tallies, HTTP API and dashboard.
         .target(name: "Aggregator", dependencies: [
-            "ConfigFile", "MQTT", "LinuxService",
+            "ConfigFile", "MQTT", "LinuxService", "TransparencyLog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

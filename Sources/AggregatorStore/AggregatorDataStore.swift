@@ -1,6 +1,7 @@
 import Aggregator
 import Crypto
 import Identity
+import TransparencyLog
 import Wire
 
 /// Everything the aggregator keeps, behind one protocol with two
@@ -38,6 +39,10 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
 
     /// The transparency log's size and root (every stored message, in commit order).
     func logHead() async throws -> LogHead
+    /// Stored hashes at one tree level, indices `from ..< from + count`.
+    func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash]
+    /// The logged entries, indices `from ..< from + count`.
+    func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]]
 
     func closableEpochs(now: Int64) async throws -> [Int64]
     /// Seals an epoch (nil when it was sealed already, here or by another aggregator).

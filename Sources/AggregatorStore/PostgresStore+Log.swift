@@ -47,6 +47,28 @@ extension PostgresStore {
         """,
     ]
 
+    public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {
+        var hashes: [MerkleHash] = []
+        let end = Int64(start) + Int64(count)
+        let rows = try await client.query("SELECT hash FROM log_hash WHERE level = \(level) AND idx >= \(Int64(start)) AND idx < \(end) ORDER BY idx",
+                                          logger: logger)
+        for try await bytes in rows.decode(ByteBuffer.self) {
+            if let hash = MerkleHash(bytes: Array(buffer: bytes)) { hashes.append(hash) }
+        }
+        return hashes
+    }
+
+    public func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]] {
+        var entries: [[UInt8]] = []
+        let end = Int64(start) + Int64(count)
+        let rows = try await client.query("""
+            SELECT m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
+            WHERE e.idx >= \(Int64(start)) AND e.idx < \(end) ORDER BY e.idx
+            """, logger: logger)
+        for try await bytes in rows.decode(ByteBuffer.self) { entries.append(Array(buffer: bytes)) }
+        return entries
+    }
+
     public func logHead() async throws -> LogHead {
         var size: UInt64 = 0
         for try await value in try await client.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", logger: logger).decode(Int64.self) {

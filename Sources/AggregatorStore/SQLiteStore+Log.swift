@@ -54,6 +54,26 @@ extension SQLiteStore {
         }
     }
 
+    /// Stored hashes at one tree level, indices `from ..< from + count`
+    /// (fewer when the log has not grown that far).
+    public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {
+        try await pool.read { db in
+            try Data.fetchAll(db.cachedStatement(sql: "SELECT hash FROM log_hash WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"),
+                              arguments: [level, Int64(start), Int64(start) + Int64(count)]).compactMap { MerkleHash(bytes: Array($0)) }
+        }
+    }
+
+    /// The logged entries (each message's exact signed bytes), indices
+    /// `from ..< from + count`.
+    public func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]] {
+        try await pool.read { db in
+            try Data.fetchAll(db.cachedStatement(sql: """
+                SELECT m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
+                WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx
+                """), arguments: [Int64(start), Int64(start) + Int64(count)]).map { Array($0) }
+        }
+    }
+
     public func logHead() async throws -> LogHead {
         try await pool.read { db in
             let appender = try Self.logAppender(db)

@@ -72,6 +72,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
         try await client.subscribe(filter("fieldproof/v1/+/telemetry"), qos: .atLeastOnce)
         try await client.subscribe(filter("fieldproof/v1/+/pair/req"), qos: .atLeastOnce)
         let identity = try AggregatorIdentity(seed: Array(key.rawRepresentation))
+        let logSigner = try LogIdentity.signer(configuration: configuration, identity: identity)
         logger.info("connected", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)",
                                             "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))", "fingerprint": "\(identity.fingerprint)"])
 
@@ -83,7 +84,8 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
                                         operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
                                                                     pinLength: configuration.pairing.pinLength, aggregatorFingerprint: identity.fingerprint),
-                                        operatorToken: configuration.http.operatorToken, metrics: metrics, logger: logger)
+                                        operatorToken: configuration.http.operatorToken, metrics: metrics, logger: logger,
+                                        transparencyLog: LogPublisher(store: store, signer: logSigner))
         let notifier = SystemdNotifier()
         let logger = logger
         let application = http.application { port in

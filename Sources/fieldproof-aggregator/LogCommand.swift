@@ -1,4 +1,6 @@
+import Aggregator
 import ArgumentParser
+import Identity
 import TransparencyLog
 
 /// The aggregator's transparency log (issue 16). For now its key: what a
@@ -23,14 +25,17 @@ struct LogCommand: AsyncParsableCommand {
 }
 
 extension AggregatorContext {
-    /// The log's origin: configured, or derived from the aggregator key's
-    /// fingerprint, so two aggregators never share one by accident.
-    func logOrigin() throws -> String {
-        try configuration.log.origin ?? "fieldproof-aggregator/\(identity().fingerprint)"
-    }
-
-    /// The aggregator's signing key as the log's note key, named by the origin.
+    /// The aggregator's signing key as the log's note key.
     func logSigner() throws -> NoteSigner {
-        try NoteSigner(name: try logOrigin(), key: try signingKey())
+        try LogIdentity.signer(configuration: configuration, identity: identity())
+    }
+}
+
+enum LogIdentity {
+    /// The log's note key: the aggregator's signing key, named by the
+    /// configured origin or, without one, by the key's fingerprint, so two
+    /// aggregators never share an origin by accident.
+    static func signer(configuration: AggregatorConfiguration, identity: AggregatorIdentity) throws -> NoteSigner {
+        try NoteSigner(name: configuration.log.origin ?? "fieldproof-aggregator/\(identity.fingerprint)", key: identity.signingKey)
     }
 }

@@ -2,10 +2,14 @@ import Aggregator
 import AggregatorStore
 import Crypto
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Identity
 import MQTT
 import Testing
 import TestSupport
+import TransparencyLog
 import Wire
 import Synchronization
 
@@ -59,6 +63,48 @@ import Synchronization
         private let count = Mutex(0)
         func increment() -> Int { count.withLock { $0 += 1; return $0 } }
         var value: Int { count.withLock { $0 } }
+    }
+
+    func get(_ port: Int, _ path: String) async throws -> [UInt8] {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/log/\(path)")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(path)")
+        return Array(data)
+    }
+
+    /// The aggregators write one transparency log: each serves the same
+    /// checkpoint, signed with the log key; its entry bundles hold every
+    /// message exactly once; and its tiles are those of the tree the
+    /// entries make.
+    func checkTheOneLog(httpPorts: [Int], aggregatorKey: Curve25519.Signing.PrivateKey, messages: Set<[UInt8]>) async throws {
+        let identity = try AggregatorIdentity(seed: Array(aggregatorKey.rawRepresentation))
+        let verifier = try NoteVerifier(name: "fieldproof-aggregator/\(identity.fingerprint)", publicKey: aggregatorKey.publicKey)
+        var checkpoints: [Checkpoint] = []
+        for port in httpPorts {
+            let opened = try SignedNote.open(try await get(port, "checkpoint"), verifiers: [verifier])
+            checkpoints.append(try Checkpoint(text: opened.text))
+        }
+        let checkpoint = try #require(checkpoints.first)
+        #expect(checkpoints.allSatisfy { $0 == checkpoint }, "one log: \(checkpoints)")
+        #expect(checkpoint.size == UInt64(messages.count))
+        let tiles = Tile.tiles(forTreeSize: checkpoint.size)
+        var tree = MerkleTree()
+        var entries: [[UInt8]] = []
+        for tile in tiles where tile.level == 0 {
+            let bundle = try await get(httpPorts[0], Tile(kind: .entries, index: tile.index, width: tile.width)!.path)
+            var offset = 0
+            while offset + 2 <= bundle.count {
+                let length = Int(bundle[offset]) << 8 | Int(bundle[offset + 1])
+                let entry = Array(bundle[(offset + 2)..<min(bundle.count, offset + 2 + length)])
+                entries.append(entry)
+                tree.append(entry)
+                offset += 2 + length
+            }
+        }
+        #expect(entries.count == messages.count && Set(entries) == messages, "every message in the log once")
+        #expect(tree.root(size: tree.count) == checkpoint.root)
+        for tile in tiles {
+            #expect(try await get(httpPorts[1], tile.path) == tree.data(of: tile) { entries[$0] }, "\(tile.path)")
+        }
     }
 
     @Test func threeAggregatorsOnePostgresAKill9AndEveryMessageTalliedOnce() async throws {
@@ -177,6 +223,8 @@ import Synchronization
         #expect(accepted == UInt64(total), "each of \(total) messages once (\(published.value - total) sends were re-sends)")
         let tallied = try await store.tallies(TallyQuery()).filter { $0.metric == "air/temperature" }.map(\.count).reduce(0, +)
         #expect(tallied == UInt64(total))
+        try await checkTheOneLog(httpPorts: [httpPorts[0], httpPorts[2]], aggregatorKey: aggregatorKey,
+                                 messages: Set(messages.values.flatMap { $0 }))
         for (index, aggregator) in aggregators.enumerated() where index != 1 {
             #expect(await aggregator.stop(signal: SIGTERM, timeout: 20))
             #expect(aggregator.exitCode == 0, "\(logs())")

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Hummingbird
 import Logging
 import NIOCore
+import TransparencyLog
 import LinuxService
 
 /// The aggregator's HTTP API and dashboard (Hummingbird).
@@ -20,6 +21,8 @@ import LinuxService
 /// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR): one message's, log2(epoch size) hashes |
 /// | `POST /api/v1/enrollments?serial=&expires=24h` | operator: one-time PIN (bearer token) |
 /// | `POST /api/v1/devices/{serial}/revoke` | operator: revoke a device (bearer token) |
+/// | `GET /log/checkpoint` | the transparency log's signed checkpoint (c2sp.org/tlog-checkpoint) |
+/// | `GET /log/tile/<L>/<N>[.p/<W>]`, `/log/tile/entries/<N>[.p/<W>]` | its tiles and entry bundles (c2sp.org/tlog-tiles) |
 ///
 /// The lists are paged (`Paging`): `limit` 1…10000 (default 1000), the next
 /// page's `cursor` in the `X-Next-Cursor` and `Link` headers.
@@ -31,9 +34,11 @@ public struct AggregatorHTTPServer: Sendable {
     public let operatorToken: String?
     public let metrics: AggregatorMetrics
     public let logger: Logger
+    public let transparencyLog: (any TransparencyLogSource)?
 
     public init(host: String, port: Int, readModel: any AggregatorReadModel, operations: (any AggregatorOperations)?,
-                operatorToken: String?, metrics: AggregatorMetrics, logger: Logger) {
+                operatorToken: String?, metrics: AggregatorMetrics, logger: Logger, transparencyLog: (any TransparencyLogSource)? = nil) {
+        self.transparencyLog = transparencyLog
         self.host = host
         self.port = port
         self.readModel = readModel
@@ -135,7 +140,30 @@ public struct AggregatorHTTPServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/cbor"], body: .init(byteBuffer: ByteBuffer(bytes: proof)))
         }
         addOperatorRoutes(to: router)
+        if let transparencyLog { addLogRoutes(to: router, log: transparencyLog) }
         return router
+    }
+
+    /// c2sp.org/tlog-tiles: the checkpoint changes (a few seconds of caching
+    /// at most); full tiles never do, partial ones only until they fill.
+    private func addLogRoutes(to router: Router<BasicRequestContext>, log: any TransparencyLogSource) {
+        router.get("/log/checkpoint") { _, _ in
+            var response = Self.text(try await log.checkpoint())
+            response.headers[.cacheControl] = "max-age=2"
+            return response
+        }
+        router.get("/log/tile/**") { request, _ in
+            let path = String(request.uri.path.dropFirst("/log/".count))
+            guard path.count <= 64, let tile = Tile(path: path) else {
+                throw HTTPError(.notFound, message: "not a tile path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], N as x001/x234/067")
+            }
+            guard let data = try await log.data(of: tile) else {
+                throw HTTPError(.notFound, message: "the log has no \(tile.path) (yet)")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream",
+                                                   .cacheControl: tile.isPartial ? "max-age=2" : "public, max-age=31536000, immutable"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
     }
 
     private func addOperatorRoutes(to router: Router<BasicRequestContext>) {

@@ -1,0 +1,41 @@
+import Aggregator
+import TransparencyLog
+
+/// The store's transparency log as the HTTP server serves it: a checkpoint
+/// signed by the aggregator's log key (re-signed only when the log has
+/// grown), and tiles and entry bundles read from the stored hashes and
+/// entries (c2sp.org/tlog-tiles, tile height 8).
+public actor LogPublisher: TransparencyLogSource {
+    private let store: any AggregatorDataStore
+    private let signer: NoteSigner
+    private var signed: (size: UInt64, note: String)?
+
+    public init(store: any AggregatorDataStore, signer: NoteSigner) {
+        self.store = store
+        self.signer = signer
+    }
+
+    public func checkpoint() async throws -> String {
+        let head = try await store.logHead()
+        if let signed, signed.size == head.size { return signed.note }
+        let note = try SignedNote.sign(Checkpoint(origin: signer.verifier.name, size: head.size, root: head.root).text, by: [signer])
+        // Two requests may race here; keep the larger log's note.
+        if signed.map({ $0.size < head.size }) ?? true { signed = (head.size, note) }
+        return note
+    }
+
+    public nonisolated func data(of tile: Tile) async throws -> [UInt8]? {
+        guard let range = tile.entryRange, range.end <= (try await store.logHead()).size else { return nil }
+        switch tile.kind {
+        case .entries:
+            let entries = try await store.logEntries(from: range.start, count: tile.width)
+            guard entries.count == tile.width, entries.allSatisfy({ $0.count <= Int(UInt16.max) }) else { return nil }
+            return entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xFF)] + $0 }
+        case let .hashes(level):
+            // A tile's hashes at level L are the stored hashes at tree level 8·L.
+            let hashes = try await store.logHashes(level: level * 8, from: tile.index * UInt64(Tile.width), count: tile.width)
+            guard hashes.count == tile.width else { return nil }
+            return hashes.flatMap(\.bytes)
+        }
+    }
+}
