@@ -105,6 +105,11 @@ import Synchronization
         for tile in tiles {
             #expect(try await get(httpPorts[1], tile.path) == tree.data(of: tile) { entries[$0] }, "\(tile.path)")
         }
+        // And as Go's sumdb/tlog reads it, over HTTP (skipped only outside CI without Go).
+        if GoTlogCheck.isAvailable || ProcessInfo.processInfo.environment["CI"] != nil {
+            let go = try await GoTlogCheck.run(["url": "http://127.0.0.1:\(httpPorts[0])/log", "verifierKey": verifier.verifierKey])
+            #expect(go.status == 0 && go.output.hasPrefix("ok: served checkpoint of \(messages.count) entries"), "\(go.output)")
+        }
     }
 
     @Test func threeAggregatorsOnePostgresAKill9AndEveryMessageTalliedOnce() async throws {

@@ -12,12 +12,7 @@ import TestSupport
 /// CheckTree must accept our proofs, and Go's own proofs must be ours byte
 /// for byte.
 @Suite struct TransparencyLogInteropTests {
-    static let go = "/usr/bin/go"
-    static let goPath = "/usr/share/gocode"
-    static var available: Bool {
-        FileManager.default.isExecutableFile(atPath: go)
-            && FileManager.default.fileExists(atPath: goPath + "/src/golang.org/x/mod/sumdb/tlog/tlog.go")
-    }
+    static var available: Bool { GoTlogCheck.isAvailable }
     static let inCI = ProcessInfo.processInfo.environment["CI"] != nil
 
     @Test(.enabled(if: available || inCI, "Go with golang.org/x/mod is not installed (scripts/install-deps installs golang-go and golang-golang-x-mod-dev)"))
@@ -72,22 +67,12 @@ import TestSupport
             "leaves": tiledEntries.map { $0.map { String(format: "%02x", $0) }.joined() },
             "tiles": tileData,
         ]
-        let result = try await goCheck(input)
+        let result = try await GoTlogCheck.run(input)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.hasPrefix("ok: checkpoint, 70 roots"), "\(result.output)")
-        let tileResult = try await goCheck(tileInput)
+        let tileResult = try await GoTlogCheck.run(tileInput)
         #expect(tileResult.status == 0, "\(tileResult.output)")
         #expect(tileResult.output.contains(", \(sampled.count) tiles"), "\(tileResult.output)")
         #expect(sampled.contains { $0.level == 2 } && sampled.contains { $0.level == 1 && $0.isPartial })
-    }
-
-    func goCheck(_ input: [String: Any]) async throws -> ProcessRunner.Result {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: input, options: .withoutEscapingSlashes), as: UTF8.self)
-        let cache = try TemporaryDirectory.make(prefix: "gocache").path
-        let script = ProjectPaths.root.appendingPathComponent("scripts/interop/tlog_check.go").path
-        return try await ProcessRunner.run("/usr/bin/env", [
-            "GO111MODULE=off", "GOPATH=\(Self.goPath)", "GOCACHE=\(cache)", "GOFLAGS=", "HOME=\(cache)",
-            Self.go, "run", script,
-        ], input: json)
     }
 }

@@ -14,6 +14,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -23,6 +25,9 @@ import (
 )
 
 type input struct {
+	// With URL set, the checkpoint and the tiles are read over HTTP from a
+	// running log (<URL>/checkpoint, <URL>/tile/...), as any client would.
+	URL         string            `json:"url"`
 	VerifierKey string            `json:"verifierKey"`
 	Checkpoint  string            `json:"checkpoint"`
 	Leaves      []string          `json:"leaves"` // hex
@@ -60,6 +65,10 @@ func main() {
 	verifier, err := note.NewVerifier(in.VerifierKey)
 	if err != nil {
 		fail("note.NewVerifier refused %q: %v", in.VerifierKey, err)
+	}
+	if in.URL != "" {
+		checkServedLog(in.URL, verifier)
+		return
 	}
 	opened, err := note.Open([]byte(in.Checkpoint), note.VerifierList(verifier))
 	if err != nil {
@@ -144,4 +153,80 @@ func main() {
 		}
 	}
 	fmt.Printf("ok: checkpoint, %d roots, %d inclusion and %d consistency proofs, %d tiles\n", len(in.Roots), len(in.Inclusion), len(in.Consistency), len(in.Tiles))
+}
+
+func get(url string) []byte {
+	response, err := http.Get(url)
+	if err != nil {
+		fail("GET %s: %v", url, err)
+	}
+	defer response.Body.Close()
+	body, err := io.ReadAll(response.Body)
+	if err != nil || response.StatusCode != 200 {
+		fail("GET %s: status %d %v", url, response.StatusCode, err)
+	}
+	return body
+}
+
+// tileReader fetches C2SP tiles: Go's paths carry the height
+// (tile/8/L/N); C2SP's do not (tile/L/N).
+type tileReader struct{ url string }
+
+func (r tileReader) Height() int { return 8 }
+func (r tileReader) SaveTiles(tiles []tlog.Tile, data [][]byte) {}
+func (r tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		out[i] = get(r.url + "/" + strings.Replace(t.Path(), "tile/8/", "tile/", 1))
+	}
+	return out, nil
+}
+
+// checkServedLog: the checkpoint opens under the verifier key; Go's
+// TileHashReader, reading our tiles, computes the checkpoint's root and
+// proves the first, middle and last entries; each entry bundle's entries
+// hash to its level-0 tile.
+func checkServedLog(url string, verifier note.Verifier) {
+	opened, err := note.Open(get(url+"/checkpoint"), note.VerifierList(verifier))
+	if err != nil {
+		fail("note.Open refused the served checkpoint: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(opened.Text, "\n"), "\n")
+	size, _ := strconv.ParseInt(lines[1], 10, 64)
+	root, err := tlog.ParseHash(lines[2])
+	if err != nil || size < 1 {
+		fail("served checkpoint %q: %v", opened.Text, err)
+	}
+	tree := tlog.Tree{N: size, Hash: root}
+	reader := tlog.TileHashReader(tree, tileReader{url})
+	got, err := tlog.TreeHash(size, reader)
+	if err != nil || got != root {
+		fail("TreeHash over the served tiles: %v (%v), checkpoint says %v", got, err, root)
+	}
+	for _, index := range []int64{0, size / 2, size - 1} {
+		proof, err := tlog.ProveRecord(size, index, reader)
+		if err != nil {
+			fail("ProveRecord(%d) from the served tiles: %v", index, err)
+		}
+		bundleIndex := index / 256
+		width := size - bundleIndex*256
+		path := fmt.Sprintf("%s/tile/entries/%s", url, strings.TrimPrefix(tlog.Tile{H: 8, L: 0, N: bundleIndex, W: 256}.Path(), "tile/8/0/"))
+		if width < 256 {
+			path = fmt.Sprintf("%s/tile/entries/%s", url, strings.TrimPrefix(tlog.Tile{H: 8, L: 0, N: bundleIndex, W: int(width)}.Path(), "tile/8/0/"))
+		}
+		bundle := get(path)
+		var entry []byte
+		for i, offset := int64(0), 0; offset+2 <= len(bundle); i++ {
+			length := int(bundle[offset])<<8 | int(bundle[offset+1])
+			if i == index%256 {
+				entry = bundle[offset+2 : offset+2+length]
+				break
+			}
+			offset += 2 + length
+		}
+		if err := tlog.CheckRecord(proof, size, root, index, tlog.RecordHash(entry)); err != nil {
+			fail("entry %d from the served bundle is not in the served tree: %v", index, err)
+		}
+	}
+	fmt.Printf("ok: served checkpoint of %d entries, root and 3 inclusion proofs from the served tiles and bundles\n", size)
 }
