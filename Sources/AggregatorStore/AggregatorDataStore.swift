@@ -43,6 +43,8 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash]
     /// The logged entries, indices `from ..< from + count`.
     func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]]
+    /// Where a stored message is in the log (nil: not logged).
+    func logIndex(serial: String, sequence: UInt64) async throws -> UInt64?
 
     func closableEpochs(now: Int64) async throws -> [Int64]
     /// Seals an epoch (nil when it was sealed already, here or by another aggregator).
@@ -67,5 +69,17 @@ public struct ExportedMessage: Sendable {
         self.receivedAt = receivedAt
         self.hash = hash
         self.raw = raw
+    }
+}
+
+extension AggregatorDataStore {
+    /// Roots and proofs of the log at `size`, read from its stored hashes.
+    public func logProofs(size: UInt64) -> StoredTreeProofs {
+        StoredTreeProofs(size: size) { [self] level, index in
+            guard let hash = try await logHashes(level: level, from: index, count: 1).first else {
+                throw LogStoreError.missingHash(level: level, index: index)
+            }
+            return hash
+        }
     }
 }

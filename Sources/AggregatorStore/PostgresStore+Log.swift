@@ -16,6 +16,7 @@ extension PostgresStore {
         """
         CREATE TABLE IF NOT EXISTS log_entry (idx BIGINT PRIMARY KEY, serial TEXT NOT NULL, sequence BIGINT NOT NULL)
         """,
+        "CREATE UNIQUE INDEX IF NOT EXISTS log_entry_message ON log_entry (serial, sequence)",
         """
         CREATE TABLE IF NOT EXISTS log_hash (level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx))
         """,
@@ -67,6 +68,14 @@ extension PostgresStore {
             """, logger: logger)
         for try await bytes in rows.decode(ByteBuffer.self) { entries.append(Array(buffer: bytes)) }
         return entries
+    }
+
+    public func logIndex(serial: String, sequence: UInt64) async throws -> UInt64? {
+        var index: UInt64?
+        let rows = try await client.query("SELECT idx FROM log_entry WHERE serial = \(serial) AND sequence = \(Int64(bitPattern: sequence))",
+                                          logger: logger)
+        for try await value in rows.decode(Int64.self) { index = UInt64(value) }
+        return index
     }
 
     public func logHead() async throws -> LogHead {

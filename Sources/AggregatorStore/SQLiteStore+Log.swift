@@ -17,6 +17,7 @@ extension SQLiteStore {
                     serial TEXT NOT NULL,
                     sequence INTEGER NOT NULL
                 );
+                CREATE UNIQUE INDEX log_entry_message ON log_entry (serial, sequence);
                 CREATE TABLE log_hash (
                     level INTEGER NOT NULL,
                     idx INTEGER NOT NULL,
@@ -71,6 +72,14 @@ extension SQLiteStore {
                 SELECT m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
                 WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx
                 """), arguments: [Int64(start), Int64(start) + Int64(count)]).map { Array($0) }
+        }
+    }
+
+    /// Where the message `serial`/`sequence` is in the log (nil: not logged).
+    public func logIndex(serial: String, sequence: UInt64) async throws -> UInt64? {
+        try await pool.read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT idx FROM log_entry WHERE serial = ? AND sequence = ?"),
+                               arguments: [serial, Int64(bitPattern: sequence)]).map { UInt64($0) }
         }
     }
 

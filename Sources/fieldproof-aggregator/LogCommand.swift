@@ -9,7 +9,63 @@ struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "The aggregator's transparency log.",
-        subcommands: [VerifierKey.self])
+        subcommands: [VerifierKey.self, InclusionProof.self, ConsistencyProof.self])
+
+    struct InclusionProof: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "inclusion-proof",
+            abstract: "Prove a message is in the log: a c2sp.org/tlog-proof (checkpoint, index, path), or JSON.",
+            discussion: "Check it offline with: fieldproof decode --proof FILE --entry MESSAGE --log-key KEY")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The device's serial.") var serial: String
+        @Argument(help: "The message's sequence number.") var sequence: UInt64
+        @Flag(help: "Print JSON instead.") var json = false
+
+        func run() async throws {
+            let context = try await AggregatorContext.load(options)
+            guard let index = try await context.store.logIndex(serial: serial, sequence: sequence) else {
+                Output.error("\(serial)/\(sequence) is not in the log")
+                throw ExitCode(1)
+            }
+            let head = try await context.store.logHead()
+            guard let path = try await context.store.logProofs(size: head.size).inclusionProof(index: index) else { throw ExitCode(1) }
+            let signer = try context.logSigner()
+            let note = try SignedNote.sign(Checkpoint(origin: signer.verifier.name, size: head.size, root: head.root).text, by: [signer])
+            if json {
+                try Output.json(["index": String(index), "treeSize": String(head.size), "root": head.root.base64,
+                                 "proof": path.map(\.base64).joined(separator: " "), "checkpoint": note])
+            } else {
+                print(TlogProof(index: index, inclusion: path, checkpoint: note).text, terminator: "")
+            }
+        }
+    }
+
+    struct ConsistencyProof: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "consistency-proof",
+            abstract: "Prove the log of NEW entries extends the one of OLD entries: one base64 hash per line (RFC 6962), or JSON.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The older tree size.") var old: UInt64
+        @Argument(help: "The newer tree size (at most the log's size).") var new: UInt64
+        @Flag(help: "Print JSON instead.") var json = false
+
+        func run() async throws {
+            let context = try await AggregatorContext.load(options)
+            let head = try await context.store.logHead()
+            guard old <= new, new <= head.size else {
+                Output.error("sizes must satisfy OLD <= NEW <= \(head.size) (the log's size)")
+                throw ExitCode(1)
+            }
+            let proofs = context.store.logProofs(size: new)
+            guard let proof = try await proofs.consistencyProof(from: old) else { throw ExitCode(1) }
+            if json {
+                try Output.json(["old": String(old), "new": String(new), "newRoot": try await proofs.root().base64,
+                                 "proof": proof.map(\.base64).joined(separator: " ")])
+            } else {
+                for hash in proof { print(hash.base64) }
+            }
+        }
+    }
 
     struct VerifierKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

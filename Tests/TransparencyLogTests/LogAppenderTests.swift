@@ -34,3 +34,40 @@ import Testing
         #expect(LogAppender.empty.root == .emptyTree)
     }
 }
+
+/// Proofs read from stored hashes, as a store serves them, equal the
+/// in-memory tree's, and read only a few hashes.
+@Suite struct StoredTreeProofsTests {
+    final class Storage: @unchecked Sendable {
+        var hashes: [String: MerkleHash] = [:]
+        var reads = 0
+    }
+
+    @Test func proofsFromStoredHashesAreTheTreesProofs() async throws {
+        var tree = MerkleTree()
+        var appender = LogAppender.empty
+        let storage = Storage()
+        for index in 0..<100 {
+            let entry = Array("entry \(index)".utf8)
+            tree.append(entry)
+            for added in appender.append(entry) { storage.hashes["\(added.level)/\(added.index)"] = added.hash }
+        }
+        for size in [1, 2, 3, 7, 8, 64, 65, 99, 100] {
+            let proofs = StoredTreeProofs(size: UInt64(size)) { level, index in
+                storage.reads += 1
+                return storage.hashes["\(level)/\(index)"]!
+            }
+            #expect(try await proofs.root() == tree.root(size: size))
+            for index in [0, size / 2, size - 1] {
+                storage.reads = 0
+                #expect(try await proofs.inclusionProof(index: UInt64(index)) == tree.inclusionProof(index: index, size: size))
+                #expect(storage.reads <= 2 * 7 + 2, "about log2(n) stored hashes, read \(storage.reads)")
+            }
+            for old in [1, size / 3 + 1, size - 1, size] where old >= 1 {
+                #expect(try await proofs.consistencyProof(from: UInt64(old)) == tree.consistencyProof(from: old, to: size), "\(old) -> \(size)")
+            }
+            #expect(try await proofs.inclusionProof(index: UInt64(size)) == nil)
+            #expect(try await proofs.consistencyProof(from: UInt64(size) + 1) == nil)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// Roots and proofs of a log kept as stored hashes (`LogAppender`'s
+/// layout), reading only the stored hashes it needs: O(log n) of them for
+/// a root or an inclusion proof, O(log² n) at most for a consistency proof.
+/// `stored(level, index)` reads one (from a database, asynchronously).
+public struct StoredTreeProofs: Sendable {
+    public typealias Reader = @Sendable (_ level: Int, _ index: UInt64) async throws -> MerkleHash
+
+    public let size: UInt64
+    private let stored: Reader
+
+    public init(size: UInt64, stored: @escaping Reader) {
+        self.size = size
+        self.stored = stored
+    }
+
+    public func root() async throws -> MerkleHash {
+        size == 0 ? .emptyTree : try await hash(0, size)
+    }
+
+    /// PATH(index, D[0:size]); nil for an index outside the log.
+    public func inclusionProof(index: UInt64) async throws -> [MerkleHash]? {
+        guard index < size else { return nil }
+        return try await path(index, 0, size)
+    }
+
+    /// PROOF(old, D[0:size]); nil when `old` is above the size.
+    public func consistencyProof(from old: UInt64) async throws -> [MerkleHash]? {
+        guard old <= size else { return nil }
+        if old == size || old == 0 { return [] }
+        return try await subproof(old, 0, size, complete: true)
+    }
+
+    /// MTH(D[start ..< end]): a stored hash when the range is an aligned
+    /// power of two, else the split of RFC 6962.
+    private func hash(_ start: UInt64, _ end: UInt64) async throws -> MerkleHash {
+        let width = end - start
+        if width & (width - 1) == 0, start % width == 0 {
+            return try await stored(width.trailingZeroBitCount, start / width)
+        }
+        let split = start + Self.largestPowerOfTwo(below: width)
+        return .node(try await hash(start, split), try await hash(split, end))
+    }
+
+    private func path(_ index: UInt64, _ start: UInt64, _ end: UInt64) async throws -> [MerkleHash] {
+        if end - start == 1 { return [] }
+        let split = start + Self.largestPowerOfTwo(below: end - start)
+        if index < split { return try await path(index, start, split) + [try await hash(split, end)] }
+        return try await path(index, split, end) + [try await hash(start, split)]
+    }
+
+    private func subproof(_ old: UInt64, _ start: UInt64, _ end: UInt64, complete: Bool) async throws -> [MerkleHash] {
+        if old == end { return complete ? [] : [try await hash(start, end)] }
+        let split = start + Self.largestPowerOfTwo(below: end - start)
+        if old <= split { return try await subproof(old, start, split, complete: complete) + [try await hash(split, end)] }
+        return try await subproof(old, split, end, complete: false) + [try await hash(start, split)]
+    }
+
+    static func largestPowerOfTwo(below n: UInt64) -> UInt64 {
+        var k: UInt64 = 1
+        while k << 1 < n { k <<= 1 }
+        return k
+    }
+}
