@@ -76,6 +76,8 @@ public enum Topics {
     /// The aggregator's public keys (retained, signed): what a device
     /// checks against the fingerprint it was given before it pairs.
     public static let aggregatorKeys = "fieldproof/v1/aggregator/keys"
+    /// The transparency log's newest signed checkpoint (retained).
+    public static let logCheckpoint = "fieldproof/v1/log/checkpoint"
 
     /// The serial in `fieldproof/v1/<serial>/<kind…>`, when the topic has that
     /// shape (the serial a non-empty level). Compared byte by byte: this

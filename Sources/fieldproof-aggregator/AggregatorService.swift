@@ -73,6 +73,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
         try await client.subscribe(filter("fieldproof/v1/+/pair/req"), qos: .atLeastOnce)
         let identity = try AggregatorIdentity(seed: Array(key.rawRepresentation))
         let logSigner = try LogIdentity.signer(configuration: configuration, identity: identity)
+        let logPublisher = LogPublisher(store: store, signer: logSigner)
         logger.info("connected", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)",
                                             "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))", "fingerprint": "\(identity.fingerprint)"])
 
@@ -85,7 +86,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
                                         operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
                                                                     pinLength: configuration.pairing.pinLength, aggregatorFingerprint: identity.fingerprint),
                                         operatorToken: configuration.http.operatorToken, metrics: metrics, logger: logger,
-                                        transparencyLog: LogPublisher(store: store, signer: logSigner))
+                                        transparencyLog: logPublisher)
         let notifier = SystemdNotifier()
         let logger = logger
         let application = http.application { port in
@@ -96,7 +97,9 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let sealer = EpochSealer(store: store, client: publisher, key: key, logger: logger,
                                  interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))), clock: ContinuousClock())
         let announcer = KeyAnnouncementService(client: publisher, identity: identity, interval: .seconds(60), clock: ContinuousClock(), logger: logger)
-        var services: [any Service] = [application, ingest, sealer, announcer, HeapTrimService(interval: .seconds(1), clock: ContinuousClock())]
+        let checkpoints = CheckpointService(log: logPublisher, client: publisher, interval: configuration.log.checkpointInterval,
+                                            clock: ContinuousClock(), logger: logger)
+        var services: [any Service] = [application, ingest, sealer, announcer, checkpoints, HeapTrimService(interval: .seconds(1), clock: ContinuousClock())]
         if let interval = notifier.watchdogMicroseconds {
             services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2)), clock: ContinuousClock()))
         }

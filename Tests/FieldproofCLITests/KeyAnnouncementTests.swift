@@ -12,23 +12,8 @@ import Wire
 /// restarted without persistence forgets them, and the announcement every
 /// `interval` brings them back. On a test clock: no 60 s wait.
 @Suite struct KeyAnnouncementTests {
-    /// What a fresh subscriber to the keys topic is given, or nil. A marker
-    /// published after the subscription ends the wait: a retained message
-    /// is sent on subscribing, before anything published later.
     func retainedKeys(_ broker: MosquittoBroker) async throws -> [UInt8]? {
-        let reader = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "reader-\(UUID().uuidString.prefix(6))"))
-        try await reader.connect()
-        defer { reader.close() }
-        try await reader.subscribe(Topics.aggregatorKeys, qos: .atLeastOnce)
-        let marker = "marker/\(UUID().uuidString.prefix(6))"
-        try await reader.subscribe(marker, qos: .atLeastOnce)
-        try await reader.publish(topic: marker, payload: [], qos: .atLeastOnce)
-        var keys: [UInt8]?
-        for await message in reader.messages {
-            if message.topic == Topics.aggregatorKeys { keys = message.payload }
-            if message.topic == marker { break }
-        }
-        return keys
+        try await retainedMessage(broker, topic: Topics.aggregatorKeys)
     }
 
     @Test func theKeysAreBackOneIntervalAfterABrokerWithoutPersistenceRestarts() async throws {
@@ -69,4 +54,23 @@ import Wire
         while again == nil, ContinuousClock.now < until { again = try await retainedKeys(broker) }
         #expect(again == announced)
     }
+}
+
+/// What a fresh subscriber to `topic` is given, or nil. A marker published
+/// after the subscription ends the wait: a retained message is sent on
+/// subscribing, before anything published later.
+func retainedMessage(_ broker: MosquittoBroker, topic: String) async throws -> [UInt8]? {
+    let reader = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "reader-\(UUID().uuidString.prefix(6))"))
+    try await reader.connect()
+    defer { reader.close() }
+    try await reader.subscribe(topic, qos: .atLeastOnce)
+    let marker = "marker/\(UUID().uuidString.prefix(6))"
+    try await reader.subscribe(marker, qos: .atLeastOnce)
+    try await reader.publish(topic: marker, payload: [], qos: .atLeastOnce)
+    var retained: [UInt8]?
+    for await message in reader.messages {
+        if message.topic == topic { retained = message.payload }
+        if message.topic == marker { break }
+    }
+    return retained
 }

@@ -47,6 +47,8 @@ public struct AggregatorConfiguration: Equatable, Sendable {
     /// the name of its note key. nil: derived from the key's fingerprint.
     public struct Log: Equatable, Sendable {
         public var origin: String?
+        /// How often a new checkpoint is signed and published while entries arrive.
+        public var checkpointInterval: Duration = .seconds(10)
     }
 
     public var file: String
@@ -159,6 +161,8 @@ public struct AggregatorConfiguration: Equatable, Sendable {
                 }
                 config.log.origin = origin
             }
+            config.log.checkpointInterval = try log.duration("checkpoint_interval", default: .seconds(10), minimum: .milliseconds(100),
+                                                             example: "checkpoint_interval: 10s")
             try log.finish()
         }
         try root.finish()
