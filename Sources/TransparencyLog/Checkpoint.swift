@@ -29,8 +29,7 @@ public struct Checkpoint: Equatable, Sendable {
             throw .malformed("a checkpoint is at least three non-empty lines: origin, size, root hash")
         }
         let sizeText = lines[1]
-        guard sizeText.allSatisfy({ $0.isASCII && $0.isNumber }), sizeText == "0" || !sizeText.hasPrefix("0"),
-              let size = UInt64(sizeText) else {
+        guard let size = NoteEncoding.decimal(sizeText) else {
             throw .malformed("the tree size \"\(sizeText)\" is not a decimal number without leading zeros")
         }
         guard let root = MerkleHash(base64: lines[2]) else { throw .malformed("the root hash is not 32 bytes of base64") }

@@ -23,7 +23,7 @@ public struct Cosigner: Sendable {
 
     /// The verifier key, `<name>+<hex ID>+base64(0x04 || key)`.
     public var verifierKey: String {
-        "\(name)+\(NoteVerifier.hex(keyID))+\(Base64.encode([Self.type] + Array(publicKey.rawRepresentation)))"
+        NoteEncoding.verifierKey(name: name, type: Self.type, publicKey: publicKey)
     }
 
     /// The cosignature line for `checkpoint` at `time` (POSIX seconds).
@@ -31,7 +31,7 @@ public struct Cosigner: Sendable {
         guard time > 0, time <= UInt64(Int64.max) else { throw .signingFailed }
         let signature: Data
         do { signature = try key.signature(for: Self.message(checkpoint, time: time)) } catch { throw .signingFailed }
-        let id = withUnsafeBytes(of: keyID.bigEndian) { Array($0) }
+        let id = NoteEncoding.bytes(keyID)
         let stamp = withUnsafeBytes(of: time.bigEndian) { Array($0) }
         return "\u{2014} \(name) \(Base64.encode(id + stamp + Array(signature)))\n"
     }
@@ -42,7 +42,7 @@ public struct Cosigner: Sendable {
         let prefix = "\u{2014} \(name) "
         guard line.hasPrefix(prefix), line.hasSuffix("\n"),
               let bytes = Base64.decode(line.dropFirst(prefix.count).dropLast()), bytes.count == 4 + 8 + 64 else { return nil }
-        let id = bytes[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let id = NoteEncoding.uint32(bytes[...])
         let time = bytes[4..<12].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard id == keyID(name: name, publicKey: publicKey), time > 0, time <= UInt64(Int64.max),
               publicKey.isValidSignature(bytes[12...], for: message(checkpoint, time: time)) else { return nil }
@@ -54,7 +54,6 @@ public struct Cosigner: Sendable {
     }
 
     static func keyID(name: String, publicKey: Curve25519.Signing.PublicKey) -> UInt32 {
-        let digest = Array(SHA256.hash(data: Array(name.utf8) + [0x0A, type] + Array(publicKey.rawRepresentation)))
-        return digest[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
+        NoteEncoding.keyID(name: name, type: type, publicKey: publicKey)
     }
 }

@@ -21,21 +21,13 @@ public struct NoteVerifier: Sendable, Equatable {
     /// Parses a verifier key, `<name>+<hex key ID>+<base64(0x01 || key)>`,
     /// as Go's `note.NewVerifier` reads it; the ID must match the key.
     public init(verifierKey text: String) throws(NoteError) {
-        // Name and ID end at the first two "+"; base64 may hold more of them.
-        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[1].count == 8, let id = UInt32(parts[1], radix: 16),
-              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
-              let material = Base64.decode(parts[2]), material.count == 33, material[0] == Self.ed25519,
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: material[1...]) else {
-            throw .badVerifierKey(text)
-        }
-        try self.init(name: String(parts[0]), publicKey: key)
-        guard keyID == id else { throw .badVerifierKey(text) }
+        guard let (name, key) = NoteEncoding.parseVerifierKey(text, type: Self.ed25519) else { throw .badVerifierKey(text) }
+        try self.init(name: name, publicKey: key)
     }
 
     /// `<name>+<hex key ID>+<base64(0x01 || key)>`.
     public var verifierKey: String {
-        "\(name)+\(Self.hex(keyID))+\(Base64.encode([Self.ed25519] + Array(publicKey.rawRepresentation)))"
+        NoteEncoding.verifierKey(name: name, type: Self.ed25519, publicKey: publicKey)
     }
 
     public static func == (lhs: NoteVerifier, rhs: NoteVerifier) -> Bool {
@@ -47,19 +39,13 @@ public struct NoteVerifier: Sendable, Equatable {
     }
 
     static func keyID(name: String, publicKey: Curve25519.Signing.PublicKey) -> UInt32 {
-        let digest = Array(SHA256.hash(data: Array(name.utf8) + [0x0A, ed25519] + Array(publicKey.rawRepresentation)))
-        return digest[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
+        NoteEncoding.keyID(name: name, type: ed25519, publicKey: publicKey)
     }
 
     /// Non-empty, no Unicode spaces, no "+" (the spec's rule), and no
     /// control characters (a note may hold none).
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && !name.unicodeScalars.contains { $0 == "+" || $0.properties.isWhitespace || $0.value < 0x20 }
-    }
-
-    static func hex(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 8 - digits.count) + digits
     }
 }
 
@@ -76,7 +62,7 @@ public struct NoteSigner: Sendable {
     /// The signature line for `text`: `— <name> base64(key ID || signature)`.
     func signatureLine(for text: [UInt8]) throws -> String {
         let signature = try key.signature(for: text)
-        let id = withUnsafeBytes(of: verifier.keyID.bigEndian) { Array($0) }
+        let id = NoteEncoding.bytes(verifier.keyID)
         return "\u{2014} \(verifier.name) \(Base64.encode(id + Array(signature)))\n"
     }
 }

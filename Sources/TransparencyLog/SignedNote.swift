@@ -65,7 +65,7 @@ public enum SignedNote {
               let bytes = Base64.decode(parts[1]), bytes.count > 4 else {
             throw .malformed("a signature line is `— <key name> <base64 signature>`")
         }
-        let id = bytes[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let id = NoteEncoding.uint32(bytes[...])
         return (String(parts[0]), id, Array(bytes[4...]))
     }
 

@@ -57,13 +57,13 @@ public struct Tile: Hashable, Sendable, CustomStringConvertible {
         if head == "entries" {
             kind = .entries
         } else {
-            guard let level = Self.decimal(head), level <= Self.maximumLevel else { return nil }
-            kind = .hashes(level: level)
+            guard let level = NoteEncoding.decimal(head), level <= UInt64(Self.maximumLevel) else { return nil }
+            kind = .hashes(level: Int(level))
         }
         var width = Self.width
         if elements.count >= 2, let last = elements.last, let marker = elements.dropLast().last, marker.hasSuffix(".p") {
-            guard let parsed = Self.decimal(last), (1..<Self.width).contains(parsed) else { return nil }
-            width = parsed
+            guard let parsed = NoteEncoding.decimal(last), parsed >= 1, parsed < UInt64(Self.width) else { return nil }
+            width = Int(parsed)
             elements.removeLast()
             elements[elements.count - 1] = marker.dropLast(2)
         }
@@ -133,11 +133,14 @@ public struct Tile: Hashable, Sendable, CustomStringConvertible {
         } while rest > 0
         return groups.reversed().enumerated().map { $0.offset < groups.count - 1 ? "x" + $0.element : $0.element }.joined(separator: "/")
     }
+}
 
-    /// A decimal without leading zeros.
-    static func decimal(_ text: Substring) -> Int? {
-        guard !text.isEmpty, text.count <= 3, text.allSatisfy({ $0.isASCII && $0.isNumber }), text == "0" || !text.hasPrefix("0") else { return nil }
-        return Int(text)
+extension Tile {
+    /// An entry bundle: each entry as a big-endian uint16 length and its
+    /// bytes. nil when an entry is longer than 65,535 bytes.
+    public static func entryBundle(_ entries: [[UInt8]]) -> [UInt8]? {
+        guard entries.allSatisfy({ $0.count <= Int(UInt16.max) }) else { return nil }
+        return entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xFF)] + $0 }
     }
 }
 
@@ -151,12 +154,12 @@ extension MerkleTree {
         let start = Int(range.start)
         switch tile.kind {
         case .entries:
-            var out: [UInt8] = []
+            var bundled: [[UInt8]] = []
             for index in start..<Int(range.end) {
-                guard let entry = entries(index), entry.count <= Int(UInt16.max), MerkleHash.leaf(entry) == leaves[index] else { return nil }
-                out += [UInt8(entry.count >> 8), UInt8(entry.count & 0xFF)] + entry
+                guard let entry = entries(index), MerkleHash.leaf(entry) == leaves[index] else { return nil }
+                bundled.append(entry)
             }
-            return out
+            return Tile.entryBundle(bundled)
         case .hashes:
             let span = (Int(range.end) - start) / tile.width
             var out: [UInt8] = []

@@ -45,9 +45,7 @@ public struct TlogProof: Equatable, Sendable {
             extra = bytes
             lines.removeFirst()
         }
-        guard let indexLine = lines.popFirst(), indexLine.hasPrefix("index "),
-              case let digits = indexLine.dropFirst(6), !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              digits == "0" || !digits.hasPrefix("0"), let index = UInt64(digits) else {
+        guard let indexLine = lines.popFirst(), indexLine.hasPrefix("index "), let index = NoteEncoding.decimal(indexLine.dropFirst(6)) else {
             throw .malformed("expected `index <n>` without leading zeros")
         }
         var inclusion: [MerkleHash] = []
@@ -81,14 +79,8 @@ public struct TlogProof: Equatable, Sendable {
         /// From a cosigner verifier key, `<name>+<hex ID>+base64(0x04 || key)`
         /// (what `fieldproof-witness verifier-key` prints); the ID must match.
         public init(verifierKey text: String) throws(NoteError) {
-            let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[1].count == 8, let id = UInt32(parts[1], radix: 16),
-                  let material = Base64.decode(parts[2]), material.count == 33, material[0] == Cosigner.type,
-                  let key = try? Curve25519.Signing.PublicKey(rawRepresentation: material[1...]),
-                  NoteVerifier.isValidName(String(parts[0])), Cosigner.keyID(name: String(parts[0]), publicKey: key) == id else {
-                throw .badVerifierKey(text)
-            }
-            self.init(name: String(parts[0]), publicKeyBytes: Array(material[1...]))
+            guard let (name, key) = NoteEncoding.parseVerifierKey(text, type: Cosigner.type) else { throw .badVerifierKey(text) }
+            self.init(name: name, publicKeyBytes: Array(key.rawRepresentation))
         }
     }
 

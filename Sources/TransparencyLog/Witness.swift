@@ -54,7 +54,7 @@ public final class Witness: Sendable {
         }
         guard let blank, let first = lines.first else { return Self.answer(400, "expected `old <size>`, proof lines and an empty line before the checkpoint\n") }
         let oldText = String(decoding: first, as: UTF8.self)
-        guard oldText.hasPrefix("old "), let old = Self.decimal(oldText.dropFirst(4)) else {
+        guard oldText.hasPrefix("old "), let old = NoteEncoding.decimal(oldText.dropFirst(4)) else {
             return Self.answer(400, "the first line must be `old <size>`\n")
         }
         var proof: [MerkleHash] = []
@@ -106,10 +106,5 @@ public final class Witness: Sendable {
 
     private static func answer(_ status: Int, _ body: String) -> Response {
         Response(status: status, contentType: "text/plain; charset=utf-8", body: body)
-    }
-
-    private static func decimal(_ text: Substring) -> UInt64? {
-        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), text == "0" || !text.hasPrefix("0") else { return nil }
-        return UInt64(text)
     }
 }
