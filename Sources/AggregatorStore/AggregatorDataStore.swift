@@ -37,8 +37,8 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     /// meanwhile; an acceptance carries the highest sequence stored.
     func completePairing(_ request: PairRequest, now: Int64) async throws -> PairingAuthority.Decision
 
-    /// The transparency log's size and root (every stored message, in commit order).
-    func logHead() async throws -> LogHead
+    /// How many entries the transparency log holds (every stored message, in commit order).
+    func logSize() async throws -> UInt64
     /// Stored hashes at one tree level, indices `from ..< from + count`.
     func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash]
     /// The logged entries, indices `from ..< from + count`.
@@ -73,6 +73,13 @@ public struct ExportedMessage: Sendable {
 }
 
 extension AggregatorDataStore {
+    /// The log's size and root; the root is read from the stored hashes of
+    /// that size, which later appends never change.
+    public func logHead() async throws -> LogHead {
+        let size = try await logSize()
+        return LogHead(size: size, root: try await logProofs(size: size).root())
+    }
+
     /// Roots and proofs of the log at `size`, read from its stored hashes.
     public func logProofs(size: UInt64) -> StoredTreeProofs {
         StoredTreeProofs(size: size) { [self] level, index in

@@ -78,22 +78,11 @@ extension PostgresStore {
         return index
     }
 
-    public func logHead() async throws -> LogHead {
+    public func logSize() async throws -> UInt64 {
         var size: UInt64 = 0
         for try await value in try await client.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", logger: logger).decode(Int64.self) {
             size = UInt64(value)
         }
-        var frontier: [MerkleHash] = []
-        for position in LogAppender.frontierPositions(size: size) {
-            var found: MerkleHash?
-            for try await bytes in try await client.query("SELECT hash FROM log_hash WHERE level = \(position.level) AND idx = \(Int64(position.index))",
-                                                          logger: logger).decode(ByteBuffer.self) {
-                found = MerkleHash(bytes: Array(buffer: bytes))
-            }
-            guard let found else { throw LogStoreError.missingHash(level: position.level, index: position.index) }
-            frontier.append(found)
-        }
-        guard let appender = LogAppender(size: size, frontier: frontier) else { throw LogStoreError.missingHash(level: 0, index: size) }
-        return LogHead(size: size, root: appender.root)
+        return size
     }
 }

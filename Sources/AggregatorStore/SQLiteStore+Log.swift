@@ -30,7 +30,7 @@ extension SQLiteStore {
 
     /// The appender at the log's current size, from its frontier.
     static func logAppender(_ db: Database) throws -> LogAppender {
-        let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry") ?? 0)
+        let size = try logSize(db)
         var frontier: [MerkleHash] = []
         for position in LogAppender.frontierPositions(size: size) {
             guard let bytes = try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM log_hash WHERE level = ? AND idx = ?"),
@@ -83,11 +83,12 @@ extension SQLiteStore {
         }
     }
 
-    public func logHead() async throws -> LogHead {
-        try await pool.read { db in
-            let appender = try Self.logAppender(db)
-            return LogHead(size: appender.size, root: appender.root)
-        }
+    public func logSize() async throws -> UInt64 {
+        try await pool.read { db in try Self.logSize(db) }
+    }
+
+    static func logSize(_ db: Database) throws -> UInt64 {
+        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry") ?? 0)
     }
 }
 
@@ -105,8 +106,9 @@ public struct LogHead: Equatable, Sendable {
 enum LogStoreError: Error, CustomStringConvertible {
     case missingHash(level: Int, index: UInt64)
 
-    var description: String { "the transparency log is missing its stored hash at level \(level) index \(index)" }
-
-    private var level: Int { if case let .missingHash(level, _) = self { return level }; return 0 }
-    private var index: UInt64 { if case let .missingHash(_, index) = self { return index }; return 0 }
+    var description: String {
+        switch self {
+        case let .missingHash(level, index): return "the transparency log is missing its stored hash at level \(level) index \(index)"
+        }
+    }
 }

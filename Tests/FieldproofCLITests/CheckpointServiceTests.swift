@@ -52,5 +52,14 @@ import Wire
         while grown?.size != 3, ContinuousClock.now < until { grown = try await retainedCheckpoint() }
         let head = try await store.logHead()
         #expect(grown == Checkpoint(origin: "aggregator.example/fieldproof", size: 3, root: head.root))
+
+        // Tiles: there once their entries are, and a hostile index is no tile (not a trap).
+        let publisher = LogPublisher(store: store, signer: signer)
+        #expect(try await publisher.data(of: Tile(kind: .entries, index: 0, width: 3)!)?.count == 3 * 2 + (try await store.logEntries(from: 0, count: 3)).map(\.count).reduce(0, +))
+        #expect(try await publisher.data(of: Tile(kind: .entries, index: 0, width: 4)!) == nil, "a fourth entry is not there")
+        #expect(try await publisher.data(of: Tile(kind: .hashes(level: 0), index: 0, width: 3)!) == (try await store.logHashes(level: 0, from: 0, count: 3)).flatMap(\.bytes))
+        #expect(try await publisher.data(of: Tile(kind: .hashes(level: 0), index: .max / 256)!) == nil)
+        #expect(try await publisher.data(of: Tile(kind: .hashes(level: 0), index: 1 << 55)!) == nil, "entries from 2^63: past what the stores count")
+        #expect(try await publisher.data(of: Tile(kind: .entries, index: 1 << 55)!) == nil)
     }
 }
