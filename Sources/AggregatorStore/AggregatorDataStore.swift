@@ -16,15 +16,19 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     func deviceKeys(serial: String) async throws -> DeviceKeys?
     func isStored(serial: String, sequence: UInt64) async throws -> Bool
 
+    // Every change to a device's keys is appended to the transparency log,
+    // in its own transaction, as a `KeyEvent` signed with `logKey` (the
+    // aggregator's key).
+
     /// Binds `publicKey` (pairing); a key bound before is retired. Does not
     /// lift a revocation.
-    func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) async throws
+    func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64, logKey: Curve25519.Signing.PrivateKey) async throws
     /// Revokes the serial: its keys are retired and its pending enrollments
     /// cancelled. False for a serial the store does not know.
-    func revoke(serial: String) async throws -> Bool
+    func revoke(serial: String, at time: Int64, logKey: Curve25519.Signing.PrivateKey) async throws -> Bool
     /// Lifts a revocation so the serial can be enrolled again. False when
     /// it was not revoked.
-    func reinstate(serial: String) async throws -> Bool
+    func reinstate(serial: String, at time: Int64, logKey: Curve25519.Signing.PrivateKey) async throws -> Bool
 
     /// Saves (or replaces) the serial's enrollment; throws
     /// `EnrollmentRefused.revoked` for a revoked serial.
@@ -35,9 +39,9 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     /// Pairing step 4, after the PIN matched: marks the enrollment used and
     /// binds the key, unless the serial was revoked or the enrollment used
     /// meanwhile; an acceptance carries the highest sequence stored.
-    func completePairing(_ request: PairRequest, now: Int64) async throws -> PairingAuthority.Decision
+    func completePairing(_ request: PairRequest, now: Int64, logKey: Curve25519.Signing.PrivateKey) async throws -> PairingAuthority.Decision
 
-    /// How many entries the transparency log holds (every stored message, in commit order).
+    /// How many entries the transparency log holds (every stored message and key event, in commit order).
     func logSize() async throws -> UInt64
     /// Stored hashes at one tree level, indices `from ..< from + count`.
     func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash]

@@ -36,6 +36,6 @@ public struct PairingJudge: Sendable {
         guard let pin = try? PIN(validating: request.pin), enrollment.accepts(pin: pin) else {
             return .success((PairingAuthority.wrongPIN(attemptsLeft: enrollment.attemptsLeft), request))
         }
-        return .success((try await store.completePairing(request, now: now), request))
+        return .success((try await store.completePairing(request, now: now, logKey: identity.signingKey), request))
     }
 }

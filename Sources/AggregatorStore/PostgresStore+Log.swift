@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import TransparencyLog
 
@@ -20,10 +21,12 @@ extension PostgresStore {
         """
         CREATE TABLE IF NOT EXISTS log_hash (level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx))
         """,
+        "CREATE TABLE IF NOT EXISTS log_record (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL)",
         // RFC 6962: leaf SHA-256(0x00 || entry), node SHA-256(0x01 || left || right);
         // each completed subtree's hash is stored (TransparencyLog.LogAppender does the same in Swift).
+        // Returns the entry's index; every entry has its leaf hash at level 0.
         """
-        CREATE OR REPLACE FUNCTION fieldproof_log_append(p_entry BYTEA, p_serial TEXT, p_sequence BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION fieldproof_log_hash(p_entry BYTEA) RETURNS BIGINT LANGUAGE plpgsql AS $$
         DECLARE
             v_index BIGINT;
             v_position BIGINT;
@@ -32,8 +35,7 @@ extension PostgresStore {
             v_sibling BYTEA;
         BEGIN
             PERFORM pg_advisory_xact_lock(\(logLock));
-            SELECT COALESCE(MAX(idx) + 1, 0) INTO v_index FROM log_entry;
-            INSERT INTO log_entry (idx, serial, sequence) VALUES (v_index, p_serial, p_sequence);
+            SELECT COALESCE(MAX(idx) + 1, 0) INTO v_index FROM log_hash WHERE level = 0;
             v_hash := sha256('\\x00'::bytea || p_entry);
             INSERT INTO log_hash (level, idx, hash) VALUES (0, v_index, v_hash);
             v_position := v_index;
@@ -44,9 +46,29 @@ extension PostgresStore {
                 v_position := v_position / 2;
                 INSERT INTO log_hash (level, idx, hash) VALUES (v_level, v_position, v_hash);
             END LOOP;
+            RETURN v_index;
+        END $$
+        """,
+        // A stored message: its bytes stay in the message table.
+        """
+        CREATE OR REPLACE FUNCTION fieldproof_log_append(p_entry BYTEA, p_serial TEXT, p_sequence BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO log_entry (idx, serial, sequence) VALUES (fieldproof_log_hash(p_entry), p_serial, p_sequence);
+        END $$
+        """,
+        // An entry the aggregator wrote (key event, epoch summary), kept whole.
+        """
+        CREATE OR REPLACE FUNCTION fieldproof_log_append_record(p_entry BYTEA) RETURNS VOID LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO log_record (idx, entry) VALUES (fieldproof_log_hash(p_entry), p_entry);
         END $$
         """,
     ]
+
+    /// Appends an entry the aggregator wrote, in the caller's transaction.
+    static func appendRecordToLog(_ connection: PostgresConnection, entry: [UInt8], logger: Logger) async throws {
+        try await connection.query("SELECT fieldproof_log_append_record(\(Data(entry)))", logger: logger)
+    }
 
     public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {
         var hashes: [MerkleHash] = []
@@ -63,10 +85,12 @@ extension PostgresStore {
         var entries: [[UInt8]] = []
         let end = Int64(start) + Int64(count)
         let rows = try await client.query("""
-            SELECT m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
-            WHERE e.idx >= \(Int64(start)) AND e.idx < \(end) ORDER BY e.idx
+            SELECT e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
+            WHERE e.idx >= \(Int64(start)) AND e.idx < \(end)
+            UNION ALL SELECT idx, entry FROM log_record WHERE idx >= \(Int64(start)) AND idx < \(end)
+            ORDER BY 1
             """, logger: logger)
-        for try await bytes in rows.decode(ByteBuffer.self) { entries.append(Array(buffer: bytes)) }
+        for try await (_, bytes) in rows.decode((Int64, ByteBuffer).self) { entries.append(Array(buffer: bytes)) }
         return entries
     }
 
@@ -80,7 +104,7 @@ extension PostgresStore {
 
     public func logSize() async throws -> UInt64 {
         var size: UInt64 = 0
-        for try await value in try await client.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", logger: logger).decode(Int64.self) {
+        for try await value in try await client.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0", logger: logger).decode(Int64.self) {
             size = UInt64(value)
         }
         return size

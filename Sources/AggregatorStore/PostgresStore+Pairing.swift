@@ -18,39 +18,63 @@ extension PostgresStore {
         "DELETE FROM enrollment WHERE NOT used AND length(salt) = 0",
     ]
 
-    public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64) async throws {
+    public func bindKey(serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64,
+                        logKey: Curve25519.Signing.PrivateKey) async throws {
         let logger = logger
         try await client.withTransaction(logger: logger) { connection in
-            try await Self.bindKey(connection, serial: serial, publicKey: publicKey, at: time, logger: logger)
+            try await Self.bindKey(connection, serial: serial, publicKey: publicKey, at: time, logKey: logKey, logger: logger)
         }
     }
 
+    /// As in SQLite: the binding is logged as a key event unless the key
+    /// already speaks for the device. The device row is locked first, so
+    /// two aggregators pairing one serial decide paired/re-paired in turn.
     static func bindKey(_ connection: PostgresConnection, serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64,
-                        logger: Logger) async throws {
+                        logKey: Curve25519.Signing.PrivateKey, logger: Logger) async throws {
         let keyID = Data(KeyID.of(publicKey))
         try await connection.query("INSERT INTO device (serial) VALUES (\(serial)) ON CONFLICT DO NOTHING", logger: logger)
+        try await connection.query("SELECT 1 FROM device WHERE serial = \(serial) FOR UPDATE", logger: logger)
+        let keys = try await connection.query("SELECT key_id, retired FROM device_key WHERE serial = \(serial)", logger: logger)
+            .collect().map { try $0.decode((Data, Bool).self) }
         try await connection.query("UPDATE device_key SET retired = TRUE WHERE serial = \(serial) AND key_id <> \(keyID)", logger: logger)
         try await connection.query("""
             INSERT INTO device_key (serial, key_id, public_key, bound_at) VALUES (\(serial), \(keyID), \(Data(publicKey.rawRepresentation)), \(time))
             ON CONFLICT (serial, key_id) DO UPDATE SET retired = FALSE, bound_at = excluded.bound_at
             """, logger: logger)
+        guard !keys.contains(where: { $0.0 == keyID && !$0.1 }) else { return }
+        let event = KeyEvent(kind: keys.isEmpty ? .paired : .repaired, serial: serial, publicKey: Array(publicKey.rawRepresentation),
+                             time: UInt64(clamping: time))
+        try await appendRecordToLog(connection, entry: try event.signed(by: logKey), logger: logger)
     }
 
-    /// Revokes the serial, retires its keys and cancels pending enrollments.
-    public func revoke(serial: String) async throws -> Bool {
+    /// Revokes the serial, retires its keys and cancels pending enrollments;
+    /// logged once, with the key it retired.
+    public func revoke(serial: String, at time: Int64, logKey: Curve25519.Signing.PrivateKey) async throws -> Bool {
         let logger = logger
         return try await client.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query("UPDATE device SET revoked = TRUE WHERE serial = \(serial) RETURNING 1", logger: logger).collect()
-            guard !rows.isEmpty else { return false }
+            guard let revoked = try await connection.query("SELECT revoked FROM device WHERE serial = \(serial) FOR UPDATE", logger: logger)
+                .collect().first?.decode(Bool.self) else { return false }
+            guard !revoked else { return true }
+            let current = try await connection.query("SELECT public_key FROM device_key WHERE serial = \(serial) AND NOT retired", logger: logger)
+                .collect().first?.decode(Data.self)
+            try await connection.query("UPDATE device SET revoked = TRUE WHERE serial = \(serial)", logger: logger)
             try await connection.query("UPDATE device_key SET retired = TRUE WHERE serial = \(serial)", logger: logger)
             try await connection.query("DELETE FROM enrollment WHERE serial = \(serial) AND NOT used", logger: logger)
+            let event = KeyEvent(kind: .revoked, serial: serial, publicKey: current.map { Array($0) }, time: UInt64(clamping: time))
+            try await Self.appendRecordToLog(connection, entry: try event.signed(by: logKey), logger: logger)
             return true
         }
     }
 
-    public func reinstate(serial: String) async throws -> Bool {
-        try await !client.query("UPDATE device SET revoked = FALSE WHERE serial = \(serial) AND revoked RETURNING 1", logger: logger)
-            .collect().isEmpty
+    public func reinstate(serial: String, at time: Int64, logKey: Curve25519.Signing.PrivateKey) async throws -> Bool {
+        let logger = logger
+        return try await client.withTransaction(logger: logger) { connection in
+            guard try await !connection.query("UPDATE device SET revoked = FALSE WHERE serial = \(serial) AND revoked RETURNING 1", logger: logger)
+                .collect().isEmpty else { return false }
+            let event = KeyEvent(kind: .reinstated, serial: serial, publicKey: nil, time: UInt64(clamping: time))
+            try await Self.appendRecordToLog(connection, entry: try event.signed(by: logKey), logger: logger)
+            return true
+        }
     }
 
     public func saveEnrollment(_ enrollment: Enrollment, at time: Int64) async throws {
@@ -92,7 +116,7 @@ extension PostgresStore {
         }
     }
 
-    public func completePairing(_ request: PairRequest, now: Int64) async throws -> PairingAuthority.Decision {
+    public func completePairing(_ request: PairRequest, now: Int64, logKey: Curve25519.Signing.PrivateKey) async throws -> PairingAuthority.Decision {
         let logger = logger
         return try await client.withTransaction(logger: logger) { connection in
             let serial = request.serial
@@ -102,7 +126,7 @@ extension PostgresStore {
             if let refusal = PairingAuthority.bindingRefusal(enrollment, revoked: revoked, request: request) { return refusal }
             try await connection.query("UPDATE enrollment SET used = TRUE WHERE serial = \(serial)", logger: logger)
             try await Self.bindKey(connection, serial: serial, publicKey: try Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey),
-                                   at: now, logger: logger)
+                                   at: now, logKey: logKey, logger: logger)
             try await connection.query("UPDATE device SET board = \(request.board), paired_at = \(now) WHERE serial = \(serial)", logger: logger)
             try await connection.query("DELETE FROM device_sensor WHERE serial = \(serial)", logger: logger)
             for sensor in request.sensors {

@@ -2,12 +2,14 @@ import Foundation
 import GRDB
 import TransparencyLog
 
-/// The transparency log in SQLite (issue 16): every stored message is
-/// appended, in commit order, inside the commit's own transaction, so a
-/// message is in the log exactly when it is stored. Kept as entries (a
-/// message by its serial and sequence, whose bytes the message table holds)
-/// and stored hashes: the hash of each complete aligned subtree, from
-/// which roots, proofs and tiles are read.
+/// The transparency log in SQLite (issue 16): every stored message and
+/// every key event is appended, in commit order, inside the transaction
+/// that makes it, so a message is in the log exactly when it is stored and
+/// a key speaks for a device exactly when the log says so. Kept as entries
+/// (a message by its serial and sequence, whose bytes the message table
+/// holds; the aggregator's own records whole) and stored hashes: the hash
+/// of each complete aligned subtree, from which roots, proofs and tiles
+/// are read.
 extension SQLiteStore {
     static func registerLogMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v8-log") { db in
@@ -25,6 +27,11 @@ extension SQLiteStore {
                     PRIMARY KEY (level, idx)
                 ) WITHOUT ROWID;
                 """)
+        }
+        // Entries the aggregator writes itself (key events, epoch
+        // summaries): kept whole, since no message row holds their bytes.
+        migrator.registerMigration("v9-log-records") { db in
+            try db.execute(sql: "CREATE TABLE log_record (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL)")
         }
     }
 
@@ -46,10 +53,21 @@ extension SQLiteStore {
 
     /// Appends a stored message's signed bytes to the log.
     static func appendToLog(_ db: Database, _ appender: inout LogAppender, message: StoredMessage) throws {
-        let index = appender.size
         try db.cachedStatement(sql: "INSERT INTO log_entry (idx, serial, sequence) VALUES (?, ?, ?)")
-            .execute(arguments: [Int64(index), message.serial, Int64(bitPattern: message.sequence)])
-        for stored in appender.append(message.raw) {
+            .execute(arguments: [Int64(appender.size), message.serial, Int64(bitPattern: message.sequence)])
+        try storeHashes(db, &appender, entry: message.raw)
+    }
+
+    /// Appends an entry the aggregator wrote (a signed key event or epoch
+    /// summary), in the caller's transaction.
+    static func appendRecordToLog(_ db: Database, entry: [UInt8]) throws {
+        var appender = try logAppender(db)
+        try db.cachedStatement(sql: "INSERT INTO log_record (idx, entry) VALUES (?, ?)").execute(arguments: [Int64(appender.size), Data(entry)])
+        try storeHashes(db, &appender, entry: entry)
+    }
+
+    private static func storeHashes(_ db: Database, _ appender: inout LogAppender, entry: [UInt8]) throws {
+        for stored in appender.append(entry) {
             try db.cachedStatement(sql: "INSERT INTO log_hash (level, idx, hash) VALUES (?, ?, ?)")
                 .execute(arguments: [stored.level, Int64(stored.index), Data(stored.hash.bytes)])
         }
@@ -68,10 +86,12 @@ extension SQLiteStore {
     /// `from ..< from + count`.
     public func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]] {
         try await pool.read { db in
-            try Data.fetchAll(db.cachedStatement(sql: """
-                SELECT m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
-                WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx
-                """), arguments: [Int64(start), Int64(start) + Int64(count)]).map { Array($0) }
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
+                WHERE e.idx >= ?1 AND e.idx < ?2
+                UNION ALL SELECT idx, entry FROM log_record WHERE idx >= ?1 AND idx < ?2
+                ORDER BY 1
+                """), arguments: [Int64(start), Int64(start) + Int64(count)]).map { Array($0[1] as Data) }
         }
     }
 
@@ -88,7 +108,8 @@ extension SQLiteStore {
     }
 
     static func logSize(_ db: Database) throws -> UInt64 {
-        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry") ?? 0)
+        // Every entry, message or record, has its leaf hash at level 0.
+        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0") ?? 0)
     }
 }
 

@@ -83,7 +83,7 @@ extension SQLiteStore {
         }
     }
 
-    public func completePairing(_ request: PairRequest, now: Int64) async throws -> PairingAuthority.Decision {
+    public func completePairing(_ request: PairRequest, now: Int64, logKey: Curve25519.Signing.PrivateKey) async throws -> PairingAuthority.Decision {
         try await pool.write { db in
             let serial = request.serial
             let revoked = try Bool.fetchOne(db, sql: "SELECT revoked FROM device WHERE serial = ?", arguments: [serial]) ?? false
@@ -92,7 +92,7 @@ extension SQLiteStore {
             }
             try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE serial = ?", arguments: [serial])
             let key = try Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey)
-            try Self.bindKey(db, serial: serial, publicKey: key, at: now)
+            try Self.bindKey(db, serial: serial, publicKey: key, at: now, logKey: logKey)
             try db.execute(sql: "UPDATE device SET board = ?, paired_at = ? WHERE serial = ?", arguments: [request.board, now, serial])
             try db.execute(sql: "DELETE FROM device_sensor WHERE serial = ?", arguments: [serial])
             for sensor in request.sensors {

@@ -9,17 +9,20 @@ import LinuxService
 /// PIN, shown once, of which only the verifier is stored) and revoke.
 public struct StoreOperations: AggregatorOperations {
     public let store: any AggregatorDataStore
+    /// Signs the key events a revocation logs.
+    public let identity: AggregatorIdentity
     public let maximumAttempts: Int
     public let pinLength: Int
-    /// What the technician checks the aggregator's keys against (given out with each PIN).
-    public let aggregatorFingerprint: String?
 
-    public init(store: any AggregatorDataStore, maximumAttempts: Int, pinLength: Int, aggregatorFingerprint: String? = nil) {
+    public init(store: any AggregatorDataStore, identity: AggregatorIdentity, maximumAttempts: Int, pinLength: Int) {
         self.store = store
+        self.identity = identity
         self.maximumAttempts = maximumAttempts
         self.pinLength = pinLength
-        self.aggregatorFingerprint = aggregatorFingerprint
     }
+
+    /// What the technician checks the aggregator's keys against (given out with each PIN).
+    public var aggregatorFingerprint: String? { identity.fingerprint }
 
     public func enroll(serial: String, expiresIn: Duration) async throws -> (pin: String, expiresAt: Int64) {
         guard Serial.isValid(serial) else { throw InvalidSerial(serial: serial) }
@@ -36,7 +39,7 @@ public struct StoreOperations: AggregatorOperations {
     }
 
     public func revoke(serial: String) async throws -> Bool {
-        try await store.revoke(serial: serial)
+        try await store.revoke(serial: serial, at: Int64(WallClock.milliseconds()), logKey: identity.signingKey)
     }
 }
 

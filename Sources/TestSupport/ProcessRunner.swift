@@ -28,7 +28,7 @@ public enum ProcessRunner {
         case let .exited(code): code
         case let .signaled(signal): 128 + signal
         }
-        return Result(status: status, output: result.standardOutput ?? "")
+        return Result(status: status, output: result.standardOutput)
     }
 
     /// Runs and throws when the exit status is not 0.

@@ -63,6 +63,8 @@ public enum MessageType {
     public static let epochRoot: UInt64 = 5
     public static let inclusionProof: UInt64 = 6
     public static let aggregatorKeys: UInt64 = 7
+    public static let keyEvent: UInt64 = 8
+    public static let epochSummary: UInt64 = 9
 }
 
 /// Topics (`fieldproof/v1/<serial>/…`).

@@ -83,8 +83,8 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let pairing = PairingResponder(store: store, client: publisher, identity: identity, maximumAge: configuration.pairing.maximumRequestAge,
                                        metrics: metrics, logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
-                                        operations: StoreOperations(store: store, maximumAttempts: configuration.pairing.maximumAttempts,
-                                                                    pinLength: configuration.pairing.pinLength, aggregatorFingerprint: identity.fingerprint),
+                                        operations: StoreOperations(store: store, identity: identity, maximumAttempts: configuration.pairing.maximumAttempts,
+                                                                    pinLength: configuration.pairing.pinLength),
                                         operatorToken: configuration.http.operatorToken, metrics: metrics, logger: logger,
                                         transparencyLog: logPublisher)
         let notifier = SystemdNotifier()

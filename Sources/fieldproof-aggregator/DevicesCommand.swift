@@ -1,6 +1,7 @@
 import Aggregator
 import AggregatorStore
 import ArgumentParser
+import LinuxService
 
 /// `devices list|show|revoke`.
 struct DevicesCommand: AsyncParsableCommand {
@@ -64,7 +65,8 @@ struct DevicesCommand: AsyncParsableCommand {
         @Argument(help: "The device's serial.") var serial: String
 
         func run() async throws {
-            guard try await AggregatorContext.load(options).store.revoke(serial: serial) else {
+            let context = try await AggregatorContext.load(options)
+            guard try await context.store.revoke(serial: serial, at: Int64(WallClock.milliseconds()), logKey: context.signingKey()) else {
                 Output.error("no device \(serial)")
                 throw ExitCode(1)
             }
@@ -79,7 +81,8 @@ struct DevicesCommand: AsyncParsableCommand {
         @Argument(help: "The device's serial.") var serial: String
 
         func run() async throws {
-            guard try await AggregatorContext.load(options).store.reinstate(serial: serial) else {
+            let context = try await AggregatorContext.load(options)
+            guard try await context.store.reinstate(serial: serial, at: Int64(WallClock.milliseconds()), logKey: context.signingKey()) else {
                 Output.error("\(serial) is not revoked")
                 throw ExitCode(1)
             }

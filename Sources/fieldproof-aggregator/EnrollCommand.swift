@@ -29,8 +29,9 @@ struct EnrollCommand: AsyncParsableCommand {
             }
         }
         // Before the PIN is made: a key file that cannot be read must not cost a PIN shown nowhere.
-        let fingerprint = try context.identity().fingerprint
-        let operations = StoreOperations(store: context.store, maximumAttempts: context.configuration.pairing.maximumAttempts,
+        let identity = try context.identity()
+        let fingerprint = identity.fingerprint
+        let operations = StoreOperations(store: context.store, identity: identity, maximumAttempts: context.configuration.pairing.maximumAttempts,
                                          pinLength: context.configuration.pairing.pinLength)
         let ticket: (pin: String, expiresAt: Int64)
         do {

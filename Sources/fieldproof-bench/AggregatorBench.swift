@@ -108,7 +108,7 @@ struct AggregatorBench: AsyncParsableCommand {
     /// The pipeline as the service runs it: MQTT in, verify, store, Ack out.
     private func pipelineRate<Store: AggregatorDataStore>(store: Store, label: String, broker: MosquittoBroker, stream: [(topic: String, payload: [UInt8])],
                                                           serials: [String], keys: [Curve25519.Signing.PrivateKey]) async throws -> Double {
-        for (index, serial) in serials.enumerated() { try await store.bindKey(serial: serial, publicKey: keys[index].publicKey, at: 0) }
+        for (index, serial) in serials.enumerated() { try await store.bindKey(serial: serial, publicKey: keys[index].publicKey, at: 0, logKey: Curve25519.Signing.PrivateKey()) }
         var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "bench-aggregator-\(label)")
         configuration.incomingQueueLimit = 10_000
         let intake = try MQTTClient(configuration: configuration)

@@ -36,7 +36,7 @@ struct AggregatorMemoryBench: AsyncParsableCommand {
         let serials = (0..<devices).map { String(format: "mem-%03d", $0) }
         let database = directory.appendingPathComponent("tallies.sqlite").path
         let store = try SQLiteStore(path: database, calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300)))
-        for (index, serial) in serials.enumerated() { try await store.bindKey(serial: serial, publicKey: keys[index].publicKey, at: 0) }
+        for (index, serial) in serials.enumerated() { try await store.bindKey(serial: serial, publicKey: keys[index].publicKey, at: 0, logKey: Curve25519.Signing.PrivateKey()) }
 
         let config = directory.appendingPathComponent("aggregator.yaml")
         try """

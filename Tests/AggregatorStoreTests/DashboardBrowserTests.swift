@@ -24,7 +24,7 @@ import Wire
         let key = Curve25519.Signing.PrivateKey()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for serial in ["fp-0001", "fp-0002", "fp-<b>"] {
-            try await store.bindKey(serial: serial, publicKey: key.publicKey, at: now - 60_000)
+            try await store.bindKey(serial: serial, publicKey: key.publicKey, at: now - 60_000, logKey: TestAggregator.logKey)
             for sequence in 1...12 as ClosedRange<UInt64> {
                 let time = now - 60_000 + Int64(sequence) * 5000
                 let telemetry = Telemetry(serial: serial, sequence: sequence, floor: 0, timestamp: UInt64(time), clockSynchronised: true,

@@ -17,7 +17,7 @@ import Wire
     func store() async throws -> SQLiteStore {
         let path = try TemporaryDirectory.make(prefix: "epochs").appendingPathComponent("aggregator.sqlite").path
         let store = try SQLiteStore(path: path, calendar: calendar)
-        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: t0)
+        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: t0, logKey: TestAggregator.logKey)
         return store
     }
 

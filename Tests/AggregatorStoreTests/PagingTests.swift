@@ -41,7 +41,7 @@ import Wire
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return AggregatorHTTPServer(host: "127.0.0.1", port: 0, readModel: store,
-                                    operations: StoreOperations(store: store, maximumAttempts: 5, pinLength: 8),
+                                    operations: StoreOperations(store: store, identity: TestAggregator.identity, maximumAttempts: 5, pinLength: 8),
                                     operatorToken: "0123456789abcdef", metrics: AggregatorMetrics(), logger: logger)
     }
 

@@ -187,13 +187,13 @@ import Wire
         }
         // A PIN issued, then the device revoked: that PIN no longer pairs, and no new one can be issued.
         let pending = try await enroll(store, "dev-v")
-        #expect(try await store.revoke(serial: "dev-v"))
+        #expect(try await store.revoke(serial: "dev-v", at: t0, logKey: TestAggregator.logKey))
         #expect(try await judge.judge(bytes: try device("dev-v", pin: pending).message, topic: Topics.pairRequest("dev-v"), now: t0).get().0 == .revoked)
         await #expect(throws: EnrollmentRefused.revoked(serial: "dev-v")) { try await enroll(store, "dev-v") }
         #expect(try await store.deviceKeys(serial: "dev-v")?.revoked == true)
         // Reinstated: still nothing trusted until a new enrollment pairs (the old key stays retired).
-        #expect(try await store.reinstate(serial: "dev-v"))
-        #expect(try await !store.reinstate(serial: "dev-v"))
+        #expect(try await store.reinstate(serial: "dev-v", at: t0, logKey: TestAggregator.logKey))
+        #expect(try await !store.reinstate(serial: "dev-v", at: t0, logKey: TestAggregator.logKey))
         let keys = try #require(try await store.deviceKeys(serial: "dev-v"))
         #expect(!keys.revoked && keys.current == nil && keys.retiredKeyIDs.contains(KeyID.of(paired.identityKey.publicKey)))
         #expect(try await judge.judge(bytes: try device("dev-v", pin: pending).message, topic: Topics.pairRequest("dev-v"), now: t0).get().0 == .unknownSerial)
@@ -251,16 +251,16 @@ import Wire
         }
         let twice = request([.init(name: "air", driver: "bme280", intervalMilliseconds: 1000),
                              .init(name: "air", driver: "sht4x", intervalMilliseconds: 2000)])
-        guard case let .malformed(reason) = try await store.completePairing(twice, now: t0) else {
+        guard case let .malformed(reason) = try await store.completePairing(twice, now: t0, logKey: TestAggregator.logKey) else {
             Issue.record("a repeated sensor name was not refused"); return
         }
         #expect(reason.contains("\"air\" is repeated"))
         #expect(try await store.deviceKeys(serial: "dev-r")?.current == nil, "nothing is bound")
         let once = request([.init(name: "air", driver: "bme280", intervalMilliseconds: 1000)])
-        guard case .accepted = try await store.completePairing(once, now: t0) else {
+        guard case .accepted = try await store.completePairing(once, now: t0, logKey: TestAggregator.logKey) else {
             Issue.record("the enrollment was used up by the refused request"); return
         }
         #expect(try await store.deviceKeys(serial: "dev-r")?.current?.rawRepresentation == key.publicKey.rawRepresentation)
-        #expect(try await store.completePairing(once, now: t0) == .alreadyUsed)
+        #expect(try await store.completePairing(once, now: t0, logKey: TestAggregator.logKey) == .alreadyUsed)
     }
 }

@@ -24,7 +24,7 @@ import Wire
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return AggregatorHTTPServer(host: "127.0.0.1", port: 0, readModel: store,
-                                    operations: StoreOperations(store: store, maximumAttempts: 5, pinLength: 8),
+                                    operations: StoreOperations(store: store, identity: TestAggregator.identity, maximumAttempts: 5, pinLength: 8),
                                     operatorToken: "0123456789abcdef", metrics: AggregatorMetrics(), logger: logger)
     }
 
@@ -32,7 +32,7 @@ import Wire
     func reservedSerialsAreRefusedAtEnrollment(kind: Kind) async throws {
         let (store, stop) = try await open(kind)
         defer { stop() }
-        let operations = StoreOperations(store: store, maximumAttempts: 5, pinLength: 8)
+        let operations = StoreOperations(store: store, identity: TestAggregator.identity, maximumAttempts: 5, pinLength: 8)
         for serial in ["epochs", "log", "aggregator", "fieldproof-aggregator", "Epochs", "LOG"] {
             let error = await #expect(throws: InvalidSerial.self) { try await operations.enroll(serial: serial, expiresIn: .seconds(3600)) }
             #expect(error?.reserved == true)

@@ -109,14 +109,14 @@ import Synchronization
         let bound = try #require(try await store.deviceKeys(serial: "dev-2"))
         #expect(bound.currentKeyID == KeyID.of(right.identityKey.publicKey))
         let newKey = Curve25519.Signing.PrivateKey()
-        try await store.bindKey(serial: "dev-2", publicKey: newKey.publicKey, at: t0 + 1)
+        try await store.bindKey(serial: "dev-2", publicKey: newKey.publicKey, at: t0 + 1, logKey: TestAggregator.logKey)
         #expect(try await store.deviceKeys(serial: "dev-2")?.retiredKeyIDs == [KeyID.of(right.identityKey.publicKey)])
-        #expect(try await store.revoke(serial: "dev-2"))
+        #expect(try await store.revoke(serial: "dev-2", at: t0, logKey: TestAggregator.logKey))
         #expect(try await store.deviceKeys(serial: "dev-2")?.revoked == true)
-        #expect(try await !store.revoke(serial: "nobody"))
+        #expect(try await !store.revoke(serial: "nobody", at: t0, logKey: TestAggregator.logKey))
 
         // Epochs: sealed once, the root is the RFC 6962 root of the sorted hashes.
-        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: t0)
+        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: t0, logKey: TestAggregator.logKey)
         #expect(try await store.closableEpochs(now: t0 + hour + 300_000) == [t0])
         let key = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x51, count: 32))
         let sealed = try #require(try await store.seal(epochStart: t0, key: key, now: t0 + hour + 300_000))

@@ -29,7 +29,7 @@ import Wire
     @Test func honestMessagesAreTalliedOnceAndEveryRejectionIsCounted() async throws {
         let path = try TemporaryDirectory.make(prefix: "store-pipeline").appendingPathComponent("aggregator.sqlite").path
         let store = try SQLiteStore(path: path, calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(60)))
-        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: now)
+        try await store.bindKey(serial: "dev-1", publicKey: device.publicKey, at: now, logKey: TestAggregator.logKey)
 
         let broker = try MosquittoBroker()
         defer { broker.stop() }
@@ -97,7 +97,7 @@ import Wire
 
         // Re-pairing with a new key: messages signed by the old one are now revoked.
         let newKey = Curve25519.Signing.PrivateKey()
-        try await store.bindKey(serial: "dev-1", publicKey: newKey.publicKey, at: now + 1)
+        try await store.bindKey(serial: "dev-1", publicKey: newKey.publicKey, at: now + 1, logKey: TestAggregator.logKey)
         let verdict = TelemetryVerifier.verify(bytes: try telemetry("dev-1", 300, key: device), topic: "fieldproof/v1/dev-1/telemetry",
                                                registry: store, now: UInt64(now))
         #expect(verdict.reason == .revokedKey)

@@ -1,6 +1,8 @@
 import Aggregator
 import AggregatorStore
+import Crypto
 import Foundation
+import Identity
 import TestSupport
 
 /// The two stores the store suites run against: a SQLite file, or a real
@@ -21,4 +23,10 @@ enum StoreKind: String, CaseIterable, Sendable {
             return (store, nil, { store.close(); server.stop() })
         }
     }
+}
+
+/// The aggregator key the store suites sign key events with.
+enum TestAggregator {
+    static let identity = try! AggregatorIdentity(seed: Array(repeating: 7, count: 32))
+    static var logKey: Curve25519.Signing.PrivateKey { identity.signingKey }
 }

@@ -190,12 +190,12 @@ import Wire
         switch kind {
         case .sqlite:
             let store = try SQLiteStore(path: directory + "/tallies.sqlite", calendar: calendar)
-            for (serial, key) in keys { try await store.bindKey(serial: serial, publicKey: key.publicKey, at: now) }
+            for (serial, key) in keys { try await store.bindKey(serial: serial, publicKey: key.publicKey, at: now, logKey: Curve25519.Signing.PrivateKey()) }
         case .postgres:
             guard let postgresURL else { throw TestSupportError.commandFailed("no PostgreSQL URL") }
             let store = try await PostgresStore(url: postgresURL, calendar: calendar)
             defer { store.close() }
-            for (serial, key) in keys { try await store.bindKey(serial: serial, publicKey: key.publicKey, at: now) }
+            for (serial, key) in keys { try await store.bindKey(serial: serial, publicKey: key.publicKey, at: now, logKey: Curve25519.Signing.PrivateKey()) }
         }
     }
 

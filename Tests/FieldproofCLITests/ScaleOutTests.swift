@@ -85,7 +85,9 @@ import Synchronization
         }
         let checkpoint = try #require(checkpoints.first)
         #expect(checkpoints.allSatisfy { $0 == checkpoint }, "one log: \(checkpoints)")
-        #expect(checkpoint.size == UInt64(messages.count))
+        // Each device's pairing is logged before its messages: one key event each.
+        let keyEventCount = Self.devices
+        #expect(checkpoint.size == UInt64(messages.count + keyEventCount))
         let tiles = Tile.tiles(forTreeSize: checkpoint.size)
         var tree = MerkleTree()
         var entries: [[UInt8]] = []
@@ -100,7 +102,14 @@ import Synchronization
                 offset += 2 + length
             }
         }
-        #expect(entries.count == messages.count && Set(entries) == messages, "every message in the log once")
+        let logged = entries.filter(messages.contains)
+        #expect(logged.count == messages.count && Set(logged) == messages, "every message in the log once")
+        let events = try entries.filter { !messages.contains($0) }.map { entry in
+            let signed = try COSESign1(decoding: entry)
+            #expect(signed.isValid(for: aggregatorKey.publicKey), "a key event is signed by the aggregator")
+            return try KeyEvent(decoding: signed.payload)
+        }
+        #expect(events.count == keyEventCount && events.allSatisfy { $0.kind == .paired }, "\(events)")
         #expect(tree.root(size: tree.count) == checkpoint.root)
         for tile in tiles {
             #expect(try await get(httpPorts[1], tile.path) == tree.data(of: tile) { entries[$0] }, "\(tile.path)")
@@ -108,7 +117,7 @@ import Synchronization
         // And as Go's sumdb/tlog reads it, over HTTP (skipped only outside CI without Go).
         if GoTlogCheck.isAvailable || ProcessInfo.processInfo.environment["CI"] != nil {
             let go = try await GoTlogCheck.run(["url": "http://127.0.0.1:\(httpPorts[0])/log", "verifierKey": verifier.verifierKey])
-            #expect(go.status == 0 && go.output.hasPrefix("ok: served checkpoint of \(messages.count) entries"), "\(go.output)")
+            #expect(go.status == 0 && go.output.hasPrefix("ok: served checkpoint of \(messages.count + keyEventCount) entries"), "\(go.output)")
         }
     }
 
@@ -127,13 +136,13 @@ import Synchronization
         let store = try await PostgresStore(url: postgres.url, calendar: calendar)
         defer { store.close() }
         let serials = (1...Self.devices).map { String(format: "dev-%02d", $0) }
+        let aggregatorKey = try Curve25519.Signing.PrivateKey(
+            rawRepresentation: try DeviceSecret.loadOrCreate(at: directory + "/aggregator.key").bytes)
         var keys: [String: Curve25519.Signing.PrivateKey] = [:]
         for serial in serials {
             keys[serial] = Curve25519.Signing.PrivateKey()
-            try await store.bindKey(serial: serial, publicKey: keys[serial]!.publicKey, at: t0)
+            try await store.bindKey(serial: serial, publicKey: keys[serial]!.publicKey, at: t0, logKey: aggregatorKey)
         }
-        let aggregatorKey = try Curve25519.Signing.PrivateKey(
-            rawRepresentation: try DeviceSecret.loadOrCreate(at: directory + "/aggregator.key").bytes)
 
         let binary = try #require(ProjectPaths.product("fieldproof-aggregator"))
         var aggregators: [ChildProcess] = []
