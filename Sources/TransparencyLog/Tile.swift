@@ -142,6 +142,20 @@ extension Tile {
         guard entries.allSatisfy({ $0.count <= Int(UInt16.max) }) else { return nil }
         return entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xFF)] + $0 }
     }
+
+    /// The entries of an entry bundle; nil when a length runs past the end.
+    public static func entries(inBundle bundle: [UInt8]) -> [[UInt8]]? {
+        var entries: [[UInt8]] = []
+        var offset = 0
+        while offset < bundle.count {
+            guard offset + 2 <= bundle.count else { return nil }
+            let length = Int(bundle[offset]) << 8 | Int(bundle[offset + 1])
+            guard length <= bundle.count - offset - 2 else { return nil }
+            entries.append(Array(bundle[(offset + 2)..<(offset + 2 + length)]))
+            offset += 2 + length
+        }
+        return entries
+    }
 }
 
 extension MerkleTree {

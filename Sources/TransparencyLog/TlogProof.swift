@@ -89,7 +89,18 @@ public struct TlogProof: Equatable, Sendable {
     /// `witnesses` cosigned it, and the entry hashed `leaf` is at `index`.
     public func verify(leaf: MerkleHash, origin: String, log: [NoteVerifier], witnesses: [TrustedWitness] = [],
                        quorum: Int = 0) throws(NoteError) -> Verified {
-        let note = Array(checkpoint.utf8)
+        let verified = try Self.verifyCheckpoint(Array(checkpoint.utf8), origin: origin, log: log, witnesses: witnesses, quorum: quorum)
+        guard MerkleProof.verifyInclusion(leaf: leaf, index: index, size: verified.checkpoint.size, proof: inclusion,
+                                          root: verified.checkpoint.root) else {
+            throw .notProven("the inclusion proof does not lead to the checkpoint's root")
+        }
+        return verified
+    }
+
+    /// A signed checkpoint checked on its own: signed by one of `log`, of
+    /// `origin`, and cosigned by at least `quorum` of `witnesses`.
+    public static func verifyCheckpoint(_ note: [UInt8], origin: String, log: [NoteVerifier], witnesses: [TrustedWitness] = [],
+                                        quorum: Int = 0) throws(NoteError) -> Verified {
         let text = try SignedNote.open(note, verifiers: log).text
         let parsed = try Checkpoint(text: text)
         guard parsed.origin == origin else { throw .notProven("the checkpoint is of \(parsed.origin), not \(origin)") }
@@ -104,9 +115,6 @@ public struct TlogProof: Equatable, Sendable {
         }
         guard cosigned.count >= quorum else {
             throw .notProven("\(cosigned.count) of the \(quorum) witness cosignatures required")
-        }
-        guard MerkleProof.verifyInclusion(leaf: leaf, index: index, size: parsed.size, proof: inclusion, root: parsed.root) else {
-            throw .notProven("the inclusion proof does not lead to the checkpoint's root")
         }
         return Verified(checkpoint: parsed, witnesses: cosigned)
     }

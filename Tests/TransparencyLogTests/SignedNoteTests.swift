@@ -156,6 +156,10 @@ import Testing
             offset += 2 + length
         }
         #expect(decoded == Array(entries[256..<300]))
+        #expect(Tile.entries(inBundle: bundle) == decoded, "the reader agrees with the spec's framing, decoded by hand above")
+        #expect(Tile.entries(inBundle: Array(bundle.dropLast())) == nil, "the last entry cut short")
+        #expect(Tile.entries(inBundle: bundle + [0]) == nil, "half a length")
+        #expect(Tile.entries(inBundle: [0, 0, 0, 1, 7]) == [[], [7]], "an empty entry is an entry")
         #expect(decoded.flatMap { MerkleHash.leaf($0).bytes } == hashes)
         #expect(tree.data(of: Tile(kind: .hashes(level: 0), index: 1, width: 45)!) { entries[$0] } == nil, "beyond the tree")
         #expect(tree.data(of: Tile(kind: .entries, index: 0)!) { _ in [1] } == nil, "entries that do not hash to the tree")

@@ -231,7 +231,7 @@ public struct Page<Item: Sendable>: Sendable {
 }
 
 /// Where a page of tallies ends: their order is (serial, metric, epoch start).
-public struct TallyKey: Codable, Equatable, Sendable {
+public struct TallyKey: Codable, Hashable, Sendable {
     public var serial: String
     public var metric: String
     public var epochStart: Int64

@@ -1,0 +1,188 @@
+import Aggregator
+import Crypto
+import TransparencyLog
+import Wire
+
+/// Replays the transparency log from its first entry, trusting nothing the
+/// aggregator keeps beside it (issue 16 item 5): which key speaks for a
+/// device is learnt from the log's own key events (signed by the log's
+/// key), every message's signature is checked against the key bound at
+/// its place in the log, and the tallies are recomputed the way the
+/// stores make them (`MessageTiming`: a message counts at its device time,
+/// an unsynchronised one once a synchronised message of its boot anchors
+/// it). What the aggregator serves can then be compared with `tallies`.
+public struct LogAudit {
+    /// The first entry that does not hold, by its log index.
+    public struct Finding: Error, CustomStringConvertible, Equatable {
+        public var index: UInt64
+        public var problem: String
+        public var description: String { "log entry \(index): \(problem)" }
+    }
+
+    private struct Device {
+        var key: Curve25519.Signing.PublicKey?
+        var retired: Set<[UInt8]> = []
+        var revoked = false
+    }
+
+    private struct BootKey: Hashable {
+        var serial: String
+        var bootID: [UInt8]
+    }
+
+    private struct MessageKey: Hashable {
+        var serial: String
+        var sequence: UInt64
+    }
+
+    private let aggregatorKey: Curve25519.Signing.PublicKey
+    private let calendar: EpochCalendar
+    private var devices: [String: Device] = [:]
+    private var logged: Set<MessageKey> = []
+    private var anchors: [BootKey: Int64] = [:]
+    private var waiting: [BootKey: [StoredMessage]] = [:]
+    private var rows: [TallyKey: TallyRow] = [:]
+    public private(set) var entries: UInt64 = 0
+    public private(set) var messages: UInt64 = 0
+    public private(set) var keyEvents: UInt64 = 0
+
+    public init(aggregatorKey: Curve25519.Signing.PublicKey, calendar: EpochCalendar) {
+        self.aggregatorKey = aggregatorKey
+        self.calendar = calendar
+    }
+
+    /// The recomputed tallies, in the API's order (serial, metric, epoch).
+    public var tallies: [TallyRow] {
+        rows.values.sorted { ($0.serial, $0.metric, $0.epochStart) < ($1.serial, $1.metric, $1.epochStart) }
+    }
+
+    /// Takes the next entry of the log.
+    public mutating func append(_ entry: [UInt8]) throws(Finding) {
+        let index = entries
+        func finding(_ problem: String) -> Finding { Finding(index: index, problem: problem) }
+        let envelope: COSESign1
+        let type: UInt64?
+        do {
+            envelope = try COSESign1(decoding: entry)
+            type = try CBORDecoder.decode(envelope.payload)[0]?.uint64
+        } catch {
+            throw finding("not a signed Fieldproof message: \(error)")
+        }
+        switch type {
+        case MessageType.keyEvent: try apply(envelope, finding)
+        case MessageType.telemetry: try count(entry, finding)
+        default: throw finding("an entry of message type \(type.map(String.init) ?? "none"), which the log does not hold")
+        }
+        entries += 1
+    }
+
+    private mutating func apply(_ envelope: COSESign1, _ finding: (String) -> Finding) throws(Finding) {
+        guard envelope.isValid(for: aggregatorKey) else { throw finding("a key event not signed with the log's key") }
+        let event: KeyEvent
+        do { event = try KeyEvent(decoding: envelope.payload) } catch { throw finding("\(error)") }
+        var device = devices[event.serial] ?? Device()
+        switch event.kind {
+        case .paired, .repaired:
+            guard let raw = event.publicKey, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                throw finding("key event for \(event.serial) binds no valid Ed25519 key")
+            }
+            // As in the stores, a key bound while revoked speaks only once reinstated.
+            if let old = device.key { device.retired.insert(KeyID.of(old)) }
+            device.retired.remove(KeyID.of(key))
+            device.key = key
+        case .revoked:
+            if let old = device.key { device.retired.insert(KeyID.of(old)) }
+            device.key = nil
+            device.revoked = true
+        case .reinstated:
+            guard device.revoked else { throw finding("\(event.serial) is reinstated without being revoked") }
+            device.revoked = false
+        }
+        devices[event.serial] = device
+        keyEvents += 1
+    }
+
+    private mutating func count(_ entry: [UInt8], _ finding: (String) -> Finding) throws(Finding) {
+        let serial: String
+        do { serial = try Telemetry(decoding: try COSESign1(decoding: entry).payload).serial } catch { throw finding("\(error)") }
+        let decoded: TelemetryVerifier.Decoded
+        switch TelemetryVerifier.decode(bytes: entry, topic: Topics.telemetry(serial)) {
+        case let .failure(rejection): throw finding(rejection.detail)
+        case let .success(value): decoded = value
+        }
+        if let rejection = TelemetryVerifier.checkBounds(decoded) { throw finding(rejection.detail) }
+        let device = devices[serial]
+        let keys = device.map { DeviceKeys(current: $0.key, retiredKeyIDs: $0.retired, revoked: $0.revoked) }
+        if let rejection = TelemetryVerifier.checkSignature(decoded, keys: keys) {
+            throw finding("\(rejection.reason.rawValue): \(rejection.detail) by the log's key events")
+        }
+        let sequence = decoded.telemetry.sequence
+        guard logged.insert(MessageKey(serial: serial, sequence: sequence)).inserted else {
+            throw finding("\(serial)/\(sequence) is logged a second time")
+        }
+        // The receive time is not in the log; nothing that is tallied depends on it.
+        let message = StoredMessage(VerifiedTelemetry(telemetry: decoded.telemetry, raw: entry, keyID: decoded.envelope.keyID), receivedAt: 0)
+        let boot = BootKey(serial: serial, bootID: message.bootID)
+        do {
+            let timing = try MessageTiming(message, anchor: anchors[boot], calendar: calendar)
+            if timing.untimed {
+                waiting[boot, default: []].append(message)
+            } else {
+                tally(message, at: timing.time)
+            }
+            if message.clockSynchronised, anchors[boot] == nil, try MessageTiming.anchor(of: message) >= 0 {
+                let anchor = try MessageTiming.anchor(of: message)
+                anchors[boot] = anchor
+                for held in waiting.removeValue(forKey: boot) ?? [] {
+                    tally(held, at: try MessageTiming.time(anchor: anchor, sinceBoot: held.millisecondsSinceBoot))
+                }
+            }
+        } catch {
+            throw finding("\(serial)/\(sequence): \(error)")
+        }
+        messages += 1
+    }
+
+    private mutating func tally(_ message: StoredMessage, at time: Int64) {
+        let epoch = calendar.start(of: time)
+        for reading in message.readings {
+            let key = TallyKey(serial: message.serial, metric: reading.metric, epochStart: epoch)
+            var row = rows[key] ?? TallyRow(serial: message.serial, metric: reading.metric, unit: reading.unit, epochStart: epoch,
+                                            epochEnd: calendar.end(ofEpochStartingAt: epoch), count: 0, minimum: .infinity,
+                                            maximum: -.infinity, sum: 0)
+            row.count += 1
+            row.minimum = min(row.minimum, reading.value)
+            row.maximum = max(row.maximum, reading.value)
+            row.sum += reading.value
+            rows[key] = row
+        }
+    }
+
+    /// The first way `served` differs from `recomputed`, or nil. Counts,
+    /// minima, maxima and units must match exactly; sums to a relative
+    /// 1e-9, since a store adds a batch's readings before adding them to
+    /// the tally and floating-point addition depends on order.
+    public static func difference(recomputed: [TallyRow], served: [TallyRow]) -> String? {
+        var expected: [TallyKey: TallyRow] = [:]
+        for row in recomputed { expected[TallyKey(row)] = row }
+        var seen: Set<TallyKey> = []
+        for row in served {
+            let key = TallyKey(row)
+            let name = "\(row.serial) \(row.metric) epoch \(UTCText.minutes(row.epochStart))"
+            guard seen.insert(key).inserted else { return "the aggregator serves the tally of \(name) twice" }
+            guard let mine = expected[key] else { return "the aggregator serves a tally of \(name) that no logged message makes" }
+            if mine.count != row.count { return "\(name): the aggregator counts \(row.count) readings, the log \(mine.count)" }
+            if mine.unit != row.unit { return "\(name): unit \(row.unit) served, \(mine.unit) logged" }
+            if mine.minimum != row.minimum || mine.maximum != row.maximum {
+                return "\(name): served minimum/maximum \(row.minimum)/\(row.maximum), logged \(mine.minimum)/\(mine.maximum)"
+            }
+            let scale = max(1, abs(mine.sum), abs(row.sum))
+            if !(abs(mine.sum - row.sum) <= 1e-9 * scale) { return "\(name): served sum \(row.sum), logged \(mine.sum)" }
+        }
+        if let missing = recomputed.first(where: { !seen.contains(TallyKey($0)) }) {
+            return "\(missing.serial) \(missing.metric) epoch \(UTCText.minutes(missing.epochStart)): the log makes a tally of "
+                + "\(missing.count) readings the aggregator does not serve"
+        }
+        return nil
+    }
+}
