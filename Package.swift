@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        // The HTTP client of `fieldproof-aggregator audit` (already in the graph through Hummingbird's tests).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
         // Tests only: clocks a test moves by hand (TestClock) or that never wait (ImmediateClock).
         .package(url: "https://github.com/pointfreeco/swift-clocks.git", from: "1.0.0"),
     ],
@@ -124,6 +126,7 @@ let package = Package(
         .executableTarget(name: "fieldproof-aggregator", dependencies: [
             "Aggregator", "AggregatorStore", "LinuxService", "ConfigFile", "Identity", "MQTT", "Wire", "TransparencyLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

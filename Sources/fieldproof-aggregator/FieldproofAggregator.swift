@@ -17,7 +17,7 @@ struct FieldproofAggregator: AsyncParsableCommand {
               fieldproof-aggregator tally --device fp-0001 --csv
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, EnrollCommand.self, DevicesCommand.self, TallyCommand.self, ExportCommand.self, LogCommand.self]
+        subcommands: [ServeCommand.self, EnrollCommand.self, DevicesCommand.self, TallyCommand.self, ExportCommand.self, LogCommand.self, AuditCommand.self]
     )
 
     /// ArgumentParser's own entry point, after one thing that must come

@@ -93,13 +93,11 @@ import Synchronization
         var entries: [[UInt8]] = []
         for tile in tiles where tile.level == 0 {
             let bundle = try await get(httpPorts[0], Tile(kind: .entries, index: tile.index, width: tile.width)!.path)
-            var offset = 0
-            while offset + 2 <= bundle.count {
-                let length = Int(bundle[offset]) << 8 | Int(bundle[offset + 1])
-                let entry = Array(bundle[(offset + 2)..<min(bundle.count, offset + 2 + length)])
+            let inBundle = try #require(Tile.entries(inBundle: bundle), "\(tile.path): a well-formed entry bundle")
+            #expect(inBundle.count == Int(tile.width), "\(tile.path)")
+            for entry in inBundle {
                 entries.append(entry)
                 tree.append(entry)
-                offset += 2 + length
             }
         }
         let logged = entries.filter(messages.contains)
@@ -119,6 +117,38 @@ import Synchronization
             let go = try await GoTlogCheck.run(["url": "http://127.0.0.1:\(httpPorts[0])/log", "verifierKey": verifier.verifierKey])
             #expect(go.status == 0 && go.output.hasPrefix("ok: served checkpoint of \(messages.count + keyEventCount) entries"), "\(go.output)")
         }
+    }
+
+    /// `audit` replays the served log with only the log's key and finds
+    /// the served tallies are the ones the log makes; once a tally is
+    /// changed in the database behind the aggregators, it names that tally.
+    func checkTheAudit(binary: String, httpPort: Int, aggregatorKey: Curve25519.Signing.PrivateKey, postgres: PostgresServer,
+                       tallies: Int) async throws {
+        let identity = try AggregatorIdentity(seed: Array(aggregatorKey.rawRepresentation))
+        let verifierKey = try NoteVerifier(name: "fieldproof-aggregator/\(identity.fingerprint)", publicKey: aggregatorKey.publicKey).verifierKey
+        let arguments = ["audit", "--log", "http://127.0.0.1:\(httpPort)/log", "--api", "http://127.0.0.1:\(httpPort)",
+                         "--log-key", verifierKey]
+        // Seven tallies a page: the cursor is followed to the end.
+        let honest = try await ProcessRunner.run(binary, arguments + ["--page-size", "7"])
+        let total = Self.devices * Self.perDevice
+        #expect(honest.status == 0, "\(honest.output)")
+        #expect(honest.output.contains("log: \(total + Self.devices) entries (\(total) messages, \(Self.devices) key events)"), "\(honest.output)")
+        #expect(honest.output.contains("tallies: all \(tallies) served tallies follow from the log"), "\(honest.output)")
+
+        let stranger = try NoteVerifier(name: "fieldproof-aggregator/\(identity.fingerprint)", publicKey: Curve25519.Signing.PrivateKey().publicKey)
+        var withAnotherKey = arguments
+        withAnotherKey[withAnotherKey.count - 1] = stranger.verifierKey
+        let unsigned = try await ProcessRunner.run(binary, withAnotherKey)
+        #expect(unsigned.status == 1 && unsigned.output.contains("checkpoint"), "a checkpoint the given key did not sign: \(unsigned.output)")
+
+        let tampered = try await ProcessRunner.run("/usr/bin/psql", [postgres.url, "-v", "ON_ERROR_STOP=1", "-c",
+                                                                    "UPDATE tally SET count = count + 1 WHERE serial = 'dev-07'"])
+        #expect(tampered.status == 0, "\(tampered.output)")
+        let caught = try await ProcessRunner.run(binary, arguments)
+        #expect(caught.status == 1, "\(caught.output)")
+        // (One epoch unless the run straddles an hour: then dev-07's first of two.)
+        #expect(caught.output.contains("tallies differ: dev-07 air/temperature epoch") && caught.output.contains("the aggregator counts"),
+                "\(caught.output)")
     }
 
     @Test func threeAggregatorsOnePostgresAKill9AndEveryMessageTalliedOnce() async throws {
@@ -239,6 +269,8 @@ import Synchronization
         #expect(tallied == UInt64(total))
         try await checkTheOneLog(httpPorts: [httpPorts[0], httpPorts[2]], aggregatorKey: aggregatorKey,
                                  messages: Set(messages.values.flatMap { $0 }))
+        try await checkTheAudit(binary: binary.path, httpPort: httpPorts[2], aggregatorKey: aggregatorKey, postgres: postgres,
+                                tallies: try await store.tallies(TallyQuery()).count)
         for (index, aggregator) in aggregators.enumerated() where index != 1 {
             #expect(await aggregator.stop(signal: SIGTERM, timeout: 20))
             #expect(aggregator.exitCode == 0, "\(logs())")
