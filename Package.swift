@@ -34,7 +34,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
-        // The HTTP client of `fieldproof-aggregator audit` (already in the graph through Hummingbird's tests).
+        // The HTTP client of witness collection and `fieldproof-aggregator audit` (already in the graph through Hummingbird's tests).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
         // Tests only: clocks a test moves by hand (TestClock) or that never wait (ImmediateClock).
         .package(url: "https://github.com/pointfreeco/swift-clocks.git", from: "1.0.0"),
@@ -111,6 +111,7 @@ let package = Package(
         .target(name: "Aggregator", dependencies: [
             "ConfigFile", "MQTT", "LinuxService", "TransparencyLog",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -171,7 +172,7 @@ let package = Package(
             .product(name: "Clocks", package: "swift-clocks"),
         ]),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "TestSupport", "MQTT", "LinuxService",
+            "Aggregator", "TestSupport", "MQTT", "LinuxService", "TransparencyLog", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

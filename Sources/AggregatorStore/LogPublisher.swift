@@ -24,6 +24,16 @@ public actor LogPublisher: TransparencyLogSource {
         return note
     }
 
+    public func status() async throws -> TransparencyLogStatus {
+        TransparencyLogStatus(origin: signer.verifier.name, size: try await store.logHead().size)
+    }
+
+    /// A consistency proof between two sizes of the log, for witnesses
+    /// (nil when `old` is above `new`).
+    public nonisolated func consistencyProof(from old: UInt64, to new: UInt64) async throws -> [MerkleHash]? {
+        try await store.logProofs(size: new).consistencyProof(from: old)
+    }
+
     /// A tile exists once all its entries (or stored hashes) do: counting
     /// what the range query returns is the check, with no read of the head.
     /// A request's index can be anything below 2^64; the stores count in

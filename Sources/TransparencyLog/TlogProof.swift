@@ -82,6 +82,13 @@ public struct TlogProof: Equatable, Sendable {
             guard let (name, key) = NoteEncoding.parseVerifierKey(text, type: Cosigner.type) else { throw .badVerifierKey(text) }
             self.init(name: name, publicKeyBytes: Array(key.rawRepresentation))
         }
+
+        /// The time (POSIX seconds) a cosignature line (ending in its
+        /// newline) of this witness states, when it verifies on `checkpoint`.
+        public func cosignatureTime(line: String, checkpoint: Checkpoint) -> UInt64? {
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKeyBytes) else { return nil }
+            return Cosigner.verify(line: line, checkpoint: checkpoint, name: name, publicKey: key)
+        }
     }
 
     /// Checks, as c2sp.org/tlog-proof says: the checkpoint is the log's
@@ -107,10 +114,7 @@ public struct TlogProof: Equatable, Sendable {
         var cosigned: [String] = []
         for line in try SignedNote.split(note).lines {
             for witness in witnesses where !cosigned.contains(witness.name) {
-                guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: witness.publicKeyBytes) else { continue }
-                if Cosigner.verify(line: line + "\n", checkpoint: parsed, name: witness.name, publicKey: key) != nil {
-                    cosigned.append(witness.name)
-                }
+                if witness.cosignatureTime(line: line + "\n", checkpoint: parsed) != nil { cosigned.append(witness.name) }
             }
         }
         guard cosigned.count >= quorum else {

@@ -12,6 +12,11 @@ public final class Witness: Sendable {
     public struct Recorded: Codable, Equatable, Sendable {
         public var size: UInt64
         public var root: String
+
+        public init(size: UInt64, root: String) {
+            self.size = size
+            self.root = root
+        }
     }
 
     public struct Response: Equatable, Sendable {

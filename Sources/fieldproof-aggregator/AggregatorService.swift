@@ -7,6 +7,7 @@ import LinuxService
 import Logging
 import MQTT
 import ServiceLifecycle
+import TransparencyLog
 import Wire
 
 /// The running aggregator: one MQTT client (telemetry and pairing
@@ -61,6 +62,25 @@ struct AggregatorService<Store: AggregatorDataStore> {
         publisher = try MQTTClient(configuration: outgoing)
     }
 
+    /// The witnesses of `log.witnesses` over HTTP, or nil without any.
+    func witnessCollector(log: LogPublisher, verifier: NoteVerifier) async throws -> (collector: WitnessCollector, transport: HTTPWitnessTransport)? {
+        let settings = configuration.log
+        guard !settings.witnesses.isEmpty else { return nil }
+        let transport = HTTPWitnessTransport(timeout: settings.witnessTimeout)
+        let collector: WitnessCollector
+        do {
+            collector = try WitnessCollector(witnesses: settings.witnesses, quorum: settings.witnessQuorum, timeout: settings.witnessTimeout,
+                                             log: verifier, transport: transport, proofs: { try await log.consistencyProof(from: $0, to: $1) },
+                                             metrics: metrics, logger: logger)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        logger.info("collecting witness cosignatures", metadata: ["witnesses": "\(settings.witnesses.map(\.url).joined(separator: ", "))",
+                                                                 "quorum": "\(settings.witnessQuorum)"])
+        return (collector, transport)
+    }
+
     /// `$share/<group>/<filter>` when several aggregators split the stream.
     func filter(_ base: String) -> String {
         configuration.broker.sharedGroup.map { "$share/\($0)/\(base)" } ?? base
@@ -74,6 +94,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let identity = try AggregatorIdentity(seed: Array(key.rawRepresentation))
         let logSigner = try LogIdentity.signer(configuration: configuration, identity: identity)
         let logPublisher = LogPublisher(store: store, signer: logSigner)
+        let witnessing = try await witnessCollector(log: logPublisher, verifier: logSigner.verifier)
         logger.info("connected", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)",
                                             "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))", "fingerprint": "\(identity.fingerprint)"])
 
@@ -86,7 +107,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
                                         operations: StoreOperations(store: store, identity: identity, maximumAttempts: configuration.pairing.maximumAttempts,
                                                                     pinLength: configuration.pairing.pinLength),
                                         operatorToken: configuration.http.operatorToken, metrics: metrics, logger: logger,
-                                        transparencyLog: logPublisher)
+                                        transparencyLog: witnessing.map { WitnessedLog(log: logPublisher, collector: $0.collector) } ?? logPublisher)
         let notifier = SystemdNotifier()
         let logger = logger
         let application = http.application { port in
@@ -97,15 +118,20 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let sealer = EpochSealer(store: store, client: publisher, key: key, logger: logger,
                                  interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))), clock: ContinuousClock())
         let announcer = KeyAnnouncementService(client: publisher, identity: identity, interval: .seconds(60), clock: ContinuousClock(), logger: logger)
-        let checkpoints = CheckpointService(log: logPublisher, client: publisher, interval: configuration.log.checkpointInterval,
-                                            clock: ContinuousClock(), logger: logger)
+        let checkpoints = CheckpointService(log: logPublisher, witnesses: witnessing?.collector, client: publisher,
+                                            interval: configuration.log.checkpointInterval, clock: ContinuousClock(), logger: logger)
         var services: [any Service] = [application, ingest, sealer, announcer, checkpoints, HeapTrimService(interval: .seconds(1), clock: ContinuousClock())]
         if let interval = notifier.watchdogMicroseconds {
             services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2)), clock: ContinuousClock()))
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        // The witnesses' HTTP client must be shut down before it is released.
+        do { try await group.run() } catch {
+            try? await witnessing?.transport.shutdown()
+            throw error
+        }
+        try? await witnessing?.transport.shutdown()
         publisher.close()
         notifier.stopping()
         logger.info("stopped")

@@ -1,3 +1,4 @@
+import Aggregator
 import AggregatorStore
 import Logging
 import MQTT
@@ -6,23 +7,28 @@ import Wire
 
 /// Signs and publishes the transparency log's checkpoint, retained on
 /// `fieldproof/v1/log/checkpoint`, every `interval` while the log grows:
-/// what devices and witnesses pick up without polling HTTP. An unchanged
-/// log is not published again; a failed publish is retried next time.
+/// what devices and witnesses pick up without polling HTTP. With
+/// `witnesses`, each interval first asks them to cosign the newest
+/// checkpoint, and what is published is the newest that reached their
+/// quorum (nothing until one has). An unchanged checkpoint is not
+/// published again; a failed publish is retried next time.
 struct CheckpointService<C: Clock>: Service where C.Duration == Duration {
     let log: LogPublisher
+    var witnesses: WitnessCollector?
     let client: MQTTClient
     let interval: Duration
     let clock: C
     let logger: Logger
 
     func run() async throws {
-        let (log, client, interval, clock, logger) = (log, client, interval, clock, logger)
+        let (log, witnesses, client, interval, clock, logger) = (log, witnesses, client, interval, clock, logger)
         try? await cancelWhenGracefulShutdown {
             var published: String?
             while !Task.isCancelled {
                 do {
-                    let note = try await log.checkpoint()
-                    if note != published {
+                    var note: String? = try await log.checkpoint()
+                    if let witnesses, let signed = note { note = await witnesses.collect(signed) }
+                    if let note, note != published {
                         try await client.publish(topic: Topics.logCheckpoint, payload: Array(note.utf8), qos: .atLeastOnce, retain: true)
                         published = note
                     }

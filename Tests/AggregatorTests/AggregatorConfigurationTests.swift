@@ -1,8 +1,10 @@
 import Aggregator
 import ConfigFile
+import Crypto
 import Foundation
 import Testing
 import TestSupport
+import TransparencyLog
 
 @Suite struct AggregatorConfigurationTests {
     @Test func theCommentedExampleLoads() throws {
@@ -36,6 +38,59 @@ import TestSupport
              "a.yaml:2:19: http.operator_token: the operator token must be at least 16 characters; for example: operator_token_file: /etc/fieldproof/operator-token"),
             ("broker:\n  shared_group: a/b\n", "a.yaml:2:17: broker.shared_group: a share group name has no '/', '+' or '#'; for example: shared_group: aggregators"),
             ("epochs:\n  length: 10s\n", "a.yaml:2:11: epochs.length: 10s is shorter than the minimum of 1m; for example: length: 1h"),
+        ]
+        for (text, expected) in cases {
+            do {
+                _ = try AggregatorConfiguration.parse(text, file: "a.yaml")
+                Issue.record("expected an error for \(text)")
+            } catch {
+                #expect(error.description == expected)
+            }
+        }
+    }
+
+    static let w1 = try! Cosigner(name: "witness.example/w1", key: Curve25519.Signing.PrivateKey()).verifierKey
+    static let w2 = try! Cosigner(name: "witness.example/w2", key: Curve25519.Signing.PrivateKey()).verifierKey
+
+    @Test func witnessesDefaultToAllOfThemCosigningWithinFiveSeconds() throws {
+        let text = """
+            log:
+              witnesses:
+                - url: http://127.0.0.1:7380/
+                  key: \(Self.w1)
+                - url: https://w2.example/witness
+                  key: \(Self.w2)
+            """
+        let config = try AggregatorConfiguration.parse(text, file: "a.yaml")
+        #expect(config.log.witnesses == [WitnessEndpoint(url: "http://127.0.0.1:7380", key: Self.w1),
+                                         WitnessEndpoint(url: "https://w2.example/witness", key: Self.w2)])
+        #expect(config.log.witnesses[1].addCheckpointURL == "https://w2.example/witness/add-checkpoint")
+        #expect(config.log.witnessQuorum == 2 && config.log.witnessTimeout == .seconds(5))
+        let one = try AggregatorConfiguration.parse(text + "\n  witness_quorum: 1\n  witness_timeout: 2s\n", file: "a.yaml")
+        #expect(one.log.witnessQuorum == 1 && one.log.witnessTimeout == .seconds(2))
+        #expect(try AggregatorConfiguration.parse("log:\n  checkpoint_interval: 5s\n", file: "a.yaml").log.witnesses.isEmpty)
+    }
+
+    @Test func aWrongWitnessSettingNamesTheLineAndTheFix() {
+        let two = "log:\n  witnesses:\n    - url: http://a:1\n      key: \(Self.w1)\n    - url: http://b:1\n      key: \(Self.w2)\n"
+        let cases: [(String, String)] = [
+            (two + "  witness_quorum: 3\n",
+             "a.yaml:7:19: log.witness_quorum: 3 cosignatures cannot be had from the 2 witness(es) listed; set 1 to 2, "
+                + "or leave it out to require all of them; for example: witness_quorum: 2"),
+            (two + "  witness_quorum: 0\n", "a.yaml:7:19: log.witness_quorum: 0 cosignatures cannot be had from the 2 witness(es) listed; "
+                + "set 1 to 2, or leave it out to require all of them; for example: witness_quorum: 2"),
+            ("log:\n  witness_quorum: 1\n", "a.yaml:2:19: log.witness_quorum: a quorum needs witnesses: list them under log.witnesses; "
+                + "for example: witnesses:\n    - url: http://witness.example:7380\n      key: witness.example/w1+1a2b3c4d+BAbc..."),
+            ("log:\n  witnesses:\n    - url: witness.example:7380\n      key: \(Self.w1)\n",
+             "a.yaml:3:12: log.witnesses[0].url: \"witness.example:7380\" is not an http:// or https:// URL without query "
+                + "(add-checkpoint is POSTed to <url>/add-checkpoint); for example: url: http://witness.example:7380"),
+            ("log:\n  witnesses:\n    - url: http://a:1\n      key: witness.example/w1+00000000+AAAA\n",
+             "a.yaml:4:12: log.witnesses[0].key: not a cosigner verifier key (name+hexid+base64 of 0x04 and the key); "
+                + "for example: key: witness.example/w1+1a2b3c4d+BAbc... (what `fieldproof-witness verifier-key` prints)"),
+            ("log:\n  witnesses:\n    - url: http://a:1\n      key: \(Self.w1)\n    - url: http://b:1\n      key: \(Self.w1)\n",
+             "a.yaml:6:12: log.witnesses[1].key: a witness named witness.example/w1 is listed already; list each witness once"),
+            ("log:\n  witnesses:\n    - url: http://a:1\n      kee: \(Self.w1)\n",
+             "a.yaml:4:7: log.witnesses[0].kee: unknown setting; did you mean `key`?"),
         ]
         for (text, expected) in cases {
             do {

@@ -11,6 +11,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -29,6 +33,10 @@ type input struct {
 	// running log (<URL>/checkpoint, <URL>/tile/...), as any client would.
 	URL         string            `json:"url"`
 	VerifierKey string            `json:"verifierKey"`
+	// With URL: cosigner keys (name+id+base64 of 0x04 and the key) of which
+	// at least WitnessQuorum must have cosigned the served checkpoint.
+	WitnessKeys   []string `json:"witnessKeys"`
+	WitnessQuorum int      `json:"witnessQuorum"`
 	Checkpoint  string            `json:"checkpoint"`
 	Leaves      []string          `json:"leaves"` // hex
 	Roots       map[string]string `json:"roots"`  // size -> base64
@@ -67,7 +75,15 @@ func main() {
 		fail("note.NewVerifier refused %q: %v", in.VerifierKey, err)
 	}
 	if in.URL != "" {
-		checkServedLog(in.URL, verifier)
+		var witnesses []note.Verifier
+		for _, key := range in.WitnessKeys {
+			witness, err := newCosignatureVerifier(key)
+			if err != nil {
+				fail("witness key %q: %v", key, err)
+			}
+			witnesses = append(witnesses, witness)
+		}
+		checkServedLog(in.URL, verifier, witnesses, in.WitnessQuorum)
 		return
 	}
 	opened, err := note.Open([]byte(in.Checkpoint), note.VerifierList(verifier))
@@ -186,10 +202,25 @@ func (r tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 // TileHashReader, reading our tiles, computes the checkpoint's root and
 // proves the first, middle and last entries; each entry bundle's entries
 // hash to its level-0 tile.
-func checkServedLog(url string, verifier note.Verifier) {
-	opened, err := note.Open(get(url+"/checkpoint"), note.VerifierList(verifier))
+func checkServedLog(url string, verifier note.Verifier, witnesses []note.Verifier, quorum int) {
+	opened, err := note.Open(get(url+"/checkpoint"), note.VerifierList(append([]note.Verifier{verifier}, witnesses...)...))
 	if err != nil {
 		fail("note.Open refused the served checkpoint: %v", err)
+	}
+	// note.Open has verified every signature of a known key; count whose.
+	logSigned, cosigned := false, []string{}
+	for _, sig := range opened.Sigs {
+		if sig.Name == verifier.Name() && sig.Hash == verifier.KeyHash() {
+			logSigned = true
+		}
+		for _, witness := range witnesses {
+			if sig.Name == witness.Name() && sig.Hash == witness.KeyHash() {
+				cosigned = append(cosigned, sig.Name)
+			}
+		}
+	}
+	if !logSigned || len(cosigned) < quorum {
+		fail("served checkpoint: signed by the log %v, cosigned by %v, %d cosignatures required", logSigned, cosigned, quorum)
 	}
 	lines := strings.Split(strings.TrimSuffix(opened.Text, "\n"), "\n")
 	size, _ := strconv.ParseInt(lines[1], 10, 64)
@@ -228,5 +259,50 @@ func checkServedLog(url string, verifier note.Verifier) {
 			fail("entry %d from the served bundle is not in the served tree: %v", index, err)
 		}
 	}
-	fmt.Printf("ok: served checkpoint of %d entries, root and 3 inclusion proofs from the served tiles and bundles\n", size)
+	fmt.Printf("ok: served checkpoint of %d entries, root and 3 inclusion proofs from the served tiles and bundles; cosigned by %d witness(es) %v\n", size, len(cosigned), cosigned)
+}
+
+// cosignatureVerifier checks c2sp.org/tlog-cosignature signatures
+// (cosignature/v1, Ed25519): the key ID is SHA-256(name || 0x0A || 0x04 ||
+// key)[:4], the signature an 8-byte big-endian timestamp followed by the
+// Ed25519 signature of "cosignature/v1\ntime <T>\n" and the note text.
+// Written here from the spec, apart from the Swift code it checks.
+type cosignatureVerifier struct {
+	name string
+	hash uint32
+	key  ed25519.PublicKey
+}
+
+func newCosignatureVerifier(vkey string) (*cosignatureVerifier, error) {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 || len(parts[1]) != 8 {
+		return nil, fmt.Errorf("not name+hexid+base64")
+	}
+	hash, err := strconv.ParseUint(parts[1], 16, 32)
+	if err != nil {
+		return nil, err
+	}
+	key, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(key) != 1+ed25519.PublicKeySize || key[0] != 0x04 {
+		return nil, fmt.Errorf("not an Ed25519 cosignature key (type 0x04)")
+	}
+	sum := sha256.Sum256(append(append([]byte(parts[0]), '\n'), key...))
+	if binary.BigEndian.Uint32(sum[:4]) != uint32(hash) {
+		return nil, fmt.Errorf("the key ID does not match the key")
+	}
+	return &cosignatureVerifier{name: parts[0], hash: uint32(hash), key: ed25519.PublicKey(key[1:])}, nil
+}
+
+func (v *cosignatureVerifier) Name() string    { return v.name }
+func (v *cosignatureVerifier) KeyHash() uint32 { return v.hash }
+func (v *cosignatureVerifier) Verify(msg, sig []byte) bool {
+	if len(sig) != 8+ed25519.SignatureSize {
+		return false
+	}
+	time := binary.BigEndian.Uint64(sig[:8])
+	if time == 0 {
+		return false
+	}
+	signed := append([]byte(fmt.Sprintf("cosignature/v1\ntime %d\n", time)), msg...)
+	return ed25519.Verify(v.key, signed, sig[8:])
 }

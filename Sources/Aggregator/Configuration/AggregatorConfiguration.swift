@@ -49,6 +49,14 @@ public struct AggregatorConfiguration: Equatable, Sendable {
         public var origin: String?
         /// How often a new checkpoint is signed and published while entries arrive.
         public var checkpointInterval: Duration = .seconds(10)
+        /// Witnesses asked to cosign each new checkpoint; none: the
+        /// checkpoint is served and published with the aggregator's signature alone.
+        public var witnesses: [WitnessEndpoint] = []
+        /// Valid cosignatures a checkpoint needs before it is served and
+        /// published: 1 to the number of witnesses (default: all of them).
+        public var witnessQuorum = 0
+        /// How long one add-checkpoint request to a witness may take.
+        public var witnessTimeout: Duration = .seconds(5)
     }
 
     public var file: String
@@ -152,19 +160,7 @@ public struct AggregatorConfiguration: Equatable, Sendable {
             config.pairing.maximumRequestAge = try pairing.duration("max_request_age", default: .seconds(600), minimum: .seconds(10))
             try pairing.finish()
         }
-        if let log = try root.section("log") {
-            if let origin = try log.string("origin", example: "origin: aggregator.example/fieldproof") {
-                // C2SP: non-empty, no spaces or '+' (it is a note key name too).
-                guard !origin.isEmpty, !origin.contains(where: { $0 == "+" || $0.isWhitespace }) else {
-                    throw log.error("origin", "a log origin is one word without spaces or '+', by custom a URL without its scheme",
-                                    example: "origin: aggregator.example/fieldproof")
-                }
-                config.log.origin = origin
-            }
-            config.log.checkpointInterval = try log.duration("checkpoint_interval", default: .seconds(10), minimum: .milliseconds(100),
-                                                             example: "checkpoint_interval: 10s")
-            try log.finish()
-        }
+        if let log = try root.section("log") { config.log = try Log.parse(log) }
         try root.finish()
         return config
     }

@@ -5,6 +5,8 @@ struct DashboardPage {
     var activity: [ActivityBucket]
     var latest: [LatestReading]
     var epochs: [EpochSummary]
+    /// The transparency log and its witnesses; nil when none is served.
+    var log: TransparencyLogStatus? = nil
     var now: Int64
 
     func render() -> String {
@@ -32,6 +34,7 @@ struct DashboardPage {
         \(readingsTable())
         <h2>Signed epochs</h2>
         \(epochTable())
+        \(logSection())
         </body></html>
         """
     }
@@ -94,6 +97,28 @@ struct DashboardPage {
                 + "<td class=\"num\">\(epoch.messageCount)</td><td><code>\(Self.escape(String(epoch.root.prefix(16))))…</code></td></tr>"
         }
         return "<table><thead><tr><th>epoch</th><th>start</th><th>messages</th><th>Merkle root</th></tr></thead><tbody>\(rows)</tbody></table>"
+    }
+
+    func logSection() -> String {
+        guard let log else { return "" }
+        var summary = "<code>\(Self.escape(log.origin))</code> · \(log.size) entries · "
+        if log.witnesses.isEmpty {
+            summary += "<span class=\"muted\">not witnessed (no <code>log.witnesses</code> configured)</span>"
+        } else if let size = log.cosignedSize {
+            summary += "<span class=\"ok cosigned\">cosigned checkpoint of \(size) entries</span> at \(log.cosignedAt.map(Self.time) ?? "–")"
+                + " (quorum \(log.quorum) of \(log.witnesses.count))"
+        } else {
+            summary += "<span class=\"bad cosigned\">no checkpoint has reached the witness quorum (\(log.quorum) of \(log.witnesses.count)) yet</span>"
+        }
+        var rows = ""
+        for witness in log.witnesses {
+            let state = witness.lastError.map { "<span class=\"bad\">\(Self.escape($0))</span>" } ?? "<span class=\"ok\">ok</span>"
+            rows += "<tr class=\"witness\"><td><code>\(Self.escape(witness.url))</code></td><td>\(Self.escape(witness.name))</td>"
+                + "<td class=\"num\">\(witness.cosignedSize.map(String.init) ?? "–")</td><td>\(witness.cosignedAt.map(Self.time) ?? "never")</td>"
+                + "<td>\(state)</td><td>\(witness.lastAttemptAt.map(Self.time) ?? "never")</td></tr>"
+        }
+        let table = rows.isEmpty ? "" : "<table><thead><tr><th>witness</th><th>name</th><th>cosigned size</th><th>cosigned at</th><th>last answer</th><th>last asked</th></tr></thead><tbody>\(rows)</tbody></table>"
+        return "<h2>Transparency log</h2>\n<p>\(summary) · <a href=\"/log/checkpoint\">checkpoint</a> · <a href=\"/api/v1/log\">JSON</a></p>\n\(table)"
     }
 
     static func sparkline(_ values: [Double]) -> String {

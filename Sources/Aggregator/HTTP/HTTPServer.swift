@@ -21,7 +21,9 @@ import LinuxService
 /// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR): one message's, log2(epoch size) hashes |
 /// | `POST /api/v1/enrollments?serial=&expires=24h` | operator: one-time PIN (bearer token) |
 /// | `POST /api/v1/devices/{serial}/revoke` | operator: revoke a device (bearer token) |
-/// | `GET /log/checkpoint` | the transparency log's signed checkpoint (c2sp.org/tlog-checkpoint) |
+/// | `GET /log/checkpoint` | the transparency log's checkpoint (c2sp.org/tlog-checkpoint); with witnesses, the newest that reached their quorum, cosigned |
+/// | `GET /log/latest-checkpoint` | the log's newest checkpoint, signed by the aggregator alone |
+/// | `GET /api/v1/log` | log size, cosigned size and each witness's state (`TransparencyLogStatus`, JSON) |
 /// | `GET /log/tile/<L>/<N>[.p/<W>]`, `/log/tile/entries/<N>[.p/<W>]` | its tiles and entry bundles (c2sp.org/tlog-tiles) |
 ///
 /// The lists are paged (`Paging`): `limit` 1…10000 (default 1000), the next
@@ -62,6 +64,7 @@ public struct AggregatorHTTPServer: Sendable {
         let router = Router()
         let readModel = self.readModel
         let metrics = self.metrics
+        let transparencyLog = self.transparencyLog
 
         router.get("/healthz") { _, _ in Self.text("ok\n") }
         // Messages the store could not commit after its tries (`DeadLetter`: serial, sequence, error, time, size, base64 raw).
@@ -82,6 +85,7 @@ public struct AggregatorHTTPServer: Sendable {
                 activity: try await readModel.activity(buckets: 24, bucketMilliseconds: 3_600_000, now: now),
                 latest: try await readModel.latestReadings(limit: 24),
                 epochs: Array(try await readModel.epochs().suffix(5)),
+                log: try await transparencyLog?.status(),
                 now: now)
             return Self.text(page.render(), contentType: "text/html; charset=utf-8")
         }
@@ -142,28 +146,6 @@ public struct AggregatorHTTPServer: Sendable {
         addOperatorRoutes(to: router)
         if let transparencyLog { addLogRoutes(to: router, log: transparencyLog) }
         return router
-    }
-
-    /// c2sp.org/tlog-tiles: the checkpoint changes (a few seconds of caching
-    /// at most); full tiles never do, partial ones only until they fill.
-    private func addLogRoutes(to router: Router<BasicRequestContext>, log: any TransparencyLogSource) {
-        router.get("/log/checkpoint") { _, _ in
-            var response = Self.text(try await log.checkpoint())
-            response.headers[.cacheControl] = "max-age=2"
-            return response
-        }
-        router.get("/log/tile/**") { request, _ in
-            let path = String(request.uri.path.dropFirst("/log/".count))
-            guard path.count <= 64, let tile = Tile(path: path) else {
-                throw HTTPError(.notFound, message: "not a tile path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>], N as x001/x234/067")
-            }
-            guard let data = try await log.data(of: tile) else {
-                throw HTTPError(.notFound, message: "the log has no \(tile.path) (yet)")
-            }
-            return Response(status: .ok, headers: [.contentType: "application/octet-stream",
-                                                   .cacheControl: tile.isPartial ? "max-age=2" : "public, max-age=31536000, immutable"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
     }
 
     private func addOperatorRoutes(to router: Router<BasicRequestContext>) {

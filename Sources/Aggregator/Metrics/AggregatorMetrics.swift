@@ -58,6 +58,22 @@ public final class AggregatorMetrics: Sendable {
         pairingCounter(outcome: outcome).increment()
     }
 
+    /// How add-checkpoint requests to a witness ended: `cosigned`, `refused`
+    /// (an HTTP error, or its recorded size is past our log), `invalid` (an
+    /// answer without a valid cosignature from its key) and `unreachable`
+    /// (no connection, or no answer within `log.witness_timeout`); `error`:
+    /// the aggregator could not make the request (its store failed).
+    public static let witnessOutcomes = ["cosigned", "refused", "invalid", "unreachable", "error"]
+
+    public func witnessCounter(url: String, outcome: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "fieldproof_witness_requests_total", dimensions: [("witness", url), ("outcome", outcome)], factory: factory)
+    }
+
+    /// The size of the newest checkpoint that reached the witness quorum.
+    public var cosignedSize: CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: "fieldproof_log_cosigned_size", factory: factory)
+    }
+
     public func rejectedCounter(reason: String) -> CoreMetrics.Counter {
         CoreMetrics.Counter(label: "fieldproof_messages_rejected_total", dimensions: [("reason", reason)], factory: factory)
     }
