@@ -45,6 +45,8 @@ public struct LogAudit {
     public private(set) var entries: UInt64 = 0
     public private(set) var messages: UInt64 = 0
     public private(set) var keyEvents: UInt64 = 0
+    /// Sealed epochs whose summary matched, by epoch start.
+    public private(set) var sealedEpochs: [UInt64] = []
 
     public init(aggregatorKey: Curve25519.Signing.PublicKey, calendar: EpochCalendar) {
         self.aggregatorKey = aggregatorKey
@@ -71,6 +73,7 @@ public struct LogAudit {
         switch type {
         case MessageType.keyEvent: try apply(envelope, finding)
         case MessageType.telemetry: try count(entry, finding)
+        case MessageType.epochSummary: try check(envelope, at: index, finding)
         default: throw finding("an entry of message type \(type.map(String.init) ?? "none"), which the log does not hold")
         }
         entries += 1
@@ -100,6 +103,34 @@ public struct LogAudit {
         }
         devices[event.serial] = device
         keyEvents += 1
+    }
+
+    /// An epoch summary commits to the epoch's tallies as they stand at its
+    /// place in the log: recomputed from the entries before it, they must
+    /// make the same digest.
+    private mutating func check(_ envelope: COSESign1, at index: UInt64, _ finding: (String) -> Finding) throws(Finding) {
+        guard envelope.isValid(for: aggregatorKey) else { throw finding("an epoch summary not signed with the log's key") }
+        let summary: EpochSummaryEntry
+        do { summary = try EpochSummaryEntry(decoding: envelope.payload) } catch { throw finding("\(error)") }
+        guard summary.logSize == index else {
+            throw finding("epoch \(summary.id)'s summary says the log held \(summary.logSize) entries, but it is entry \(index)")
+        }
+        guard !sealedEpochs.contains(summary.start) else { throw finding("epoch \(summary.id) is summarised a second time") }
+        let length = UInt64(calendar.lengthMilliseconds)
+        guard let start = Int64(exactly: summary.start), start <= Int64.max - calendar.lengthMilliseconds,
+              calendar.start(of: start) == start, summary.end == summary.start + length else {
+            throw finding("epoch \(summary.id) [\(summary.start), \(summary.end)) is not an epoch of \(length) ms (is --epoch-length right?)")
+        }
+        let tallies = rows.values.filter { $0.epochStart == start }.map { row in
+            EpochSummaryEntry.Tally(serial: row.serial, metric: row.metric, unit: row.unit, count: row.count, minimum: row.minimum,
+                                    maximum: row.maximum)
+        }
+        guard EpochSummaryEntry.digest(tallies) == summary.tallyDigest else {
+            let readings = tallies.map(\.count).reduce(0, +)
+            throw finding("epoch \(summary.id)'s summary commits to other tallies than the \(tallies.count) (\(readings) readings) "
+                          + "the log's entries before it make")
+        }
+        sealedEpochs.append(summary.start)
     }
 
     private mutating func count(_ entry: [UInt8], _ finding: (String) -> Finding) throws(Finding) {

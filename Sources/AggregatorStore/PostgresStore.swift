@@ -148,6 +148,21 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
                                  end: UInt64(calendar.end(ofEpochStartingAt: epochStart)), messageCount: UInt64(hashes.count),
                                  root: EpochTree.root(hashes.map(EpochTree.leafHash)), time: UInt64(now))
             let signed = try COSESign1.sign(payload: root.encode(), with: key, keyID: KeyID.of(key.publicKey))
+            // The log's lock (after the epoch's, the order commits take them
+            // in): every commit logged before this summary is visible to
+            // the tally read, and none logged after it is.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.logLock))", logger: logger)
+            let size = try await connection.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0", logger: logger)
+                .collect().first?.decode(Int64.self) ?? 0
+            var tallies: [EpochSummaryEntry.Tally] = []
+            let rows = try await connection.query("""
+                SELECT serial, metric, unit, count, minimum, maximum FROM tally WHERE epoch_start = \(epochStart)
+                """, logger: logger)
+            for try await (serial, metric, unit, count, minimum, maximum) in rows.decode((String, String, String, Int64, Double, Double).self) {
+                tallies.append(.init(serial: serial, metric: metric, unit: unit, count: UInt64(clamping: count), minimum: minimum, maximum: maximum))
+            }
+            let summary = EpochSummaryEntry(epoch: root, logSize: UInt64(clamping: size), tallies: tallies)
+            try await Self.appendRecordToLog(connection, entry: try summary.signed(by: key), logger: logger)
             try await connection.query("""
                 INSERT INTO epoch (start, id, end_ms, message_count, root, signed, aggregator_key, sealed_at)
                 VALUES (\(epochStart), \(root.id), \(Int64(root.end)), \(Int64(hashes.count)), \(Data(root.root)), \(Data(signed)),

@@ -42,7 +42,8 @@ extension SQLiteStore {
     }
 
     /// Seals an epoch: the Merkle root over its messages' sorted hashes,
-    /// signed with `key`, stored. Returns the signed root to publish (nil
+    /// signed with `key`, stored, and the epoch's summary (root and tally
+    /// digest) appended to the log in the same transaction. Returns the signed root to publish (nil
     /// when it was sealed already).
     public func seal(epochStart: Int64, key: Curve25519.Signing.PrivateKey, now: Int64) async throws -> (root: EpochRoot, signed: [UInt8])? {
         let calendar = calendar
@@ -53,6 +54,13 @@ extension SQLiteStore {
                                  end: UInt64(calendar.end(ofEpochStartingAt: epochStart)), messageCount: UInt64(hashes.count),
                                  root: EpochTree.root(hashes.map(EpochTree.leafHash)), time: UInt64(now))
             let signed = try COSESign1.sign(payload: root.encode(), with: key, keyID: KeyID.of(key.publicKey))
+            let tallies = try Row.fetchAll(db, sql: "SELECT serial, metric, unit, count, minimum, maximum FROM tally WHERE epoch_start = ?",
+                                           arguments: [epochStart]).map { row in
+                EpochSummaryEntry.Tally(serial: row["serial"], metric: row["metric"], unit: row["unit"],
+                                        count: UInt64(clamping: row["count"] as Int64), minimum: row["minimum"], maximum: row["maximum"])
+            }
+            let summary = EpochSummaryEntry(epoch: root, logSize: try Self.logSize(db), tallies: tallies)
+            try Self.appendRecordToLog(db, entry: try summary.signed(by: key))
             try db.execute(sql: """
                 INSERT INTO epoch (start, id, end, message_count, root, signed, aggregator_key, sealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [epochStart, root.id, Int64(root.end), hashes.count, Data(root.root), Data(signed),

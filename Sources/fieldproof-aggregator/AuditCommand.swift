@@ -50,7 +50,7 @@ struct AuditCommand: AsyncParsableCommand {
         do {
             let (checkpoint, audit) = try await replay(fetcher, verifier: verifier, witnesses: witnesses,
                                                        calendar: EpochCalendar(length: length, grace: .zero))
-            Output.line("log: \(checkpoint.size) entries (\(audit.messages) messages, \(audit.keyEvents) key events) under a checkpoint "
+            Output.line("log: \(checkpoint.size) entries (\(audit.messages) messages, \(audit.keyEvents) key events, \(audit.sealedEpochs.count) epoch summaries) under a checkpoint "
                         + "signed by \(verifier.name)\(quorum > 0 ? " and \(quorum)+ witnesses" : ""); every signature holds")
             if let api {
                 let served = try await tallies(fetcher, api: api)

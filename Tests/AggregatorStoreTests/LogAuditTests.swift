@@ -75,7 +75,14 @@ import Wire
                                                    boot: 2, sinceBoot: 3_600_000), key: b1))
         _ = try await store.commit(try stored(Sent(serial: "dev-b", sequence: 3, value: 3, timestamp: t0 + 30_000, boot: 2,
                                                    sinceBoot: 30_000), key: b1))
-        try await store.bindKey(serial: "dev-b", publicKey: b2.publicKey, at: t0 + 40_000, logKey: logKey)
+        // Epoch 0 sealed here: its summary commits to its tallies so far;
+        // the two messages of epoch 0 stored after it count in the tallies
+        // but not in the summary.
+        let sealed = try #require(try await store.seal(epochStart: t0, key: logKey, now: t0 + 3_900_000))
+        // dev-a 1-3 and dev-b 3; dev-b's untimed 1 and 2 are in the Merkle
+        // tree of the epoch they arrived in.
+        #expect(sealed.root.messageCount == 4)
+                try await store.bindKey(serial: "dev-b", publicKey: b2.publicKey, at: t0 + 40_000, logKey: logKey)
         _ = try await store.commit(try stored(Sent(serial: "dev-b", sequence: 4, value: 4, timestamp: t0 + 50_000, boot: 2,
                                                    sinceBoot: 50_000), key: b2))
         #expect(try await store.revoke(serial: "dev-a", at: t0 + 60_000, logKey: logKey))
@@ -88,6 +95,8 @@ import Wire
         #expect(replayed.entries == size)
         #expect(replayed.messages == 9)
         #expect(replayed.keyEvents == 6)
+        #expect(replayed.sealedEpochs == [UInt64(t0)])
+        #expect(replayed.entries == 9 + 6 + 1)
         let served = try await store.tallies(TallyQuery())
         #expect(LogAudit.difference(recomputed: replayed.tallies, served: served) == nil)
         let epoch0 = TallyRow(serial: "dev-a", metric: "air/temperature", unit: "K", epochStart: t0, epochEnd: t0 + 3_600_000,
@@ -148,6 +157,25 @@ import Wire
         #expect(reinstated == LogAudit.Finding(index: 1, problem: "dev-a is reinstated without being revoked"))
         let garbage = try #require(refusal([[0x01, 0x02, 0x03]]))
         #expect(garbage.index == 0 && garbage.problem.hasPrefix("not a signed Fieldproof message"), "\(garbage)")
+        // Epoch summaries: the digest of the tallies the entries before make.
+        let oneReading = [EpochSummaryEntry.Tally(serial: "dev-a", metric: "air/temperature", unit: "K", count: 1, minimum: 290, maximum: 290)]
+        func summary(logSize: UInt64, _ tallies: [EpochSummaryEntry.Tally], by signer: Curve25519.Signing.PrivateKey? = nil) throws -> [UInt8] {
+            try EpochSummaryEntry(id: "e0", start: UInt64(t0), end: UInt64(t0 + 3_600_000), messageCount: 1, root: [UInt8](repeating: 0, count: 32),
+                                  logSize: logSize, tallyDigest: EpochSummaryEntry.digest(tallies), time: UInt64(t0 + 3_900_000))
+                .signed(by: signer ?? logKey)
+        }
+        #expect(try refusal([paired, message(1, device), summary(logSize: 2, oneReading), message(2, device)]) == nil)
+        var twoReadings = oneReading
+        twoReadings[0].count = 2
+        let inflated = try #require(try refusal([paired, message(1, device), summary(logSize: 2, twoReadings)]))
+        #expect(inflated.index == 2 && inflated.problem.contains("commits to other tallies than the 1 (1 readings)"), "\(inflated)")
+        let misplaced = try #require(try refusal([paired, message(1, device), summary(logSize: 1, oneReading)]))
+        #expect(misplaced.index == 2 && misplaced.problem.contains("says the log held 1 entries, but it is entry 2"), "\(misplaced)")
+        let unsigned = try #require(try refusal([paired, message(1, device), summary(logSize: 2, oneReading, by: other)]))
+        #expect(unsigned == LogAudit.Finding(index: 2, problem: "an epoch summary not signed with the log's key"))
+        let again = try #require(try refusal([paired, message(1, device), summary(logSize: 2, oneReading), summary(logSize: 3, oneReading)]))
+        #expect(again == LogAudit.Finding(index: 3, problem: "epoch e0 is summarised a second time"))
+
         let ack = try COSESign1.sign(payload: Ack(serial: "dev-a", highestContiguous: 1, time: 5).encode(), with: logKey,
                                      keyID: KeyID.of(logKey.publicKey))
         let notLogged = try #require(refusal([paired, ack]))

@@ -35,12 +35,14 @@ import Wire
         #expect(printed.status == 0, "\(printed.output)")
         let store = try SQLiteStore(path: directory + "/aggregator/tallies.sqlite", calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300)))
         let device = Curve25519.Signing.PrivateKey()
+        // Now, not a fixed past time: an epoch the aggregator could seal at start would add its summary to the log.
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
         for sequence in UInt64(1)...UInt64(Self.entries) {
-            let telemetry = Telemetry(serial: "dev-1", sequence: sequence, floor: 0, timestamp: 1_795_557_600_000 + sequence, clockSynchronised: true,
+            let telemetry = Telemetry(serial: "dev-1", sequence: sequence, floor: 0, timestamp: now + sequence, clockSynchronised: true,
                                       bootID: [UInt8](repeating: 2, count: 16), millisecondsSinceBoot: sequence, readings: [], statuses: [])
             let raw = try COSESign1.sign(payload: telemetry.encode(), with: device, keyID: KeyID.of(device.publicKey))
             _ = try await store.commit(StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(device.publicKey)),
-                                                     receivedAt: 1_795_557_600_100))
+                                                     receivedAt: Int64(now) + 100))
         }
         return printed.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

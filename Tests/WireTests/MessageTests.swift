@@ -103,4 +103,26 @@ func sampleTelemetry(serial: String = "fp-0001", sequence: UInt64 = 42, timestam
         let sigStructure = CBOREncoder.encode(.array([.text("Signature1"), .bytes(envelope.protectedHeader), .bytes([]), .bytes(payload)]))
         #expect(key.publicKey.isValidSignature(envelope.signature, for: sigStructure))
     }
+
+    @Test func anEpochSummaryEntryDecodesOnlyWhenWellFormed() throws {
+        let summary = EpochSummaryEntry(id: "e", start: 0, end: 3_600_000, messageCount: 2, root: [UInt8](repeating: 7, count: 32),
+                                        logSize: 5, tallyDigest: EpochSummaryEntry.digest([]), time: 9)
+        #expect(try EpochSummaryEntry(decoding: summary.encode()) == summary)
+        var shortRoot = summary
+        shortRoot.root = [1]
+        #expect(throws: WireError.self) { try EpochSummaryEntry(decoding: shortRoot.encode()) }
+        var backwards = summary
+        backwards.end = 0
+        #expect(throws: WireError.self) { try EpochSummaryEntry(decoding: backwards.encode()) }
+        #expect(throws: WireError.self) { try EpochSummaryEntry(decoding: Ack(serial: "s", highestContiguous: 1, time: 5).encode()) }
+        // The digest is of the tallies, not of their order, and sees every field but the sum.
+        let a = EpochSummaryEntry.Tally(serial: "a", metric: "m", unit: "K", count: 1, minimum: 1, maximum: 2)
+        let b = EpochSummaryEntry.Tally(serial: "b", metric: "m", unit: "K", count: 1, minimum: 1, maximum: 2)
+        #expect(EpochSummaryEntry.digest([a, b]) == EpochSummaryEntry.digest([b, a]))
+        var changed = a
+        changed.maximum = 2.000000001
+        #expect(EpochSummaryEntry.digest([a, b]) != EpochSummaryEntry.digest([changed, b]))
+        // SHA-256 of the CBOR empty array (0x80).
+        #expect(EpochSummaryEntry.digest([]) == Array(SHA256.hash(data: [0x80])))
+    }
 }

@@ -28,7 +28,13 @@ import Testing
         // The Certificate Transparency reference tree of eight leaves (MerkleTreeTests).
         let epochRoot = EpochRoot(id: "2026-11-24T17:00Z-1h", start: 1_795_539_600_000, end: 1_795_543_200_000, messageCount: 8,
                                   root: hex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"), time: 1_795_543_500_000)
+        let keyEvent = KeyEvent(kind: .paired, serial: "fp-0001", publicKey: Array(deviceKey.publicKey.rawRepresentation), time: 1_795_561_401_000)
+        let summary = EpochSummaryEntry(epoch: epochRoot, logSize: 1044, tallies: [
+            .init(serial: "fp-0001", metric: "air/temperature", unit: "K", count: 360, minimum: 290.15, maximum: 296.4),
+        ])
         return [
+            ("KeyEvent", try keyEvent.signed(by: aggregatorKey)),
+            ("EpochSummaryEntry", try summary.signed(by: aggregatorKey)),
             ("Telemetry", try COSESign1.sign(payload: telemetry.encode(), with: deviceKey, keyID: device)),
             // Inside the HPKE seal (the sealed form is random by design, so the document shows what is sealed).
             ("PairRequest", try COSESign1.sign(payload: request.encodeBody(), with: deviceKey, keyID: device)),

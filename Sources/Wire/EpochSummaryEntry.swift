@@ -1,0 +1,111 @@
+import Crypto
+
+/// A sealed epoch, as the transparency log records it (issue 16 item 5):
+/// appended by the aggregator, signed with its key, in the transaction
+/// that seals the epoch, so the tallies people are paid on are committed
+/// to in the log (and cosigned with it) at a known place.
+///
+/// `tallyDigest` covers the epoch's tallies as they stand at that place in
+/// the log: for each (serial, metric), its unit, count, minimum and maximum.
+/// Sums are left out: a store adds a batch's readings before adding them to
+/// the tally, so the last bits of a sum depend on how messages were
+/// batched, which the log does not record. An auditor replaying the log
+/// recomputes the digest from the entries before this one.
+public struct EpochSummaryEntry: Equatable, Sendable {
+    /// One tally of the epoch, as the digest covers it.
+    public struct Tally: Equatable, Sendable {
+        public var serial: String
+        public var metric: String
+        public var unit: String
+        public var count: UInt64
+        public var minimum: Double
+        public var maximum: Double
+
+        public init(serial: String, metric: String, unit: String, count: UInt64, minimum: Double, maximum: Double) {
+            self.serial = serial
+            self.metric = metric
+            self.unit = unit
+            self.count = count
+            self.minimum = minimum
+            self.maximum = maximum
+        }
+    }
+
+    public var id: String
+    /// Unix ms, [start, end).
+    public var start: UInt64
+    public var end: UInt64
+    /// The epoch's Merkle root (`EpochRoot`) and how many messages it covers.
+    public var messageCount: UInt64
+    public var root: [UInt8]
+    /// Entries in the log before this one: the log size that closed the epoch.
+    public var logSize: UInt64
+    public var tallyDigest: [UInt8]
+    /// Unix ms of sealing.
+    public var time: UInt64
+
+    public init(id: String, start: UInt64, end: UInt64, messageCount: UInt64, root: [UInt8], logSize: UInt64, tallyDigest: [UInt8],
+                time: UInt64) {
+        self.id = id
+        self.start = start
+        self.end = end
+        self.messageCount = messageCount
+        self.root = root
+        self.logSize = logSize
+        self.tallyDigest = tallyDigest
+        self.time = time
+    }
+
+    /// The summary of a sealed epoch whose tallies stand as `tallies` when
+    /// the log holds `logSize` entries.
+    public init(epoch: EpochRoot, logSize: UInt64, tallies: [Tally]) {
+        self.init(id: epoch.id, start: epoch.start, end: epoch.end, messageCount: epoch.messageCount, root: epoch.root,
+                  logSize: logSize, tallyDigest: Self.digest(tallies), time: epoch.time)
+    }
+
+    /// SHA-256 of the deterministic CBOR array of `tallies` in (serial,
+    /// metric) order, each `[serial, metric, unit, count, minimum, maximum]`.
+    public static func digest(_ tallies: [Tally]) -> [UInt8] {
+        let sorted = tallies.sorted { ($0.serial, $0.metric) < ($1.serial, $1.metric) }
+        let encoded = CBOREncoder.encode(.array(sorted.map { tally in
+            .array([.text(tally.serial), .text(tally.metric), .text(tally.unit), .unsigned(tally.count), .float(tally.minimum),
+                    .float(tally.maximum)])
+        }))
+        return Array(SHA256.hash(data: encoded))
+    }
+
+    public func encode() -> [UInt8] {
+        CBOREncoder.encode(.map([
+            CBORPair(.int(0), .unsigned(MessageType.epochSummary)),
+            CBORPair(.int(1), .unsigned(1)),
+            CBORPair(.int(2), .text(id)),
+            CBORPair(.int(3), .unsigned(start)),
+            CBORPair(.int(4), .unsigned(end)),
+            CBORPair(.int(5), .unsigned(messageCount)),
+            CBORPair(.int(6), .bytes(root)),
+            CBORPair(.int(7), .unsigned(logSize)),
+            CBORPair(.int(8), .bytes(tallyDigest)),
+            CBORPair(.int(9), .unsigned(time)),
+        ]))
+    }
+
+    public init(decoding bytes: [UInt8]) throws(WireError) {
+        let item: CBOR
+        do { item = try CBORDecoder.decode(bytes) } catch { throw .malformed("EpochSummaryEntry payload: \(error)") }
+        let fields = try MessageFields(item, type: MessageType.epochSummary, name: "EpochSummaryEntry")
+        id = try fields.text(2, "epoch id", maximum: 64)
+        start = try fields.uint(3, "start")
+        end = try fields.uint(4, "end")
+        messageCount = try fields.uint(5, "message count")
+        root = try fields.bytes(6, "epoch root", count: 32...32)
+        logSize = try fields.uint(7, "log size")
+        tallyDigest = try fields.bytes(8, "tally digest", count: 32...32)
+        time = try fields.uint(9, "time")
+        guard start < end else { throw .malformed("EpochSummaryEntry ends (\(end)) before it starts (\(start))") }
+    }
+
+    /// The summary as a COSE_Sign1 signed by the aggregator: the log entry.
+    public func signed(by key: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
+        try COSESign1.sign(payload: encode(), with: key, keyID: KeyID.of(key.publicKey))
+    }
+}
