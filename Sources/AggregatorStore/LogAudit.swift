@@ -113,13 +113,13 @@ public struct LogAudit {
         let summary: EpochSummaryEntry
         do { summary = try EpochSummaryEntry(decoding: envelope.payload) } catch { throw finding("\(error)") }
         guard summary.logSize == index else {
-            throw finding("epoch \(summary.id)'s summary says the log held \(summary.logSize) entries, but it is entry \(index)")
+            throw finding("epoch \(summary.epoch.id)'s summary says the log held \(summary.logSize) entries, but it is entry \(index)")
         }
-        guard !sealedEpochs.contains(summary.start) else { throw finding("epoch \(summary.id) is summarised a second time") }
+        guard !sealedEpochs.contains(summary.epoch.start) else { throw finding("epoch \(summary.epoch.id) is summarised a second time") }
         let length = UInt64(calendar.lengthMilliseconds)
-        guard let start = Int64(exactly: summary.start), start <= Int64.max - calendar.lengthMilliseconds,
-              calendar.start(of: start) == start, summary.end == summary.start + length else {
-            throw finding("epoch \(summary.id) [\(summary.start), \(summary.end)) is not an epoch of \(length) ms (is --epoch-length right?)")
+        guard let start = Int64(exactly: summary.epoch.start), start <= Int64.max - calendar.lengthMilliseconds,
+              calendar.start(of: start) == start, summary.epoch.end == summary.epoch.start + length else {
+            throw finding("epoch \(summary.epoch.id) [\(summary.epoch.start), \(summary.epoch.end)) is not an epoch of \(length) ms (is --epoch-length right?)")
         }
         let tallies = rows.values.filter { $0.epochStart == start }.map { row in
             EpochSummaryEntry.Tally(serial: row.serial, metric: row.metric, unit: row.unit, count: row.count, minimum: row.minimum,
@@ -127,10 +127,10 @@ public struct LogAudit {
         }
         guard EpochSummaryEntry.digest(tallies) == summary.tallyDigest else {
             let readings = tallies.map(\.count).reduce(0, +)
-            throw finding("epoch \(summary.id)'s summary commits to other tallies than the \(tallies.count) (\(readings) readings) "
+            throw finding("epoch \(summary.epoch.id)'s summary commits to other tallies than the \(tallies.count) (\(readings) readings) "
                           + "the log's entries before it make")
         }
-        sealedEpochs.append(summary.start)
+        sealedEpochs.append(summary.epoch.start)
     }
 
     private mutating func count(_ entry: [UInt8], _ finding: (String) -> Finding) throws(Finding) {

@@ -20,29 +20,35 @@ public struct EpochRoot: Equatable, Sendable {
     }
 
     public func encode() -> [UInt8] {
-        CBOREncoder.encode(.map([
-            CBORPair(.int(0), .unsigned(MessageType.epochRoot)),
-            CBORPair(.int(1), .unsigned(1)),
+        CBOREncoder.encode(.map([CBORPair(.int(0), .unsigned(MessageType.epochRoot)), CBORPair(.int(1), .unsigned(1))] + fields))
+    }
+
+    /// Fields 2-7, which the log's EpochSummaryEntry carries too.
+    var fields: [CBORPair] {
+        [
             CBORPair(.int(2), .text(id)),
             CBORPair(.int(3), .unsigned(start)),
             CBORPair(.int(4), .unsigned(end)),
             CBORPair(.int(5), .unsigned(messageCount)),
             CBORPair(.int(6), .bytes(root)),
             CBORPair(.int(7), .unsigned(time)),
-        ]))
+        ]
     }
 
     public init(decoding bytes: [UInt8]) throws(WireError) {
         let item: CBOR
         do { item = try CBORDecoder.decode(bytes) } catch { throw .malformed("EpochRoot payload: \(error)") }
-        let fields = try MessageFields(item, type: MessageType.epochRoot, name: "EpochRoot")
+        try self.init(try MessageFields(item, type: MessageType.epochRoot, name: "EpochRoot"))
+    }
+
+    init(_ fields: MessageFields) throws(WireError) {
         id = try fields.text(2, "epoch id", maximum: 64)
         start = try fields.uint(3, "start")
         end = try fields.uint(4, "end")
         messageCount = try fields.uint(5, "message count")
         root = try fields.bytes(6, "Merkle root", count: 32...32)
         time = try fields.uint(7, "time")
-        guard start < end else { throw .malformed("EpochRoot start \(start) is not before its end \(end)") }
+        guard start < end else { throw .malformed("\(fields.name) start \(start) is not before its end \(end)") }
     }
 }
 

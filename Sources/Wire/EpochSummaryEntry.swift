@@ -31,36 +31,22 @@ public struct EpochSummaryEntry: Equatable, Sendable {
         }
     }
 
-    public var id: String
-    /// Unix ms, [start, end).
-    public var start: UInt64
-    public var end: UInt64
-    /// The epoch's Merkle root (`EpochRoot`) and how many messages it covers.
-    public var messageCount: UInt64
-    public var root: [UInt8]
+    /// The sealed epoch's root, as published (fields 2-7, as in EpochRoot).
+    public var epoch: EpochRoot
     /// Entries in the log before this one: the log size that closed the epoch.
     public var logSize: UInt64
     public var tallyDigest: [UInt8]
-    /// Unix ms of sealing.
-    public var time: UInt64
 
-    public init(id: String, start: UInt64, end: UInt64, messageCount: UInt64, root: [UInt8], logSize: UInt64, tallyDigest: [UInt8],
-                time: UInt64) {
-        self.id = id
-        self.start = start
-        self.end = end
-        self.messageCount = messageCount
-        self.root = root
+    public init(epoch: EpochRoot, logSize: UInt64, tallyDigest: [UInt8]) {
+        self.epoch = epoch
         self.logSize = logSize
         self.tallyDigest = tallyDigest
-        self.time = time
     }
 
     /// The summary of a sealed epoch whose tallies stand as `tallies` when
     /// the log holds `logSize` entries.
     public init(epoch: EpochRoot, logSize: UInt64, tallies: [Tally]) {
-        self.init(id: epoch.id, start: epoch.start, end: epoch.end, messageCount: epoch.messageCount, root: epoch.root,
-                  logSize: logSize, tallyDigest: Self.digest(tallies), time: epoch.time)
+        self.init(epoch: epoch, logSize: logSize, tallyDigest: Self.digest(tallies))
     }
 
     /// SHA-256 of the deterministic CBOR array of `tallies` in (serial,
@@ -75,17 +61,9 @@ public struct EpochSummaryEntry: Equatable, Sendable {
     }
 
     public func encode() -> [UInt8] {
-        CBOREncoder.encode(.map([
-            CBORPair(.int(0), .unsigned(MessageType.epochSummary)),
-            CBORPair(.int(1), .unsigned(1)),
-            CBORPair(.int(2), .text(id)),
-            CBORPair(.int(3), .unsigned(start)),
-            CBORPair(.int(4), .unsigned(end)),
-            CBORPair(.int(5), .unsigned(messageCount)),
-            CBORPair(.int(6), .bytes(root)),
-            CBORPair(.int(7), .unsigned(logSize)),
-            CBORPair(.int(8), .bytes(tallyDigest)),
-            CBORPair(.int(9), .unsigned(time)),
+        CBOREncoder.encode(.map([CBORPair(.int(0), .unsigned(MessageType.epochSummary)), CBORPair(.int(1), .unsigned(1))] + epoch.fields + [
+            CBORPair(.int(8), .unsigned(logSize)),
+            CBORPair(.int(9), .bytes(tallyDigest)),
         ]))
     }
 
@@ -93,15 +71,9 @@ public struct EpochSummaryEntry: Equatable, Sendable {
         let item: CBOR
         do { item = try CBORDecoder.decode(bytes) } catch { throw .malformed("EpochSummaryEntry payload: \(error)") }
         let fields = try MessageFields(item, type: MessageType.epochSummary, name: "EpochSummaryEntry")
-        id = try fields.text(2, "epoch id", maximum: 64)
-        start = try fields.uint(3, "start")
-        end = try fields.uint(4, "end")
-        messageCount = try fields.uint(5, "message count")
-        root = try fields.bytes(6, "epoch root", count: 32...32)
-        logSize = try fields.uint(7, "log size")
-        tallyDigest = try fields.bytes(8, "tally digest", count: 32...32)
-        time = try fields.uint(9, "time")
-        guard start < end else { throw .malformed("EpochSummaryEntry ends (\(end)) before it starts (\(start))") }
+        epoch = try EpochRoot(fields)
+        logSize = try fields.uint(8, "log size")
+        tallyDigest = try fields.bytes(9, "tally digest", count: 32...32)
     }
 
     /// The summary as a COSE_Sign1 signed by the aggregator: the log entry.

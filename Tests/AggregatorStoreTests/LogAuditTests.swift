@@ -160,9 +160,9 @@ import Wire
         // Epoch summaries: the digest of the tallies the entries before make.
         let oneReading = [EpochSummaryEntry.Tally(serial: "dev-a", metric: "air/temperature", unit: "K", count: 1, minimum: 290, maximum: 290)]
         func summary(logSize: UInt64, _ tallies: [EpochSummaryEntry.Tally], by signer: Curve25519.Signing.PrivateKey? = nil) throws -> [UInt8] {
-            try EpochSummaryEntry(id: "e0", start: UInt64(t0), end: UInt64(t0 + 3_600_000), messageCount: 1, root: [UInt8](repeating: 0, count: 32),
-                                  logSize: logSize, tallyDigest: EpochSummaryEntry.digest(tallies), time: UInt64(t0 + 3_900_000))
-                .signed(by: signer ?? logKey)
+            let epoch = EpochRoot(id: "e0", start: UInt64(t0), end: UInt64(t0 + 3_600_000), messageCount: 1, root: [UInt8](repeating: 0, count: 32),
+                                  time: UInt64(t0 + 3_900_000))
+            return try EpochSummaryEntry(epoch: epoch, logSize: logSize, tallies: tallies).signed(by: signer ?? logKey)
         }
         #expect(try refusal([paired, message(1, device), summary(logSize: 2, oneReading), message(2, device)]) == nil)
         var twoReadings = oneReading

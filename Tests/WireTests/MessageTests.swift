@@ -105,14 +105,14 @@ func sampleTelemetry(serial: String = "fp-0001", sequence: UInt64 = 42, timestam
     }
 
     @Test func anEpochSummaryEntryDecodesOnlyWhenWellFormed() throws {
-        let summary = EpochSummaryEntry(id: "e", start: 0, end: 3_600_000, messageCount: 2, root: [UInt8](repeating: 7, count: 32),
-                                        logSize: 5, tallyDigest: EpochSummaryEntry.digest([]), time: 9)
+        let summary = EpochSummaryEntry(epoch: EpochRoot(id: "e", start: 0, end: 3_600_000, messageCount: 2, root: [UInt8](repeating: 7, count: 32),
+                                                         time: 9), logSize: 5, tallies: [])
         #expect(try EpochSummaryEntry(decoding: summary.encode()) == summary)
         var shortRoot = summary
-        shortRoot.root = [1]
+        shortRoot.epoch.root = [1]
         #expect(throws: WireError.self) { try EpochSummaryEntry(decoding: shortRoot.encode()) }
         var backwards = summary
-        backwards.end = 0
+        backwards.epoch.end = 0
         #expect(throws: WireError.self) { try EpochSummaryEntry(decoding: backwards.encode()) }
         #expect(throws: WireError.self) { try EpochSummaryEntry(decoding: Ack(serial: "s", highestContiguous: 1, time: 5).encode()) }
         // The digest is of the tallies, not of their order, and sees every field but the sum.
