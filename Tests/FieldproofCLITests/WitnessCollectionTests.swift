@@ -117,17 +117,49 @@ import Wire
         return try await condition()
     }
 
+    /// A broker, the log with its entries, the witness and a port nothing
+    /// listens on, and the aggregator configured with both.
+    struct Running {
+        let broker: MosquittoBroker
+        let logKey: String
+        let witness: (process: ChildProcess, url: String, key: String)
+        let absent: String
+        let aggregator: ChildProcess
+        let port: Int
+
+        func stop() {
+            _ = aggregator.terminate()
+            _ = witness.process.terminate()
+            broker.stop()
+        }
+    }
+
+    func start(quorum: Int?) async throws -> Running {
+        let broker = try MosquittoBroker()
+        do {
+            let logKey = try await prepareLog()
+            let witness = try await startWitness(logKey: logKey)
+            do {
+                let absent = "http://127.0.0.1:\(try LoopbackNetwork.freePort())"
+                let (aggregator, port) = try await serve(brokerPort: broker.port, witnesses: [(witness.url, witness.key), (absent, absentKey)],
+                                                         quorum: quorum)
+                return Running(broker: broker, logKey: logKey, witness: witness, absent: absent, aggregator: aggregator, port: port)
+            } catch {
+                _ = witness.process.terminate()
+                throw error
+            }
+        } catch {
+            broker.stop()
+            throw error
+        }
+    }
+
     var aggregatorLog: String { (try? String(contentsOfFile: directory + "/aggregator.log", encoding: .utf8)) ?? "" }
 
     @Test func withOneOfTwoWitnessesDownAQuorumOfOneCosignsAndGoOpensIt() async throws {
-        let broker = try MosquittoBroker()
-        defer { broker.stop() }
-        let logKey = try await prepareLog()
-        let witness = try await startWitness(logKey: logKey)
-        defer { _ = witness.process.terminate() }
-        let absent = "http://127.0.0.1:\(try LoopbackNetwork.freePort())"
-        let (aggregator, port) = try await serve(brokerPort: broker.port, witnesses: [(witness.url, witness.key), (absent, absentKey)], quorum: 1)
-        defer { _ = aggregator.terminate() }
+        let running = try await start(quorum: 1)
+        defer { running.stop() }
+        let (broker, logKey, witness, absent, port) = (running.broker, running.logKey, running.witness, running.absent, running.port)
 
         #expect(try await waitUntil(seconds: 30) { try await get(port, "/log/checkpoint").status == 200 }, "\(aggregatorLog)")
         let served = try await get(port, "/log/checkpoint").body
@@ -166,15 +198,10 @@ import Wire
     }
 
     @Test func withAllOfTwoRequiredAndOneDownNothingIsServedAsCosigned() async throws {
-        let broker = try MosquittoBroker()
-        defer { broker.stop() }
-        let logKey = try await prepareLog()
-        let witness = try await startWitness(logKey: logKey)
-        defer { _ = witness.process.terminate() }
-        let absent = "http://127.0.0.1:\(try LoopbackNetwork.freePort())"
         // No witness_quorum: all configured witnesses are required.
-        let (aggregator, port) = try await serve(brokerPort: broker.port, witnesses: [(witness.url, witness.key), (absent, absentKey)], quorum: nil)
-        defer { _ = aggregator.terminate() }
+        let running = try await start(quorum: nil)
+        defer { running.stop() }
+        let (broker, logKey, absent, port) = (running.broker, running.logKey, running.absent, running.port)
 
         #expect(try await waitUntil(seconds: 30) {
             guard let status = try? await logStatus(port) else { return false }
