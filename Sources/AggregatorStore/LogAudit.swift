@@ -72,7 +72,7 @@ public struct LogAudit {
         }
         switch type {
         case MessageType.keyEvent: try apply(envelope, finding)
-        case MessageType.telemetry: try count(entry, finding)
+        case MessageType.telemetry: try count(envelope, entry: entry, finding)
         case MessageType.epochSummary: try check(envelope, at: index, finding)
         default: throw finding("an entry of message type \(type.map(String.init) ?? "none"), which the log does not hold")
         }
@@ -133,14 +133,12 @@ public struct LogAudit {
         sealedEpochs.append(summary.epoch.start)
     }
 
-    private mutating func count(_ entry: [UInt8], _ finding: (String) -> Finding) throws(Finding) {
-        let serial: String
-        do { serial = try Telemetry(decoding: try COSESign1(decoding: entry).payload).serial } catch { throw finding("\(error)") }
-        let decoded: TelemetryVerifier.Decoded
-        switch TelemetryVerifier.decode(bytes: entry, topic: Topics.telemetry(serial)) {
-        case let .failure(rejection): throw finding(rejection.detail)
-        case let .success(value): decoded = value
-        }
+    private mutating func count(_ envelope: COSESign1, entry: [UInt8], _ finding: (String) -> Finding) throws(Finding) {
+        let telemetry: Telemetry
+        do { telemetry = try Telemetry(decoding: envelope.payload) } catch { throw finding("\(error)") }
+        let serial = telemetry.serial
+        // The log carries no topic: the signed serial's own one.
+        let decoded = TelemetryVerifier.Decoded(envelope: envelope, telemetry: telemetry, bytes: entry, topic: Topics.telemetry(serial))
         if let rejection = TelemetryVerifier.checkBounds(decoded) { throw finding(rejection.detail) }
         let device = devices[serial]
         let keys = device.map { DeviceKeys(current: $0.key, retiredKeyIDs: $0.retired, revoked: $0.revoked) }
@@ -161,8 +159,7 @@ public struct LogAudit {
             } else {
                 tally(message, at: timing.time)
             }
-            if message.clockSynchronised, anchors[boot] == nil, try MessageTiming.anchor(of: message) >= 0 {
-                let anchor = try MessageTiming.anchor(of: message)
+            if message.clockSynchronised, anchors[boot] == nil, case let anchor = try MessageTiming.anchor(of: message), anchor >= 0 {
                 anchors[boot] = anchor
                 for held in waiting.removeValue(forKey: boot) ?? [] {
                     tally(held, at: try MessageTiming.time(anchor: anchor, sinceBoot: held.millisecondsSinceBoot))

@@ -103,10 +103,16 @@ extension PostgresStore {
     }
 
     public func logSize() async throws -> UInt64 {
+        let logger = logger
+        return try await client.withConnection { connection in try await Self.logSize(connection, logger: logger) }
+    }
+
+    /// Entries in the log, in the caller's transaction: every entry, message
+    /// or record, has its leaf hash at level 0.
+    static func logSize(_ connection: PostgresConnection, logger: Logger) async throws -> UInt64 {
         var size: UInt64 = 0
-        for try await value in try await client.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0", logger: logger).decode(Int64.self) {
-            size = UInt64(value)
-        }
+        let rows = try await connection.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0", logger: logger)
+        for try await value in rows.decode(Int64.self) { size = UInt64(clamping: value) }
         return size
     }
 }

@@ -152,8 +152,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
             // in): every commit logged before this summary is visible to
             // the tally read, and none logged after it is.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.logLock))", logger: logger)
-            let size = try await connection.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0", logger: logger)
-                .collect().first?.decode(Int64.self) ?? 0
+            let size = try await Self.logSize(connection, logger: logger)
             var tallies: [EpochSummaryEntry.Tally] = []
             let rows = try await connection.query("""
                 SELECT serial, metric, unit, count, minimum, maximum FROM tally WHERE epoch_start = \(epochStart)
@@ -161,7 +160,7 @@ public final class PostgresStore: AggregatorDataStore, Sendable {
             for try await (serial, metric, unit, count, minimum, maximum) in rows.decode((String, String, String, Int64, Double, Double).self) {
                 tallies.append(.init(serial: serial, metric: metric, unit: unit, count: UInt64(clamping: count), minimum: minimum, maximum: maximum))
             }
-            let summary = EpochSummaryEntry(epoch: root, logSize: UInt64(clamping: size), tallies: tallies)
+            let summary = EpochSummaryEntry(epoch: root, logSize: size, tallies: tallies)
             try await Self.appendRecordToLog(connection, entry: try summary.signed(by: key), logger: logger)
             try await connection.query("""
                 INSERT INTO epoch (start, id, end_ms, message_count, root, signed, aggregator_key, sealed_at)

@@ -44,6 +44,13 @@ public final class Witness: Sendable {
 
     public var recorded: [String: Recorded] { state.withLock { $0 } }
 
+    /// The size a 409 answer (`text/x.tlog.size`) names: a decimal without
+    /// leading zeros and a newline; nil for anything else.
+    public static func heldSize(inConflictAnswer body: [UInt8]) -> UInt64? {
+        guard body.last == 0x0A, body.count <= 21, let digits = String(validating: body.dropLast(), as: UTF8.self) else { return nil }
+        return NoteEncoding.decimal(Substring(digits))
+    }
+
     /// Answers an `add-checkpoint` request body at `time` (POSIX seconds).
     public func addCheckpoint(_ body: [UInt8], time: UInt64) -> Response {
         guard body.count <= Self.maximumBodyBytes else { return Self.answer(400, "request too large\n") }

@@ -147,6 +147,13 @@ public enum TelemetryVerifier {
         public var telemetry: Telemetry
         public var bytes: [UInt8]
         public var topic: String
+
+        public init(envelope: COSESign1, telemetry: Telemetry, bytes: [UInt8], topic: String) {
+            self.envelope = envelope
+            self.telemetry = telemetry
+            self.bytes = bytes
+            self.topic = topic
+        }
     }
 
     public static func verify(bytes: [UInt8], topic: String, registry: some DeviceKeyRegistry, now: UInt64,

@@ -122,4 +122,12 @@ import Testing
         #expect(statuses.filter { $0 == 409 }.count == bodies.count - 1)
         #expect((witness.recorded[Self.origin]?.size ?? 0) > 10)
     }
+
+    @Test func aConflictAnswersSizeIsADecimalWithoutLeadingZerosAndANewline() {
+        let size = { (text: String) in Witness.heldSize(inConflictAnswer: Array(text.utf8)) }
+        #expect(size("0\n") == 0 && size("5\n") == 5 && size("18446744073709551615\n") == UInt64.max)
+        for refused in ["05\n", "5", "\n", "", "5 \n", "-1\n", "18446744073709551616\n", "0x5\n", "5\n\n"] {
+            #expect(size(refused) == nil, "\(refused.debugDescription)")
+        }
+    }
 }

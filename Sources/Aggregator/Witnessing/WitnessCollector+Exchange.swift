@@ -62,7 +62,7 @@ extension WitnessCollector {
                     }
                     return Result(outcome: .cosigned(line), held: learned)
                 case 409 where answer.contentType == "text/x.tlog.size":
-                    guard let size = Self.size(answer.body) else { return failed(.invalid, "its 409 answer holds no tree size") }
+                    guard let size = Witness.heldSize(inConflictAnswer: answer.body) else { return failed(.invalid, "its 409 answer holds no tree size") }
                     learned = size
                     if attempt == 0, size != old {
                         old = size
@@ -85,14 +85,6 @@ extension WitnessCollector {
                 if member.trusted.cosignatureTime(line: candidate, checkpoint: checkpoint) != nil { return candidate }
             }
             return nil
-        }
-
-        /// A 409 body: a decimal without leading zeros and a newline.
-        static func size(_ body: [UInt8]) -> UInt64? {
-            guard body.last == 0x0A, body.count >= 2, body.count <= 21 else { return nil }
-            let digits = body.dropLast()
-            guard digits.allSatisfy({ (0x30...0x39).contains($0) }), digits.count == 1 || digits.first != 0x30 else { return nil }
-            return UInt64(String(decoding: digits, as: UTF8.self))
         }
 
         /// What a witness said, fit for a log line and the dashboard: the
