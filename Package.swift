@@ -127,7 +127,6 @@ let package = Package(
         .executableTarget(name: "fieldproof-aggregator", dependencies: [
             "Aggregator", "AggregatorStore", "LinuxService", "ConfigFile", "Identity", "MQTT", "Wire", "TransparencyLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

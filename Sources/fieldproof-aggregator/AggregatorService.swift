@@ -63,10 +63,10 @@ struct AggregatorService<Store: AggregatorDataStore> {
     }
 
     /// The witnesses of `log.witnesses` over HTTP, or nil without any.
-    func witnessCollector(log: LogPublisher, verifier: NoteVerifier) async throws -> (collector: WitnessCollector, transport: HTTPWitnessTransport)? {
+    func witnessCollector(log: LogPublisher, verifier: NoteVerifier) async throws -> (collector: WitnessCollector, transport: BoundedHTTPClient)? {
         let settings = configuration.log
         guard !settings.witnesses.isEmpty else { return nil }
-        let transport = HTTPWitnessTransport(timeout: settings.witnessTimeout)
+        let transport = BoundedHTTPClient(timeout: settings.witnessTimeout)
         let collector: WitnessCollector
         do {
             collector = try WitnessCollector(witnesses: settings.witnesses, quorum: settings.witnessQuorum, timeout: settings.witnessTimeout,

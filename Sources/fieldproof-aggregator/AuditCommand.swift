@@ -1,7 +1,6 @@
 import Aggregator
 import AggregatorStore
 import ArgumentParser
-import AsyncHTTPClient
 import ConfigFile
 import Foundation
 import NIOCore
@@ -128,15 +127,13 @@ struct AuditFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// GET with a deadline and a bound on what is read: the log being audited
-/// may be the attacker.
+/// The audit's GETs through `BoundedHTTPClient` (the log being audited may
+/// be the attacker), each failure an `AuditFailure` naming the URL.
 struct BoundedFetch {
-    let client: HTTPClient
-    let timeout: TimeAmount
+    let client: BoundedHTTPClient
 
     init(timeout: Duration) {
-        self.timeout = .seconds(timeout.components.seconds)
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        client = BoundedHTTPClient(timeout: timeout)
     }
 
     func get(_ url: String, limit: Int) async throws -> [UInt8] {
@@ -145,16 +142,18 @@ struct BoundedFetch {
 
     /// The body and the `X-Next-Cursor` of a paged list.
     func getPage(_ url: String, limit: Int) async throws -> (body: [UInt8], next: String?) {
-        let response: HTTPClientResponse
+        let answer: BoundedHTTPClient.Answer
         do {
-            response = try await client.execute(HTTPClientRequest(url: url), timeout: timeout)
+            answer = try await client.get(url, limit: limit)
+        } catch is NIOTooManyBytesError {
+            throw AuditFailure("\(url): answer larger than \(limit) bytes")
         } catch {
             throw AuditFailure("cannot GET \(url): \(error)")
         }
-        let body: ByteBuffer
-        do { body = try await response.body.collect(upTo: limit) } catch { throw AuditFailure("\(url): answer larger than \(limit) bytes or cut off") }
-        guard response.status == .ok else { throw AuditFailure("GET \(url): \(response.status.code) \(String(buffer: body).prefix(200))") }
-        return (Array(buffer: body), response.headers.first(name: "X-Next-Cursor"))
+        guard answer.status == 200 else {
+            throw AuditFailure("GET \(url): \(answer.status) \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
+        }
+        return (answer.body, answer.headers.first(name: "X-Next-Cursor"))
     }
 
     func shutdown() async throws {

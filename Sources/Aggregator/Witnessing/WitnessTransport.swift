@@ -1,5 +1,5 @@
 /// How an add-checkpoint request reaches a witness: over HTTP in the
-/// service (`HTTPWitnessTransport`), in-process in tests.
+/// service (`BoundedHTTPClient`), in-process in tests.
 public protocol WitnessTransport: Sendable {
     /// POSTs `body` to `url` and returns the answer, reading at most
     /// `limit` bytes of its body (a larger one throws).
