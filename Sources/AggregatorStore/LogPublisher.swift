@@ -25,7 +25,7 @@ public actor LogPublisher: TransparencyLogSource {
     }
 
     public func status() async throws -> TransparencyLogStatus {
-        TransparencyLogStatus(origin: signer.verifier.name, size: try await store.logHead().size)
+        TransparencyLogStatus(origin: signer.verifier.name, size: try await store.logSize())
     }
 
     /// A consistency proof between two sizes of the log, for witnesses
