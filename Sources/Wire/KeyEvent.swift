@@ -69,6 +69,13 @@ public struct KeyEvent: Equatable, Sendable {
         }
     }
 
+    /// The serial a log entry is about when it is a key event (its
+    /// signature is not checked: this files the entry, it trusts nothing).
+    public static func serial(ofLogged entry: [UInt8]) -> String? {
+        guard let envelope = try? COSESign1(decoding: entry), let event = try? KeyEvent(decoding: envelope.payload) else { return nil }
+        return event.serial
+    }
+
     /// The event as a COSE_Sign1 signed by the aggregator: the log entry.
     public func signed(by key: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
         try COSESign1.sign(payload: encode(), with: key, keyID: KeyID.of(key.publicKey))

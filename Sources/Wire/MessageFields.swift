@@ -65,6 +65,7 @@ public enum MessageType {
     public static let aggregatorKeys: UInt64 = 7
     public static let keyEvent: UInt64 = 8
     public static let epochSummary: UInt64 = 9
+    public static let logReceipt: UInt64 = 10
 }
 
 /// Topics (`fieldproof/v1/<serial>/…`).
@@ -74,6 +75,7 @@ public enum Topics {
     public static func pairRequest(_ serial: String) -> String { "fieldproof/v1/\(serial)/pair/req" }
     public static func pairResponse(_ serial: String) -> String { "fieldproof/v1/\(serial)/pair/resp" }
     public static func ack(_ serial: String) -> String { "fieldproof/v1/\(serial)/ack" }
+    public static func logReceipt(_ serial: String) -> String { "fieldproof/v1/\(serial)/log" }
     public static func epoch(_ id: String) -> String { "fieldproof/v1/epochs/\(id)" }
     /// The aggregator's public keys (retained, signed): what a device
     /// checks against the fingerprint it was given before it pairs.

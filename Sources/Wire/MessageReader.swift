@@ -48,7 +48,7 @@ struct MessageReader {
         do { return try decoder.token(depth: depth) } catch { throw .malformed("\(name) payload: \(error)") }
     }
 
-    /// Reads and checks a whole item nobody asked for (fields 11 and 12 are
+    /// Reads and checks a whole item nobody asked for (field 12 is
     /// reserved: accepted and ignored).
     mutating func skip(depth: Int) throws(WireError) {
         do { _ = try decoder.item(depth: depth) } catch { throw .malformed("\(name) payload: \(error)") }

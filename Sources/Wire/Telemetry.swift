@@ -38,9 +38,13 @@ public struct Telemetry: Equatable, Sendable {
     public var millisecondsSinceBoot: UInt64
     public var readings: [Reading]
     public var statuses: [SensorStatus]
+    /// The size of the transparency log's newest checkpoint the device has
+    /// verified (nil: it audits no log): the aggregator's next LogReceipt
+    /// proves consistency from there.
+    public var logSize: UInt64?
 
     public init(serial: String, sequence: UInt64, floor: UInt64, timestamp: UInt64, clockSynchronised: Bool, bootID: [UInt8],
-                millisecondsSinceBoot: UInt64, readings: [Reading], statuses: [SensorStatus]) {
+                millisecondsSinceBoot: UInt64, readings: [Reading], statuses: [SensorStatus], logSize: UInt64? = nil) {
         self.serial = serial
         self.sequence = sequence
         self.floor = floor
@@ -50,6 +54,7 @@ public struct Telemetry: Equatable, Sendable {
         self.millisecondsSinceBoot = millisecondsSinceBoot
         self.readings = readings
         self.statuses = statuses
+        self.logSize = logSize
     }
 
     public func encode() -> [UInt8] {
@@ -65,13 +70,13 @@ public struct Telemetry: Equatable, Sendable {
             CBORPair(.int(8), .unsigned(millisecondsSinceBoot)),
             CBORPair(.int(9), .array(readings.map { .array([.text($0.sensor), .text($0.quantity), .float($0.value), .text($0.unit)]) })),
             CBORPair(.int(10), .array(statuses.map { .array([.text($0.sensor), $0.errorCode.map(CBOR.text) ?? .null]) })),
-        ]))
+        ] + (logSize.map { [CBORPair(.int(11), .unsigned($0))] } ?? [])))
     }
 
     public init(decoding bytes: [UInt8]) throws(WireError) {
         var reader = try MessageReader(bytes, type: MessageType.telemetry, name: "Telemetry")
         var serial: String?, sequence: UInt64?, floor: UInt64?, timestamp: UInt64?, clockSynchronised: Bool?
-        var bootID: [UInt8]?, millisecondsSinceBoot: UInt64?, readings: [Reading]?, statuses: [SensorStatus]?
+        var bootID: [UInt8]?, millisecondsSinceBoot: UInt64?, readings: [Reading]?, statuses: [SensorStatus]?, logSize: UInt64?
         while let key = try reader.nextKey() {
             switch key {
             case 2: serial = try reader.text(2, "serial", maximum: 64)
@@ -83,6 +88,7 @@ public struct Telemetry: Equatable, Sendable {
             case 8: millisecondsSinceBoot = try reader.uint(8, "milliseconds since boot")
             case 9: readings = try Self.readings(&reader)
             case 10: statuses = try Self.statuses(&reader)
+            case 11: logSize = try reader.uint(11, "log size")
             default: try reader.skip(depth: 1)
             }
         }
@@ -98,7 +104,7 @@ public struct Telemetry: Equatable, Sendable {
         guard let readings else { throw reader.missing(9, "readings") }
         guard let statuses else { throw reader.missing(10, "sensor statuses") }
         self.init(serial: serial, sequence: sequence, floor: floor, timestamp: timestamp, clockSynchronised: clockSynchronised, bootID: bootID,
-                  millisecondsSinceBoot: millisecondsSinceBoot, readings: readings, statuses: statuses)
+                  millisecondsSinceBoot: millisecondsSinceBoot, readings: readings, statuses: statuses, logSize: logSize)
     }
 
     private static func readings(_ reader: inout MessageReader) throws(WireError) -> [Reading] {

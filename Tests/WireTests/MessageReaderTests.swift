@@ -24,6 +24,12 @@ import Testing
             if case let .float(number) = parts[2] { value = number } else if let number = parts[2].int64 { value = Double(number) } else { return nil }
             readings.append(.init(sensor: sensor, quantity: quantity, value: value, unit: unit))
         }
+        // Field 11, the log size the device holds, is optional; 12 is reserved.
+        var logSize: UInt64?
+        if let field = tree[11] {
+            guard let size = field.uint64 else { return nil }
+            logSize = size
+        }
         var statuses: [Telemetry.SensorStatus] = []
         for item in statusItems {
             guard let parts = item.array, parts.count == 2, let sensor = parts[0].text, sensor.utf8.count <= 64 else { return nil }
@@ -34,7 +40,7 @@ import Testing
             }
         }
         return Telemetry(serial: serial, sequence: sequence, floor: floor, timestamp: timestamp, clockSynchronised: synchronised, bootID: bootID,
-                         millisecondsSinceBoot: sinceBoot, readings: readings, statuses: statuses)
+                         millisecondsSinceBoot: sinceBoot, readings: readings, statuses: statuses, logSize: logSize)
     }
 
     /// COSE_Sign1 of RFC 9052 with our header, checked on a decoded tree.
@@ -73,7 +79,8 @@ import Testing
     }
 
     /// Small messages, so that mutants reach every field and element kind:
-    /// an integer value, a float, an error code, reserved fields 11 and 12.
+    /// an integer value, a float, an error code, the log size (field 11),
+    /// reserved field 12.
     static func seeds() -> [[UInt8]] {
         let small = Telemetry(serial: "fp-1", sequence: 300, floor: 299, timestamp: 1_795_561_454_374, clockSynchronised: false,
                               bootID: [UInt8](repeating: 0xB0, count: 16), millisecondsSinceBoot: 65_536,
@@ -85,7 +92,7 @@ import Testing
             CBORPair(.int(4), .unsigned(1)), CBORPair(.int(5), .unsigned(9)), CBORPair(.int(6), .bool(true)),
             CBORPair(.int(7), .bytes([UInt8](repeating: 1, count: 16))), CBORPair(.int(8), .unsigned(0)),
             CBORPair(.int(9), .array([.array([.text("a"), .text("b"), .negative(4), .text("c")])])), CBORPair(.int(10), .array([])),
-            CBORPair(.int(11), .array([.map([CBORPair(.text("k"), .float(1.5))])])), CBORPair(.int(12), .tagged(1, .unsigned(0))),
+            CBORPair(.int(11), .unsigned(70_000)), CBORPair(.int(12), .array([.map([CBORPair(.text("k"), .tagged(1, .float(1.5)))])])),
         ]))
         return [small.encode(), reserved]
     }
@@ -120,14 +127,14 @@ import Testing
     }
 
     @Test func limitsCountEveryItemIncludingReservedFields() {
-        // 4,100 items in reserved field 11: over the 4,096-item cap for the
+        // 4,100 items in reserved field 12: over the 4,096-item cap for the
         // whole message, although the fields that are read are small.
         let crowded = CBOREncoder.encode(.map([
             CBORPair(.int(0), .unsigned(1)), CBORPair(.int(1), .unsigned(1)), CBORPair(.int(2), .text("s")), CBORPair(.int(3), .unsigned(2)),
             CBORPair(.int(4), .unsigned(1)), CBORPair(.int(5), .unsigned(9)), CBORPair(.int(6), .bool(true)),
             CBORPair(.int(7), .bytes([UInt8](repeating: 1, count: 16))), CBORPair(.int(8), .unsigned(0)),
             CBORPair(.int(9), .array([])), CBORPair(.int(10), .array([])),
-            CBORPair(.int(11), .array([CBOR](repeating: .null, count: 4_100))),
+            CBORPair(.int(12), .array([CBOR](repeating: .null, count: 4_100))),
         ]))
         #expect(Self.referenceTelemetry(crowded) == nil)
         #expect { try Telemetry(decoding: crowded) } throws: { String(describing: $0).contains("more than 4096 data items") }
