@@ -49,6 +49,11 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]]
     /// Where a stored message is in the log (nil: not logged).
     func logIndex(serial: String, sequence: UInt64) async throws -> UInt64?
+    /// What a device's log receipt proves, among the first `size` entries:
+    /// the newest logged message of `serial` at or below `sequence`.
+    func logNewestMessage(serial: String, upTo sequence: UInt64, below size: UInt64) async throws -> LoggedMessage?
+    /// The newest key event for `serial` among the first `size` entries.
+    func logNewestKeyEvent(serial: String, below size: UInt64) async throws -> LoggedEntry?
 
     func closableEpochs(now: Int64) async throws -> [Int64]
     /// Seals an epoch (nil when it was sealed already, here or by another aggregator).
@@ -73,6 +78,28 @@ public struct ExportedMessage: Sendable {
         self.receivedAt = receivedAt
         self.hash = hash
         self.raw = raw
+    }
+}
+
+/// An entry of the transparency log and where it is.
+public struct LoggedEntry: Equatable, Sendable {
+    public var index: UInt64
+    public var bytes: [UInt8]
+
+    public init(index: UInt64, bytes: [UInt8]) {
+        self.index = index
+        self.bytes = bytes
+    }
+}
+
+/// A device's logged message: its sequence and the entry (its signed bytes).
+public struct LoggedMessage: Equatable, Sendable {
+    public var sequence: UInt64
+    public var entry: LoggedEntry
+
+    public init(sequence: UInt64, entry: LoggedEntry) {
+        self.sequence = sequence
+        self.entry = entry
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import TransparencyLog
+import Wire
 
 /// The transparency log in PostgreSQL (issue 16), as in SQLite: each stored
 /// message is appended inside `fieldproof_commit`, in the commit's own
@@ -22,6 +23,10 @@ extension PostgresStore {
         CREATE TABLE IF NOT EXISTS log_hash (level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx))
         """,
         "CREATE TABLE IF NOT EXISTS log_record (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL)",
+        // Which device a key event is about ('' for the other records; NULL
+        // only for records logged before the column, filled in at startup).
+        "ALTER TABLE log_record ADD COLUMN IF NOT EXISTS serial TEXT",
+        "CREATE INDEX IF NOT EXISTS log_record_serial ON log_record (serial, idx)",
         // RFC 6962: leaf SHA-256(0x00 || entry), node SHA-256(0x01 || left || right);
         // each completed subtree's hash is stored (TransparencyLog.LogAppender does the same in Swift).
         // Returns the entry's index; every entry has its leaf hash at level 0.
@@ -56,18 +61,55 @@ extension PostgresStore {
             INSERT INTO log_entry (idx, serial, sequence) VALUES (fieldproof_log_hash(p_entry), p_serial, p_sequence);
         END $$
         """,
-        // An entry the aggregator wrote (key event, epoch summary), kept whole.
+        // An entry the aggregator wrote (key event, epoch summary), kept
+        // whole. (The one-argument version of earlier releases is unused.)
         """
-        CREATE OR REPLACE FUNCTION fieldproof_log_append_record(p_entry BYTEA) RETURNS VOID LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION fieldproof_log_append_record(p_entry BYTEA, p_serial TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO log_record (idx, entry) VALUES (fieldproof_log_hash(p_entry), p_entry);
+            INSERT INTO log_record (idx, entry, serial) VALUES (fieldproof_log_hash(p_entry), p_entry, p_serial);
         END $$
         """,
     ]
 
-    /// Appends an entry the aggregator wrote, in the caller's transaction.
-    static func appendRecordToLog(_ connection: PostgresConnection, entry: [UInt8], logger: Logger) async throws {
-        try await connection.query("SELECT fieldproof_log_append_record(\(Data(entry)))", logger: logger)
+    /// Appends an entry the aggregator wrote (a key event about `serial`,
+    /// or an epoch summary), in the caller's transaction.
+    static func appendRecordToLog(_ connection: PostgresConnection, entry: [UInt8], about serial: String? = nil, logger: Logger) async throws {
+        try await connection.query("SELECT fieldproof_log_append_record(\(Data(entry)), \(serial ?? ""))", logger: logger)
+    }
+
+    /// Fills in the serial of records logged before the column existed, in
+    /// the schema's transaction.
+    static func fillLogRecordSerials(_ connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query("SELECT idx, entry FROM log_record WHERE serial IS NULL", logger: logger)
+        var filled: [(Int64, String)] = []
+        for try await (index, entry) in rows.decode((Int64, ByteBuffer).self) {
+            filled.append((index, KeyEvent.serial(ofLogged: Array(buffer: entry)) ?? ""))
+        }
+        for (index, serial) in filled {
+            try await connection.query("UPDATE log_record SET serial = \(serial) WHERE idx = \(index)", logger: logger)
+        }
+    }
+
+    public func logNewestMessage(serial: String, upTo sequence: UInt64, below size: UInt64) async throws -> LoggedMessage? {
+        let rows = try await client.query("""
+            SELECT e.sequence, e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
+            WHERE e.serial = \(serial) AND e.sequence <= \(Int64(clamping: sequence)) AND e.idx < \(Int64(clamping: size))
+            ORDER BY e.sequence DESC LIMIT 1
+            """, logger: logger)
+        for try await (sequence, index, raw) in rows.decode((Int64, Int64, ByteBuffer).self) {
+            return LoggedMessage(sequence: UInt64(sequence), entry: LoggedEntry(index: UInt64(index), bytes: Array(buffer: raw)))
+        }
+        return nil
+    }
+
+    public func logNewestKeyEvent(serial: String, below size: UInt64) async throws -> LoggedEntry? {
+        let rows = try await client.query("""
+            SELECT idx, entry FROM log_record WHERE serial = \(serial) AND idx < \(Int64(clamping: size)) ORDER BY idx DESC LIMIT 1
+            """, logger: logger)
+        for try await (index, entry) in rows.decode((Int64, ByteBuffer).self) {
+            return LoggedEntry(index: UInt64(index), bytes: Array(buffer: entry))
+        }
+        return nil
     }
 
     public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {

@@ -44,7 +44,7 @@ extension PostgresStore {
         guard !keys.contains(where: { $0.0 == keyID && !$0.1 }) else { return }
         let event = KeyEvent(kind: keys.isEmpty ? .paired : .repaired, serial: serial, publicKey: Array(publicKey.rawRepresentation),
                              time: UInt64(clamping: time))
-        try await appendRecordToLog(connection, entry: try event.signed(by: logKey), logger: logger)
+        try await appendRecordToLog(connection, entry: try event.signed(by: logKey), about: serial, logger: logger)
     }
 
     /// Revokes the serial, retires its keys and cancels pending enrollments;
@@ -61,7 +61,7 @@ extension PostgresStore {
             try await connection.query("UPDATE device_key SET retired = TRUE WHERE serial = \(serial)", logger: logger)
             try await connection.query("DELETE FROM enrollment WHERE serial = \(serial) AND NOT used", logger: logger)
             let event = KeyEvent(kind: .revoked, serial: serial, publicKey: current.map { Array($0) }, time: UInt64(clamping: time))
-            try await Self.appendRecordToLog(connection, entry: try event.signed(by: logKey), logger: logger)
+            try await Self.appendRecordToLog(connection, entry: try event.signed(by: logKey), about: serial, logger: logger)
             return true
         }
     }
@@ -72,7 +72,7 @@ extension PostgresStore {
             guard try await !connection.query("UPDATE device SET revoked = FALSE WHERE serial = \(serial) AND revoked RETURNING 1", logger: logger)
                 .collect().isEmpty else { return false }
             let event = KeyEvent(kind: .reinstated, serial: serial, publicKey: nil, time: UInt64(clamping: time))
-            try await Self.appendRecordToLog(connection, entry: try event.signed(by: logKey), logger: logger)
+            try await Self.appendRecordToLog(connection, entry: try event.signed(by: logKey), about: serial, logger: logger)
             return true
         }
     }

@@ -226,6 +226,7 @@ extension PostgresStore {
                 + [Self.dropOldCommitFunctions, Self.commitFunction, Self.commitBatchFunction] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
+            try await Self.fillLogRecordSerials(connection, logger: logger)
         }
     }
 }

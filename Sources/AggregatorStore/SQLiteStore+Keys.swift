@@ -29,7 +29,7 @@ extension SQLiteStore: DeviceKeyRegistry {
         guard current != keyID else { return }
         let event = KeyEvent(kind: bound ? .repaired : .paired, serial: serial, publicKey: Array(publicKey.rawRepresentation),
                              time: UInt64(clamping: time))
-        try appendRecordToLog(db, entry: try event.signed(by: logKey))
+        try appendRecordToLog(db, entry: try event.signed(by: logKey), about: serial)
     }
 
     /// The operator revoked the device: everything it sends is refused, its
@@ -47,7 +47,7 @@ extension SQLiteStore: DeviceKeyRegistry {
             try db.execute(sql: "UPDATE device_key SET retired = 1 WHERE serial = ?", arguments: [serial])
             try db.execute(sql: "DELETE FROM enrollment WHERE serial = ? AND used = 0", arguments: [serial])
             let event = KeyEvent(kind: .revoked, serial: serial, publicKey: current.map { Array($0) }, time: UInt64(clamping: time))
-            try Self.appendRecordToLog(db, entry: try event.signed(by: logKey))
+            try Self.appendRecordToLog(db, entry: try event.signed(by: logKey), about: serial)
             return true
         }
     }
@@ -60,7 +60,7 @@ extension SQLiteStore: DeviceKeyRegistry {
             try db.execute(sql: "UPDATE device SET revoked = 0 WHERE serial = ? AND revoked = 1", arguments: [serial])
             guard db.changesCount > 0 else { return false }
             let event = KeyEvent(kind: .reinstated, serial: serial, publicKey: nil, time: UInt64(clamping: time))
-            try Self.appendRecordToLog(db, entry: try event.signed(by: logKey))
+            try Self.appendRecordToLog(db, entry: try event.signed(by: logKey), about: serial)
             return true
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TransparencyLog
+import Wire
 
 /// The transparency log in SQLite (issue 16): every stored message and
 /// every key event is appended, in commit order, inside the transaction
@@ -33,6 +34,18 @@ extension SQLiteStore {
         migrator.registerMigration("v9-log-records") { db in
             try db.execute(sql: "CREATE TABLE log_record (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL)")
         }
+        // Which device a key event is about ('' for the other records), so
+        // a device's log receipt finds the event binding its key. Records
+        // logged before are read once to fill it in.
+        migrator.registerMigration("v10-log-record-serial") { db in
+            try db.execute(sql: "ALTER TABLE log_record ADD COLUMN serial TEXT")
+            for row in try Row.fetchAll(db, sql: "SELECT idx, entry FROM log_record") {
+                let index: Int64 = row[0]
+                try db.execute(sql: "UPDATE log_record SET serial = ? WHERE idx = ?",
+                               arguments: [KeyEvent.serial(ofLogged: Array(row[1] as Data)) ?? "", index])
+            }
+            try db.execute(sql: "CREATE INDEX log_record_serial ON log_record (serial, idx)")
+        }
     }
 
     /// The appender at the log's current size, from its frontier.
@@ -58,11 +71,12 @@ extension SQLiteStore {
         try storeHashes(db, &appender, entry: message.raw)
     }
 
-    /// Appends an entry the aggregator wrote (a signed key event or epoch
-    /// summary), in the caller's transaction.
-    static func appendRecordToLog(_ db: Database, entry: [UInt8]) throws {
+    /// Appends an entry the aggregator wrote (a signed key event about
+    /// `serial`, or an epoch summary), in the caller's transaction.
+    static func appendRecordToLog(_ db: Database, entry: [UInt8], about serial: String? = nil) throws {
         var appender = try logAppender(db)
-        try db.cachedStatement(sql: "INSERT INTO log_record (idx, entry) VALUES (?, ?)").execute(arguments: [Int64(appender.size), Data(entry)])
+        try db.cachedStatement(sql: "INSERT INTO log_record (idx, entry, serial) VALUES (?, ?, ?)")
+            .execute(arguments: [Int64(appender.size), Data(entry), serial ?? ""])
         try storeHashes(db, &appender, entry: entry)
     }
 
@@ -100,6 +114,26 @@ extension SQLiteStore {
         try await pool.read { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT idx FROM log_entry WHERE serial = ? AND sequence = ?"),
                                arguments: [serial, Int64(bitPattern: sequence)]).map { UInt64($0) }
+        }
+    }
+
+    public func logNewestMessage(serial: String, upTo sequence: UInt64, below size: UInt64) async throws -> LoggedMessage? {
+        // Walks the device's messages down from `sequence`: only those
+        // logged after the checkpoint are passed over.
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT e.sequence, e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
+                WHERE e.serial = ? AND e.sequence <= ? AND e.idx < ? ORDER BY e.sequence DESC LIMIT 1
+                """), arguments: [serial, Int64(clamping: sequence), Int64(clamping: size)]).map { row in
+                LoggedMessage(sequence: UInt64(row[0] as Int64), entry: LoggedEntry(index: UInt64(row[1] as Int64), bytes: Array(row[2] as Data)))
+            }
+        }
+    }
+
+    public func logNewestKeyEvent(serial: String, below size: UInt64) async throws -> LoggedEntry? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, entry FROM log_record WHERE serial = ? AND idx < ? ORDER BY idx DESC LIMIT 1"),
+                             arguments: [serial, Int64(clamping: size)]).map { LoggedEntry(index: UInt64(($0[0] as Int64)), bytes: Array($0[1] as Data)) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MQTT
 #if canImport(Glibc)
 import Glibc
 import Synchronization
@@ -136,5 +137,26 @@ public enum TemporaryDirectory {
             .appendingPathComponent("fieldproof-\(prefix)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+extension MosquittoBroker {
+    /// The message retained on `topic` now (nil: none): subscribes, then
+    /// waits for a marker it publishes itself, which the broker delivers
+    /// after any retained message.
+    public func retainedMessage(topic: String) async throws -> [UInt8]? {
+        let reader = try MQTTClient(configuration: MQTTConfiguration(host: host, port: port, clientID: "reader-\(UUID().uuidString.prefix(6))"))
+        try await reader.connect()
+        defer { reader.close() }
+        try await reader.subscribe(topic, qos: .atLeastOnce)
+        let marker = "marker/\(UUID().uuidString.prefix(6))"
+        try await reader.subscribe(marker, qos: .atLeastOnce)
+        try await reader.publish(topic: marker, payload: [], qos: .atLeastOnce)
+        var retained: [UInt8]?
+        for await message in reader.messages {
+            if message.topic == topic { retained = message.payload }
+            if message.topic == marker { break }
+        }
+        return retained
     }
 }

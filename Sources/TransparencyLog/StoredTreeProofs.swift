@@ -1,16 +1,16 @@
 /// Roots and proofs of a log kept as stored hashes (`LogAppender`'s
 /// layout), reading only the stored hashes it needs: O(log n) of them for
 /// a root or an inclusion proof, O(log² n) at most for a consistency proof.
-/// `stored(level, index)` reads one (from a database, asynchronously).
+/// `reader(level, index)` reads one (from a database, asynchronously).
 public struct StoredTreeProofs: Sendable {
     public typealias Reader = @Sendable (_ level: Int, _ index: UInt64) async throws -> MerkleHash
 
     public let size: UInt64
-    private let stored: Reader
+    public let reader: Reader
 
     public init(size: UInt64, stored: @escaping Reader) {
         self.size = size
-        self.stored = stored
+        self.reader = stored
     }
 
     public func root() async throws -> MerkleHash {
@@ -35,7 +35,7 @@ public struct StoredTreeProofs: Sendable {
     private func hash(_ start: UInt64, _ end: UInt64) async throws -> MerkleHash {
         let width = end - start
         if width & (width - 1) == 0, start % width == 0 {
-            return try await stored(width.trailingZeroBitCount, start / width)
+            return try await reader(width.trailingZeroBitCount, start / width)
         }
         let split = start + Self.largestPowerOfTwo(below: width)
         return .node(try await hash(start, split), try await hash(split, end))

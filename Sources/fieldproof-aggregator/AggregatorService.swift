@@ -98,9 +98,10 @@ struct AggregatorService<Store: AggregatorDataStore> {
         logger.info("connected", metadata: ["broker": "\(configuration.broker.host):\(configuration.broker.port)",
                                             "aggregator key": "\(KeyID.hex(KeyID.of(key.publicKey)))", "fingerprint": "\(identity.fingerprint)"])
 
+        let receipts = LogReceiptPublisher(store: store, client: publisher, key: key, verifier: logSigner.verifier, logger: logger)
         let workers = configuration.verification.workers > 0 ? configuration.verification.workers : System.coreCount
         let pipeline = VerificationPipeline(verifier: TelemetryMessageVerifier(store: store, maximumFutureSkew: configuration.verification.maximumFutureSkew, logger: logger), committer: store,
-                                            acks: SignedAckPublisher(client: publisher, key: key), workers: workers, metrics: metrics, logger: logger)
+                                            acks: SignedAckPublisher(client: publisher, key: key, receipts: receipts), workers: workers, metrics: metrics, logger: logger)
         let pairing = PairingResponder(store: store, client: publisher, identity: identity, maximumAge: configuration.pairing.maximumRequestAge,
                                        metrics: metrics, logger: logger)
         let http = AggregatorHTTPServer(host: configuration.http.host, port: configuration.http.port, readModel: store,
@@ -118,7 +119,7 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let sealer = EpochSealer(store: store, client: publisher, key: key, logger: logger,
                                  interval: .milliseconds(max(1000, min(30_000, store.calendar.graceMilliseconds / 2))), clock: ContinuousClock())
         let announcer = KeyAnnouncementService(client: publisher, identity: identity, interval: .seconds(60), clock: ContinuousClock(), logger: logger)
-        let checkpoints = CheckpointService(log: logPublisher, witnesses: witnessing?.collector, client: publisher,
+        let checkpoints = CheckpointService(log: logPublisher, witnesses: witnessing?.collector, receipts: receipts, client: publisher,
                                             interval: configuration.log.checkpointInterval, clock: ContinuousClock(), logger: logger)
         var services: [any Service] = [application, ingest, sealer, announcer, checkpoints, HeapTrimService(interval: .seconds(1), clock: ContinuousClock())]
         if let interval = notifier.watchdogMicroseconds {

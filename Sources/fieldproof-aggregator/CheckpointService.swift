@@ -11,17 +11,19 @@ import Wire
 /// `witnesses`, each interval first asks them to cosign the newest
 /// checkpoint, and what is published is the newest that reached their
 /// quorum (nothing until one has). An unchanged checkpoint is not
-/// published again; a failed publish is retried next time.
+/// published again; a failed publish is retried next time. After each
+/// interval's checkpoint, devices acknowledged since get their log receipts.
 struct CheckpointService<C: Clock>: Service where C.Duration == Duration {
     let log: LogPublisher
     var witnesses: WitnessCollector?
+    let receipts: LogReceiptPublisher
     let client: MQTTClient
     let interval: Duration
     let clock: C
     let logger: Logger
 
     func run() async throws {
-        let (log, witnesses, client, interval, clock, logger) = (log, witnesses, client, interval, clock, logger)
+        let (log, witnesses, receipts, client, interval, clock, logger) = (log, witnesses, receipts, client, interval, clock, logger)
         try? await cancelWhenGracefulShutdown {
             var published: String?
             while !Task.isCancelled {
@@ -32,6 +34,7 @@ struct CheckpointService<C: Clock>: Service where C.Duration == Duration {
                         try await client.publish(topic: Topics.logCheckpoint, payload: Array(note.utf8), qos: .atLeastOnce, retain: true)
                         published = note
                     }
+                    if let published { await receipts.publish(checkpoint: published) }
                 } catch {
                     logger.warning("cannot publish the log's checkpoint; retrying", metadata: ["reason": "\(error)"])
                 }

@@ -23,7 +23,9 @@ import Wire
         let store = try SQLiteStore(path: directory + "/tallies.sqlite", calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300)))
         let signer = try NoteSigner(name: "aggregator.example/fieldproof", key: Curve25519.Signing.PrivateKey())
         let clock = TestClock()
-        let service = CheckpointService(log: LogPublisher(store: store, signer: signer), client: client, interval: .seconds(10),
+        let receipts = LogReceiptPublisher(store: store, client: client, key: Curve25519.Signing.PrivateKey(), verifier: signer.verifier,
+                                           logger: Logger(label: "test"))
+        let service = CheckpointService(log: LogPublisher(store: store, signer: signer), receipts: receipts, client: client, interval: .seconds(10),
                                         clock: clock, logger: Logger(label: "test"))
         let running = Task { try await service.run() }
         defer { running.cancel() }

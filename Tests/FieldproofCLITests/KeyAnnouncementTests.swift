@@ -60,17 +60,5 @@ import Wire
 /// after the subscription ends the wait: a retained message is sent on
 /// subscribing, before anything published later.
 func retainedMessage(_ broker: MosquittoBroker, topic: String) async throws -> [UInt8]? {
-    let reader = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "reader-\(UUID().uuidString.prefix(6))"))
-    try await reader.connect()
-    defer { reader.close() }
-    try await reader.subscribe(topic, qos: .atLeastOnce)
-    let marker = "marker/\(UUID().uuidString.prefix(6))"
-    try await reader.subscribe(marker, qos: .atLeastOnce)
-    try await reader.publish(topic: marker, payload: [], qos: .atLeastOnce)
-    var retained: [UInt8]?
-    for await message in reader.messages {
-        if message.topic == topic { retained = message.payload }
-        if message.topic == marker { break }
-    }
-    return retained
+    try await broker.retainedMessage(topic: topic)
 }
