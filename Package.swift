@@ -94,7 +94,7 @@ let package = Package(
 
         // The device daemon's machinery: spool, sequence numbers, status.
         .target(name: "Agent", dependencies: [
-            "MQTT", "ConfigFile", "CLinuxSupport", "LinuxService", "Wire", .product(name: "Logging", package: "swift-log"),
+            "MQTT", "ConfigFile", "CLinuxSupport", "LinuxService", "Wire", "TransparencyLog", .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
@@ -161,8 +161,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Wire", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator",
-                                                   .product(name: "Clocks", package: "swift-clocks")]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Wire", "TransparencyLog", "LinuxService", "MQTT", "TestSupport", "fieldproof", "fieldproof-aggregator",
+                                                   .product(name: "Clocks", package: "swift-clocks"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         // Runs the built binaries as a technician would.
         .testTarget(name: "FieldproofCLITests", dependencies: [

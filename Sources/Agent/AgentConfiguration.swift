@@ -1,4 +1,5 @@
 import ConfigFile
+import TransparencyLog
 import LinuxService
 import MQTT
 
@@ -53,6 +54,23 @@ public struct AgentConfiguration: Equatable, Sendable {
     public var publishing = Publishing()
     public var sensors: [SensorSpec] = []
     public var spool: SpoolConfiguration
+    public var log = LogAudit()
+
+    /// The `log:` section: whether the device audits its data in the
+    /// aggregator's transparency log, and the witnesses whose cosignatures
+    /// a checkpoint must carry before the device accepts it.
+    public struct LogAudit: Equatable, Sendable {
+        public var audit = true
+        /// Cosigner verifier keys (what `fieldproof-witness verifier-key` prints).
+        public var witnesses: [String] = []
+        public var witnessQuorum = 0
+
+        public init(audit: Bool = true, witnesses: [String] = [], witnessQuorum: Int = 0) {
+            self.audit = audit
+            self.witnesses = witnesses
+            self.witnessQuorum = witnessQuorum
+        }
+    }
 
     /// Reads and validates `text` (the contents of `file`). `knownDrivers`
     /// lists the driver names the sensor registry offers.
@@ -137,6 +155,10 @@ public struct AgentConfiguration: Equatable, Sendable {
             try spool.finish()
         }
 
+        if let log = try root.section("log") {
+            config.log = try Self.parseLog(log)
+        }
+
         var names: [String: Int] = [:]
         for entry in try root.sections("sensors") {
             let name = try entry.string("name", default: nil, example: "name: air")
@@ -168,6 +190,33 @@ public struct AgentConfiguration: Equatable, Sendable {
             config.sensors.append(sensor)
         }
         try root.finish()
+        return config
+    }
+
+    private static func parseLog(_ log: ConfigSection) throws(ConfigError) -> LogAudit {
+        let keyExample = "witnesses:\n    - witness.example/w1+1a2b3c4d+BAbc... (what `fieldproof-witness verifier-key` prints)"
+        var config = LogAudit()
+        config.audit = try log.bool("audit", default: true, example: "audit: true")
+        for (index, key) in try log.strings("witnesses", example: keyExample).enumerated() {
+            guard let witness = try? TlogProof.TrustedWitness(verifierKey: key) else {
+                throw log.error("witnesses", "entry \(index + 1) is not a cosigner verifier key (name+hexid+base64 of 0x04 and the key)",
+                                example: keyExample)
+            }
+            if config.witnesses.contains(where: { (try? TlogProof.TrustedWitness(verifierKey: $0))?.name == witness.name }) {
+                throw log.error("witnesses", "a witness named \(witness.name) is listed twice; list each witness once")
+            }
+            config.witnesses.append(key)
+        }
+        let count = config.witnesses.count
+        config.witnessQuorum = try log.int("witness_quorum", example: "witness_quorum: \(count)") ?? count
+        if count == 0, config.witnessQuorum > 0 {
+            throw log.error("witness_quorum", "a quorum needs witnesses: list their keys under log.witnesses", example: keyExample)
+        }
+        if count > 0, !(1...count).contains(config.witnessQuorum) {
+            throw log.error("witness_quorum", "\(config.witnessQuorum) cosignatures cannot be had from the \(count) witness(es) listed; "
+                                + "set 1 to \(count), or leave it out to require all of them", example: "witness_quorum: \(count)")
+        }
+        try log.finish()
         return config
     }
 

@@ -2,6 +2,7 @@ import LinuxService
 import Logging
 import MQTT
 import Synchronization
+import Wire
 
 /// The daemon's side of the broker: connection state, the retained
 /// availability message, and the aggregator's acknowledgements.
@@ -28,11 +29,12 @@ extension AgentRuntime {
         let statistics = spool.statistics
         let payload = AvailabilityMessage.online(version: dependencies.version, board: dependencies.board,
                                                  sensors: dependencies.sensors.map(\.name), spoolDepth: statistics.records,
-                                                 dropped: statistics.droppedRecords)
+                                                 dropped: statistics.droppedRecords, log: logAudit?.status(spool: statistics))
         do {
             try await client.publish(topic: statusTopic, payload: payload, qos: .atLeastOnce, retain: true)
             if dependencies.signer != nil, dependencies.ackVerifier != nil {
                 try await client.subscribe(ackTopic, qos: .atLeastOnce)
+                if logAudit != nil { try await client.subscribe(logReceiptTopic, qos: .atLeastOnce) }
             }
         } catch {
             logger.warning("could not announce availability", metadata: ["reason": "\(error)"])
@@ -64,17 +66,62 @@ extension AgentRuntime {
                 }
             }
         }
+        // Receipts come once per checkpoint; only the newest matters.
+        let (receipts, receive) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let auditor = Task { await self.auditReceipts(receipts) }
         defer {
             wake.finish()
             applier.cancel()
+            receive.finish()
+            auditor.cancel()
         }
-        for await message in client.messages where message.topic == ackTopic {
+        for await message in client.messages {
+            if message.topic == logReceiptTopic {
+                receive.yield(message.payload)
+                continue
+            }
+            guard message.topic == ackTopic else { continue }
             guard let sequence = verifier.acknowledgedSequence(in: message.payload, serial: configuration.serial) else {
                 logger.warning("ignored an acknowledgement that does not verify", metadata: ["topic": "\(message.topic)"])
                 continue
             }
             pending.withLock { $0 = max($0, sequence) }
             wake.yield()
+        }
+    }
+
+    /// Checks each log receipt against the spooled bytes of the message it
+    /// proves; a proven one lets the spool release records up to there.
+    /// An alarm is logged, written to the status and re-announced in the
+    /// availability message.
+    func auditReceipts(_ receipts: AsyncStream<[UInt8]>) async {
+        guard let audit = logAudit, let verifier = dependencies.logVerifier else { return }
+        for await payload in receipts {
+            let hadAlarm = audit.alarm != nil
+            let verdict: LogReceiptVerdict
+            do {
+                verdict = try audit.handle(payload, serial: configuration.serial, verifier: verifier) { sequence in
+                    (try? spool.record(sequence: sequence))?.payload
+                }
+            } catch {
+                logger.warning("could not store the log view; the receipt is checked again with the next one", metadata: ["reason": "\(error)"])
+                continue
+            }
+            switch verdict {
+            case let .proven(view, sequence):
+                logger.debug("log receipt verified", metadata: ["sequence": "\(sequence)", "log size": "\(view.size)"])
+                do { try spool.markLogged(upTo: sequence) } catch {
+                    logger.warning("could not record what the log proved; the spool keeps those records", metadata: ["reason": "\(error)"])
+                }
+            case let .skipped(reason):
+                logger.debug("log receipt not checked", metadata: ["reason": "\(reason)"])
+            case let .failed(reason):
+                logger.error("the transparency log does not prove this device's data", metadata: ["reason": "\(reason)"])
+                if !hadAlarm {
+                    writeStatus()
+                    await announceOnline()
+                }
+            }
         }
     }
 }

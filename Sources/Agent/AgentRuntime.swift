@@ -14,6 +14,9 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
         /// nil while the device is not paired: nothing is published then.
         public var signer: (any TelemetrySigner)?
         public var ackVerifier: (any AckVerifier)?
+        /// Set when the device audits its data in the transparency log: the
+        /// spool then keeps acknowledged records until a receipt proves them.
+        public var logVerifier: (any LogReceiptVerifier)?
         public var board: String?
         public var version: String
         public var clock: DeviceClock
@@ -21,10 +24,12 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
         public var logger: Logger
 
         public init(sensors: [any SampledSensor], signer: (any TelemetrySigner)?, ackVerifier: (any AckVerifier)?, board: String?,
-                    version: String, clock: DeviceClock = DeviceClock(), notifier: SystemdNotifier = SystemdNotifier(), logger: Logger) {
+                    version: String, clock: DeviceClock = DeviceClock(), notifier: SystemdNotifier = SystemdNotifier(), logger: Logger,
+                    logVerifier: (any LogReceiptVerifier)? = nil) {
             self.sensors = sensors
             self.signer = signer
             self.ackVerifier = ackVerifier
+            self.logVerifier = logVerifier
             self.board = board
             self.version = version
             self.clock = clock
@@ -55,10 +60,13 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
     let timing: C
     private let counter: Mutex<SequenceCounter>
     let live = Mutex(Live())
+    /// nil unless `dependencies.logVerifier` is set.
+    let logAudit: DeviceLogAudit?
 
     public var telemetryTopic: String { "fieldproof/v1/\(configuration.serial)/telemetry" }
     public var statusTopic: String { "fieldproof/v1/\(configuration.serial)/status" }
     public var ackTopic: String { "fieldproof/v1/\(configuration.serial)/ack" }
+    public var logReceiptTopic: String { Topics.logReceipt(configuration.serial) }
 
     public init(configuration: AgentConfiguration, dependencies: Dependencies, timing: C) throws {
         self.configuration = configuration
@@ -67,7 +75,10 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
         try FileIO.makeDirectory(configuration.stateDirectory)
         // Others may read the status (systemd's RuntimeDirectoryMode= default).
         try FileIO.makeDirectory(configuration.runtimeDirectory, mode: 0o755)
-        spool = SharedSpool(try Spool(configuration: configuration.spool))
+        var spoolConfiguration = configuration.spool
+        spoolConfiguration.keepUntilLogged = dependencies.logVerifier != nil
+        spool = SharedSpool(try Spool(configuration: spoolConfiguration))
+        logAudit = dependencies.logVerifier == nil ? nil : try DeviceLogAudit(stateDirectory: configuration.stateDirectory)
         counter = Mutex(try SequenceCounter(path: configuration.stateDirectory + "/sequence"))
 
         var mqtt = configuration.broker.mqttConfiguration(clientID: configuration.serial)
@@ -197,7 +208,7 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
                 let sequence = try counter.withLock { try $0.take() }
                 let oldest = spool.statistics.oldestSequence ?? sequence
                 let draft = TelemetryDraft(serial: configuration.serial, sequence: sequence, floor: min(oldest, sequence) - 1,
-                                           clock: clock, readings: chunk, statuses: index == 0 ? statuses : [])
+                                           clock: clock, readings: chunk, statuses: index == 0 ? statuses : [], logSize: logAudit?.heldSize)
                 let message = try signer.sign(draft)
                 try spool.append(sequence: sequence, payload: message)
                 live.withLock { $0.lastSequence = sequence }
@@ -224,6 +235,7 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
     public func currentStatus() -> DeviceStatus {
         let now = WallClock.milliseconds()
         let synchronised = dependencies.clock.now().synchronised
+        let statistics = spool.statistics
         return live.withLock { state in
             DeviceStatus(
                 version: dependencies.version, serial: configuration.serial, pid: getpidValue(), updatedAt: now,
@@ -232,7 +244,7 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
                 broker: .init(address: "\(configuration.broker.host):\(configuration.broker.port)", connected: state.brokerConnected,
                               lastError: state.brokerError, since: state.brokerSince),
                 sensors: dependencies.sensors.compactMap { state.sensors[$0.name] },
-                spool: .init(spool.statistics, now: now))
+                spool: .init(statistics, now: now), log: logAudit?.status(spool: statistics))
         }
     }
 

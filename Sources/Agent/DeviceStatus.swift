@@ -70,6 +70,43 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
         }
     }
 
+    /// The device's audit of its data in the transparency log (nil: it
+    /// audits none).
+    public struct Log: Codable, Equatable, Sendable {
+        public var origin: String?
+        /// The newest checkpoint verified: its size and base64 root.
+        public var size: UInt64
+        public var root: String?
+        /// The newest of this device's sequences proven in the log.
+        public var provenSequence: UInt64
+        public var lastProvenAt: UInt64?
+        /// Receipts verified since the daemon started.
+        public var receipts: UInt64
+        /// Acknowledged records the spool keeps until a receipt proves them.
+        public var unprovenRecords: Int
+        public var unprovenDropped: UInt64
+        /// Why the last receipt could not be checked (not an alarm).
+        public var lastSkipped: String?
+        /// Set when the aggregator signed a receipt that fails.
+        public var alarm: String?
+        public var alarmAt: UInt64?
+
+        public init(origin: String?, size: UInt64, root: String?, provenSequence: UInt64, lastProvenAt: UInt64?, receipts: UInt64,
+                    unprovenRecords: Int, unprovenDropped: UInt64, lastSkipped: String?, alarm: String?, alarmAt: UInt64?) {
+            self.origin = origin
+            self.size = size
+            self.root = root
+            self.provenSequence = provenSequence
+            self.lastProvenAt = lastProvenAt
+            self.receipts = receipts
+            self.unprovenRecords = unprovenRecords
+            self.unprovenDropped = unprovenDropped
+            self.lastSkipped = lastSkipped
+            self.alarm = alarm
+            self.alarmAt = alarmAt
+        }
+    }
+
     public var version: String
     public var serial: String
     public var pid: Int32
@@ -82,9 +119,10 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
     public var broker: Broker
     public var sensors: [Sensor]
     public var spool: Spool
+    public var log: Log?
 
     public init(version: String, serial: String, pid: Int32, updatedAt: UInt64, paired: Bool, keyID: String?, board: String?,
-                clockSynchronised: Bool, lastSequence: UInt64, broker: Broker, sensors: [Sensor], spool: Spool) {
+                clockSynchronised: Bool, lastSequence: UInt64, broker: Broker, sensors: [Sensor], spool: Spool, log: Log? = nil) {
         self.version = version
         self.serial = serial
         self.pid = pid
@@ -97,6 +135,7 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
         self.broker = broker
         self.sensors = sensors
         self.spool = spool
+        self.log = log
     }
 
     /// `<runtime_directory>/status.json` (`/run/fieldproof`: tmpfs, made

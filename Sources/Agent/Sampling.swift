@@ -33,6 +33,8 @@ public struct TelemetryDraft: Equatable, Sendable {
     public var readings: [Telemetry.Reading]
     /// nil error code: the sensor read.
     public var statuses: [Telemetry.SensorStatus]
+    /// The transparency log size the device holds (nil: it audits none).
+    public var logSize: UInt64? = nil
 }
 
 /// Encodes and signs a draft (COSE_Sign1 Telemetry with the identity key).

@@ -32,6 +32,18 @@ public final class SharedSpool: Sendable {
         }
     }
 
+    public func markLogged(upTo sequence: UInt64) throws {
+        try state.withLock { try $0.spool.markLogged(upTo: sequence) }
+    }
+
+    /// The record of `sequence` while the spool holds it.
+    public func record(sequence: UInt64) throws -> SpoolRecord? {
+        try state.withLock { state in
+            if let record = state.tail.first(where: { $0.sequence == sequence }) { return record }
+            return try state.spool.record(sequence: sequence)
+        }
+    }
+
     /// Unacknowledged records above `sequence`, oldest first.
     public func records(after sequence: UInt64, limit: Int) throws -> [SpoolRecord] {
         try state.withLock { state in

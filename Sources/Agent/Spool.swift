@@ -49,7 +49,11 @@ public final class Spool {
     private var unsynced = false
     private var meta = SpoolMeta()
     /// Records of the first segment at or below the acknowledgement.
-    private var acknowledgedInFirst = 0
+    /// Acknowledged records still in the segments: only the first segment
+    /// has any, unless `keepUntilLogged` holds whole acknowledged segments
+    /// for a log receipt; and of those, the ones no receipt proved yet.
+    private var acknowledgedHeld = 0
+    private var unproven = 0
     private var oldestUnacknowledged: UInt64?
     private var oldestUnacknowledgedSequence: UInt64?
 
@@ -121,8 +125,8 @@ public final class Spool {
                 segments.append(segment)
             }
         }
-        try dropAcknowledgedSegments()
-        try recountFirstSegment()
+        try dropReleasedSegments()
+        try recount()
         if meta.isDirty { try meta.save(to: metaPath) }
     }
 
@@ -190,13 +194,16 @@ public final class Spool {
         var dropped = false
         while totalBytes + size > configuration.maximumBytes, segments.count > 1 {
             let oldest = segments.removeFirst()
-            meta.droppedRecords += UInt64(oldest.count - acknowledgedInFirst)
-            acknowledgedInFirst = 0
+            let acknowledged = oldest.firstIndex(above: meta.acknowledgedUpTo)
+            meta.droppedRecords += UInt64(oldest.count - acknowledged)
+            if configuration.keepUntilLogged {
+                meta.unprovenDropped += UInt64(max(0, acknowledged - oldest.firstIndex(above: meta.loggedUpTo)))
+            }
             try FileIO.remove(oldest.path)
             dropped = true
         }
         if dropped {
-            try recountFirstSegment()
+            try recount()
             try meta.save(to: metaPath)
         }
     }
@@ -213,13 +220,30 @@ public final class Spool {
         guard sequence > meta.acknowledgedUpTo || meta.isDirty else { return }
         meta.acknowledgedUpTo = max(meta.acknowledgedUpTo, sequence)
         meta.isDirty = true
-        try dropAcknowledgedSegments()
-        try recountFirstSegment()
+        try dropReleasedSegments()
+        try recount()
         try meta.save(to: metaPath)
     }
 
-    private func dropAcknowledgedSegments() throws {
-        while let first = segments.first, first.lastSequence <= meta.acknowledgedUpTo {
+    /// A log receipt proved the device's messages up to `sequence` are in
+    /// the transparency log; with `keepUntilLogged`, acknowledged records up
+    /// to there may go.
+    public func markLogged(upTo sequence: UInt64) throws {
+        guard sequence > meta.loggedUpTo || meta.isDirty else { return }
+        meta.loggedUpTo = max(meta.loggedUpTo, sequence)
+        meta.isDirty = true
+        try dropReleasedSegments()
+        try recount()
+        try meta.save(to: metaPath)
+    }
+
+    /// Records up to here may leave the spool.
+    private var releasedUpTo: UInt64 {
+        configuration.keepUntilLogged ? min(meta.acknowledgedUpTo, meta.loggedUpTo) : meta.acknowledgedUpTo
+    }
+
+    private func dropReleasedSegments() throws {
+        while let first = segments.first, first.lastSequence <= releasedUpTo {
             if segments.count == 1, let fd = activeFD {
                 FileIO.close(fd)
                 activeFD = nil
@@ -230,16 +254,20 @@ public final class Spool {
         }
     }
 
-    /// Counts the first segment's acknowledged records and finds the oldest
-    /// unacknowledged one (reads at most one segment).
-    private func recountFirstSegment() throws {
-        acknowledgedInFirst = 0
+    /// Counts the acknowledged (and unproven) records still held and finds
+    /// the oldest unacknowledged one (one read, in one segment).
+    private func recount() throws {
+        acknowledgedHeld = 0
+        unproven = 0
         oldestUnacknowledged = nil
         oldestUnacknowledgedSequence = nil
-        guard let first = segments.first else { return }
-        acknowledgedInFirst = first.firstIndex(above: meta.acknowledgedUpTo)
-        guard acknowledgedInFirst < first.count else { return }
-        let oldest = try readRecords(first, from: acknowledgedInFirst, count: 1).first
+        for segment in segments {
+            let acknowledged = segment.firstIndex(above: meta.acknowledgedUpTo)
+            acknowledgedHeld += acknowledged
+            if configuration.keepUntilLogged { unproven += max(0, acknowledged - segment.firstIndex(above: meta.loggedUpTo)) }
+        }
+        guard let first = segments.first(where: { $0.lastSequence > meta.acknowledgedUpTo }) else { return }
+        let oldest = try readRecords(first, from: first.firstIndex(above: meta.acknowledgedUpTo), count: 1).first
         oldestUnacknowledged = oldest?.appendedAt
         oldestUnacknowledgedSequence = oldest?.sequence
     }
@@ -275,13 +303,25 @@ public final class Spool {
         return result
     }
 
+    /// The record of `sequence` while the spool still holds it, acknowledged
+    /// or not (what a log receipt's inclusion proof is checked against).
+    public func record(sequence: UInt64) throws -> SpoolRecord? {
+        guard sequence > 0, let segment = segments.last(where: { $0.firstSequence <= sequence }) else { return nil }
+        let index = segment.firstIndex(above: sequence - 1)
+        guard index < segment.count, segment.sequences[index] == sequence else { return nil }
+        return try readRecords(segment, from: index, count: 1).first
+    }
+
     public var statistics: SpoolStatistics {
         SpoolStatistics(
-            records: segments.reduce(0) { $0 + $1.count } - acknowledgedInFirst,
+            records: segments.reduce(0) { $0 + $1.count } - acknowledgedHeld,
             bytes: totalBytes,
             oldestAppendedAt: oldestUnacknowledged,
             oldestSequence: oldestUnacknowledgedSequence,
             acknowledgedUpTo: meta.acknowledgedUpTo,
+            loggedUpTo: meta.loggedUpTo,
+            unprovenRecords: unproven,
+            unprovenDropped: meta.unprovenDropped,
             droppedRecords: meta.droppedRecords,
             truncatedTails: meta.truncatedTails,
             truncatedBytes: meta.truncatedBytes

@@ -15,12 +15,17 @@ public struct SpoolConfiguration: Equatable, Sendable {
     /// Size at which a segment is closed and a new one started.
     public var segmentBytes: Int
     public var durability: SpoolDurability
+    /// Keep acknowledged records until a log receipt proves them logged
+    /// (`Spool.markLogged`), not only until the Ack: what a device that
+    /// audits the transparency log does.
+    public var keepUntilLogged: Bool
 
     public init(directory: String, maximumBytes: Int = 64 << 20, segmentBytes: Int = 1 << 20,
-                durability: SpoolDurability = .groupCommit(milliseconds: 200)) {
+                durability: SpoolDurability = .groupCommit(milliseconds: 200), keepUntilLogged: Bool = false) {
         self.directory = directory
         self.maximumBytes = maximumBytes
         self.segmentBytes = segmentBytes
         self.durability = durability
+        self.keepUntilLogged = keepUntilLogged
     }
 }

@@ -5,6 +5,11 @@ import LinuxService
 /// Text, one `key value` per line, replaced atomically.
 struct SpoolMeta {
     var acknowledgedUpTo: UInt64 = 0
+    /// Highest sequence a log receipt proved in the transparency log.
+    var loggedUpTo: UInt64 = 0
+    /// Acknowledged records dropped from a full spool before any receipt
+    /// proved them logged.
+    var unprovenDropped: UInt64 = 0
     var droppedRecords: UInt64 = 0
     var truncatedTails: UInt64 = 0 { didSet { isDirty = true } }
     var truncatedBytes: UInt64 = 0 { didSet { isDirty = true } }
@@ -18,6 +23,8 @@ struct SpoolMeta {
             guard parts.count == 2, let value = UInt64(parts[1]) else { continue }
             switch parts[0] {
             case "acknowledged": meta.acknowledgedUpTo = value
+            case "logged": meta.loggedUpTo = value
+            case "unproven_dropped": meta.unprovenDropped = value
             case "dropped": meta.droppedRecords = value
             case "truncated_tails": meta.truncatedTails = value
             case "truncated_bytes": meta.truncatedBytes = value
@@ -31,6 +38,8 @@ struct SpoolMeta {
     mutating func save(to path: String) throws {
         let text = """
             acknowledged \(acknowledgedUpTo)
+            logged \(loggedUpTo)
+            unproven_dropped \(unprovenDropped)
             dropped \(droppedRecords)
             truncated_tails \(truncatedTails)
             truncated_bytes \(truncatedBytes)

@@ -9,6 +9,13 @@ public struct SpoolStatistics: Equatable, Sendable {
     public var oldestSequence: UInt64?
     /// Highest sequence the aggregator acknowledged (0: none yet).
     public var acknowledgedUpTo: UInt64
+    /// Highest sequence a log receipt proved logged (0: none yet).
+    public var loggedUpTo: UInt64 = 0
+    /// Acknowledged records kept because no log receipt proved them yet
+    /// (only when the spool keeps records until they are logged).
+    public var unprovenRecords: Int = 0
+    /// Acknowledged, unproven records dropped because the spool was full.
+    public var unprovenDropped: UInt64 = 0
     /// Unacknowledged records dropped because the spool was full.
     public var droppedRecords: UInt64
     /// Torn or corrupt tails cut off during recovery, and their bytes.

@@ -217,6 +217,22 @@ public final class ConfigSection {
         return result
     }
 
+    /// A list of single values (`- value` lines); empty when absent.
+    public func strings(_ key: String, example: String? = nil) throws(ConfigError) -> [String] {
+        guard let node = value(key) else { return [] }
+        guard case let .sequence(items) = node.kind else {
+            throw error(key, "expected a list (lines starting with `- `), found \(node.kindName)", example: example)
+        }
+        var result: [String] = []
+        for item in items {
+            guard case let .scalar(text, _) = item.kind else {
+                throw error(key, "each entry must be a single value, found \(item.kindName) on line \(item.line)", example: example)
+            }
+            result.append(text)
+        }
+        return result
+    }
+
     /// The scalar values of a nested mapping (free-form driver options).
     public func scalars(_ key: String) throws(ConfigError) -> [String: String] {
         guard let nested = try section(key) else { return [:] }

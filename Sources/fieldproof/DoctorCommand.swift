@@ -142,9 +142,34 @@ struct DoctorCommand: AsyncParsableCommand {
         } else {
             report.add("spool", .pass, "\(configuration.stateDirectory) is writable (no status in \(configuration.runtimeDirectory): the daemon is not running)")
         }
+        checkLog(configuration, report)
 
         checkUnit(report)
         try finish(report.checks)
+    }
+
+    /// The transparency log audit: an alarm (kept in the state directory
+    /// even when the daemon is down) fails the check.
+    private func checkLog(_ configuration: AgentConfiguration, _ report: Report) {
+        guard configuration.log.audit else {
+            report.add("log", .warn, "log.audit is off: this device does not check that its data is in the aggregator's log",
+                       fix: "set log.audit: true (the default)")
+            return
+        }
+        let audit: DeviceLogAudit
+        do { audit = try DeviceLogAudit(stateDirectory: configuration.stateDirectory) } catch {
+            report.add("log", .fail, "\(error)")
+            return
+        }
+        if let alarm = audit.alarm {
+            report.add("log", .fail, "ALARM: \(alarm.reason)",
+                       fix: "keep \(configuration.stateDirectory)/log-alarm.cose (the receipt the aggregator signed) and report it to the network operator; "
+                           + "remove log-alarm and log-alarm.cose once it is settled")
+        } else if audit.view.size == 0 {
+            report.add("log", .warn, "no checkpoint verified yet: the aggregator sends a log receipt once it has acknowledged messages")
+        } else {
+            report.add("log", .pass, "checkpoint of \(audit.view.size) entries verified; messages proven logged up to \(audit.view.provenSequence)")
+        }
     }
 
     /// A real MQTT connection with the configured credentials and TLS.

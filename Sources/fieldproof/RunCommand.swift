@@ -103,7 +103,8 @@ struct RunCommand: AsyncParsableCommand {
             sensors: sampled,
             signer: identity.map(IdentityTelemetrySigner.init),
             ackVerifier: identity.map { PinnedAckVerifier(aggregatorKey: $0.aggregatorKey) },
-            board: station.board.name, version: FieldproofVersion.string, clock: configuration.clock.deviceClock(), logger: logger))
+            board: station.board.name, version: FieldproofVersion.string, clock: configuration.clock.deviceClock(), logger: logger,
+            logVerifier: configuration.log.audit ? identity.map { PinnedLogReceiptVerifier(identity: $0, log: configuration.log) } : nil))
         runtime.start()
         logger.info("started", metadata: ["serial": "\(configuration.serial)", "board": "\(station.board.name)",
                                           "hardware": "\(station.hardware.kind)", "sensors": "\(sampled.count)",

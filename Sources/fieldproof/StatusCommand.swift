@@ -118,6 +118,7 @@ enum StatusText {
         if spool.droppedRecords > 0 || spool.truncatedTails > 0 {
             lines.append("losses   \(spool.droppedRecords) dropped (spool full), \(spool.truncatedTails) torn tail(s) truncated after power loss")
         }
+        if let log = status.log { lines += logLines(log, now: now) }
         for sensor in status.sensors {
             var line = "sensor   \(sensor.name) (\(sensor.driver)): "
             let failedLast = (sensor.lastErrorAt ?? 0) > (sensor.lastReadAt ?? 0)
@@ -131,6 +132,24 @@ enum StatusText {
             lines.append(line)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The device's audit of the transparency log: what is proven, and the
+    /// alarm first, when there is one.
+    static func logLines(_ log: DeviceStatus.Log, now: UInt64) -> [String] {
+        var lines: [String] = []
+        if let alarm = log.alarm {
+            lines.append("ALARM    transparency log: \(alarm)\(log.alarmAt.map { " (\(age($0, now)) ago)" } ?? "")")
+        }
+        guard log.size > 0 else {
+            return lines + ["log      no checkpoint verified yet\(log.lastSkipped.map { " (\($0))" } ?? "")"]
+        }
+        var line = "log      checkpoint of \(log.size) entries verified; messages proven logged up to \(log.provenSequence)"
+        if let at = log.lastProvenAt { line += " (\(age(at, now)) ago)" }
+        line += "; \(log.unprovenRecords) acknowledged message(s) kept until proven"
+        lines.append(line)
+        if log.unprovenDropped > 0 { lines.append("losses   \(log.unprovenDropped) acknowledged message(s) dropped (spool full) before any receipt proved them") }
+        return lines
     }
 
     static func age(_ then: UInt64, _ now: UInt64) -> String {

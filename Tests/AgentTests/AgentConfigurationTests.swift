@@ -2,6 +2,8 @@ import Foundation
 import Agent
 import ConfigFile
 import Testing
+import TransparencyLog
+import Crypto
 import TestSupport
 
 @Suite struct AgentConfigurationTests {
@@ -131,6 +133,28 @@ import TestSupport
     @Test func spoolLimitsMustFitTogether() {
         #expect { try parse("serial: d\nspool:\n  max_bytes: 1MiB\n  segment_bytes: 1MiB\n") } throws: { error in
             String(describing: error).contains("must be at least twice segment_bytes")
+        }
+    }
+
+    /// `log:`: the audit is on by default; witness keys are checked when
+    /// read, and a quorum must be reachable.
+    @Test func theLogAuditSectionIsCheckedWhereItIsWritten() throws {
+        #expect(try parse("serial: d\n").log == AgentConfiguration.LogAudit(audit: true, witnesses: [], witnessQuorum: 0))
+        let key = try Cosigner(name: "witness.example/w1", key: Curve25519.Signing.PrivateKey()).verifierKey
+        let two = try Cosigner(name: "witness.example/w2", key: Curve25519.Signing.PrivateKey()).verifierKey
+        let config = try parse("serial: d\nlog:\n  witnesses:\n    - \(key)\n    - \(two)\n  witness_quorum: 1\n")
+        #expect(config.log.witnesses == [key, two] && config.log.witnessQuorum == 1 && config.log.audit)
+        #expect(try parse("serial: d\nlog:\n  witnesses:\n    - \(key)\n").log.witnessQuorum == 1, "all of them by default")
+        #expect(try !parse("serial: d\nlog:\n  audit: false\n").log.audit)
+        let cases: [(String, String)] = [
+            ("serial: d\nlog:\n  witnesses:\n    - not-a-key\n", "agent.yaml:4:5: log.witnesses: entry 1 is not a cosigner verifier key"),
+            ("serial: d\nlog:\n  witnesses:\n    - \(key)\n    - \(key)\n", "is listed twice"),
+            ("serial: d\nlog:\n  witnesses:\n    - \(key)\n  witness_quorum: 2\n", "log.witness_quorum: 2 cosignatures cannot be had from the 1"),
+            ("serial: d\nlog:\n  witness_quorum: 1\n", "a quorum needs witnesses"),
+            ("serial: d\nlog:\n  audits: true\n", "log.audits: unknown setting"),
+        ]
+        for (text, expected) in cases {
+            #expect { try parse(text) } throws: { String(describing: $0).contains(expected) }
         }
     }
 }

@@ -10,10 +10,10 @@ import Synchronization
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString.prefix(8))").path
     }
 
-    func spool(maximumBytes: Int = 1 << 20, segmentBytes: Int = 4096, durability: SpoolDurability = .everyRecord,
+    func spool(maximumBytes: Int = 1 << 20, segmentBytes: Int = 4096, durability: SpoolDurability = .everyRecord, keepUntilLogged: Bool = false,
                now: @escaping () -> UInt64 = { 1_700_000_000_000 }) throws -> Spool {
         try Spool(configuration: SpoolConfiguration(directory: directory, maximumBytes: maximumBytes,
-                                                    segmentBytes: segmentBytes, durability: durability), now: now)
+                                                    segmentBytes: segmentBytes, durability: durability, keepUntilLogged: keepUntilLogged), now: now)
     }
 
     func payload(_ sequence: UInt64, size: Int = 100) -> [UInt8] {
@@ -61,6 +61,51 @@ import Synchronization
         #expect(try segmentFiles().isEmpty)
         try reopened.append(sequence: 201, payload: [1])
         #expect(try reopened.records().map(\.sequence) == [201])
+    }
+
+    /// A device that audits the log keeps acknowledged records until a log
+    /// receipt proves them (issue 16 item 4): nothing is resent, but the
+    /// bytes stay to check the next receipt against.
+    @Test func acknowledgedRecordsStayUntilTheLogProvesThem() throws {
+        do {
+            let spool = try spool(keepUntilLogged: true)
+            for sequence in 1...200 { try spool.append(sequence: UInt64(sequence), payload: payload(UInt64(sequence))) }
+            let filesBefore = try segmentFiles().count
+            try spool.acknowledge(upTo: 150)
+            #expect(spool.statistics.records == 50, "only unacknowledged records wait to be sent")
+            #expect(try spool.records().first?.sequence == 151)
+            #expect(spool.statistics.unprovenRecords == 150)
+            #expect(try segmentFiles().count == filesBefore, "no segment goes before the log proves it")
+            #expect(try spool.record(sequence: 7)?.payload == payload(7), "an acknowledged record is still readable")
+            #expect(try spool.record(sequence: 201) == nil && spool.record(sequence: 0) == nil)
+
+            try spool.markLogged(upTo: 100)
+            #expect(spool.statistics.unprovenRecords == 50 && spool.statistics.loggedUpTo == 100)
+            #expect(try segmentFiles().count < filesBefore)
+            #expect(try spool.record(sequence: 101)?.payload == payload(101))
+        }
+        // Both watermarks survive a restart.
+        let reopened = try spool(keepUntilLogged: true)
+        #expect(reopened.statistics.records == 50 && reopened.statistics.unprovenRecords == 50 && reopened.statistics.loggedUpTo == 100)
+        #expect(try reopened.records().first?.sequence == 151)
+        // Proven beyond the acknowledgement: only what is acknowledged goes.
+        try reopened.markLogged(upTo: 180)
+        #expect(reopened.statistics.records == 50 && reopened.statistics.unprovenRecords == 0)
+        try reopened.acknowledge(upTo: 200)
+        #expect(reopened.statistics.unprovenRecords == 20)
+        try reopened.markLogged(upTo: 200)
+        #expect(try segmentFiles().isEmpty)
+    }
+
+    @Test func aFullSpoolCountsAcknowledgedButUnprovenRecordsItDrops() throws {
+        let spool = try spool(maximumBytes: 8192, segmentBytes: 4096, keepUntilLogged: true)
+        for sequence in 1...32 { try spool.append(sequence: UInt64(sequence), payload: payload(UInt64(sequence))) }
+        try spool.acknowledge(upTo: 20)
+        try spool.markLogged(upTo: 5)
+        for sequence in 33...80 { try spool.append(sequence: UInt64(sequence), payload: payload(UInt64(sequence))) }
+        let kept = try spool.records().map(\.sequence)
+        #expect(spool.statistics.droppedRecords == UInt64(80 - 20 - kept.count), "unacknowledged records lost")
+        #expect(spool.statistics.unprovenDropped == 15, "records 6...20: acknowledged, never proven logged")
     }
 
     @Test func aTornTailIsTruncatedAndCounted() throws {

@@ -23,7 +23,7 @@ import TestSupport
     func stateDirectory(_ serial: String) -> String { directory + "/" + serial }
     func runtimeDirectory(_ serial: String) -> String { directory + "/" + serial + ".run" }
 
-    func writeAggregatorConfig(brokerPort: Int, httpPort: Int) throws {
+    func writeAggregatorConfig(brokerPort: Int, httpPort: Int, extra: String = "") throws {
         try """
             state_directory: \(directory)/aggregator
             log_level: warning
@@ -33,6 +33,7 @@ import TestSupport
               port: \(httpPort)
             pairing:
               max_attempts: 3
+            \(extra)
             """.write(toFile: aggregatorConfig, atomically: true, encoding: .utf8)
     }
 
@@ -219,6 +220,61 @@ import TestSupport
 
         #expect(await service.stop(signal: SIGTERM, timeout: 20))
         #expect(service.exitCode == 0, "graceful stop: \(log)")
+    }
+
+    /// Issue 16 item 4: the daemon checks that its own readings and its key
+    /// binding are in the aggregator's log, receipt by receipt, and the
+    /// spool lets acknowledged readings go only once they are proven. When
+    /// the log it is shown contradicts the checkpoint it holds (what a
+    /// forked log looks like from the device), that is an alarm in the
+    /// status, in `doctor` and in the availability message, and the spool
+    /// keeps what it can no longer prove.
+    @Test func theDaemonProvesItsReadingsAreLoggedAndAlarmsWhenTheLogForks() async throws {
+        let broker = try MosquittoBroker()
+        defer { broker.stop() }
+        let httpPort = try LoopbackNetwork.freePort()
+        try writeAggregatorConfig(brokerPort: broker.port, httpPort: httpPort, extra: "log:\n  checkpoint_interval: 200ms")
+        let config = try writeDeviceConfig("dev-audit", brokerPort: broker.port)
+        let pin = try await enroll("dev-audit")
+        let service = try serve() // killed when dropped, if a step fails
+        #expect(await waitUntil(seconds: 20) { LoopbackNetwork.accepts(port: httpPort) }, "\(log)")
+        #expect(try await pair(config, pin: pin).status == 0)
+
+        let daemonBinary = try #require(ProjectPaths.product("fieldproof"))
+        func deviceStatus() -> DeviceStatus? { (try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory("dev-audit"))) ?? nil }
+        var daemon = try ChildProcess(daemonBinary.path, ["run", "--config", config], outputFile: directory + "/audit.log")
+        #expect(await waitUntil(seconds: 30) { (deviceStatus()?.log?.provenSequence ?? 0) >= 40 }, "\(String(describing: deviceStatus()?.log))")
+        let proven = try #require(deviceStatus()?.log)
+        #expect(proven.alarm == nil && proven.size > 40 && proven.receipts > 0, "\(proven)")
+        let shown = try await fieldproof(["status", "--config", config])
+        #expect(shown.output.contains("messages proven logged up to"), "\(shown.output)")
+        #expect(await daemon.stop(signal: SIGTERM, timeout: 20))
+
+        // The device's held checkpoint now disagrees with the log: the next
+        // receipt's consistency proof cannot lead from it.
+        let viewPath = stateDirectory("dev-audit") + "/log-view"
+        let view = try String(contentsOfFile: viewPath, encoding: .utf8)
+        let forged = view.split(separator: "\n").map { $0.hasPrefix("root ") ? "root " + Data(repeating: 0x5A, count: 32).base64EncodedString() : String($0) }
+        try (forged.joined(separator: "\n") + "\n").write(toFile: viewPath, atomically: true, encoding: .utf8)
+        let provenBefore = proven.provenSequence
+        daemon = try ChildProcess(daemonBinary.path, ["run", "--config", config], outputFile: directory + "/audit-forked.log")
+        #expect(await waitUntil(seconds: 30) { deviceStatus()?.log?.alarm != nil }, "\(String(describing: deviceStatus()?.log))")
+        let alarmed = try #require(deviceStatus()?.log)
+        // The retained receipt (same size, another root) or a newer one (no consistency from the held root).
+        let reason = try #require(alarmed.alarm)
+        #expect(reason.contains("forked") || reason.contains("append-only"), "\(alarmed)")
+        let availability = String(decoding: try await broker.retainedMessage(topic: Topics.status("dev-audit")) ?? [], as: UTF8.self)
+        #expect(availability.contains(reason), "the availability message carries the alarm: \(availability)")
+        // Nothing more is proven, so the spool keeps the acknowledged readings.
+        let acknowledged = try await waitUntil(seconds: 10) { (deviceStatus()?.spool.lastAcknowledged ?? 0) > provenBefore + 20 }
+        #expect(acknowledged)
+        #expect((deviceStatus()?.log?.provenSequence ?? 0) <= provenBefore + 10 && (deviceStatus()?.log?.unprovenRecords ?? 0) >= 20,
+                "\(String(describing: deviceStatus()?.log))")
+        #expect(await daemon.stop(signal: SIGTERM, timeout: 20))
+        let doctor = try await fieldproof(["doctor", "--config", config, "--timeout", "2"])
+        #expect(doctor.status == 1 && doctor.output.contains("FAIL  log") && doctor.output.contains("log-alarm.cose"), "\(doctor.output)")
+        #expect(FileManager.default.fileExists(atPath: stateDirectory("dev-audit") + "/log-alarm.cose"), "the signed receipt is kept as evidence")
+        #expect(await service.stop(signal: SIGTERM, timeout: 20))
     }
 
     static let pythonPath = ProcessInfo.processInfo.environment["FIELDPROOF_PYTHON"]
