@@ -28,6 +28,13 @@ public actor LogPublisher: TransparencyLogSource {
         TransparencyLogStatus(origin: signer.verifier.name, size: try await store.logSize())
     }
 
+    public nonisolated func proof(serial: String, sequence: UInt64, against note: String) async throws -> TlogProof? {
+        let checkpoint = try Checkpoint(text: try SignedNote.open(Array(note.utf8), verifiers: [signer.verifier]).text)
+        guard let index = try await store.logIndex(serial: serial, sequence: sequence), index < checkpoint.size,
+              let path = try await store.logProofs(size: checkpoint.size).inclusionProof(index: index) else { return nil }
+        return TlogProof(index: index, inclusion: path, checkpoint: note)
+    }
+
     /// A consistency proof between two sizes of the log, for witnesses
     /// (nil when `old` is above `new`).
     public nonisolated func consistencyProof(from old: UInt64, to new: UInt64) async throws -> [MerkleHash]? {

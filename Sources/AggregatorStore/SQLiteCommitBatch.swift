@@ -54,9 +54,12 @@ struct SQLiteCommitBatch {
     /// The transparency log, read once per batch when the first message is stored.
     private var log: LogAppender?
 
-    init(db: Database, calendar: EpochCalendar) {
+    private let appendsToLog: Bool
+
+    init(db: Database, calendar: EpochCalendar, appendsToLog: Bool = true) {
         self.db = db
         self.calendar = calendar
+        self.appendsToLog = appendsToLog
     }
 
     /// Results in `messages`' order; each carries its device's highest
@@ -132,9 +135,11 @@ struct SQLiteCommitBatch {
         change.lastSeen = max(change.lastSeen, message.receivedAt)
         change.floor = max(change.floor, message.floor)
         devices[message.serial] = change
-        var appender = try log ?? SQLiteStore.logAppender(db)
-        try SQLiteStore.appendToLog(db, &appender, message: message)
-        log = appender
+        if appendsToLog {
+            var appender = try log ?? SQLiteStore.logAppender(db)
+            try SQLiteStore.appendToLog(db, &appender, message: message)
+            log = appender
+        }
         return .stored
     }
 

@@ -13,8 +13,18 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
     let pool: DatabasePool
     public let calendar: EpochCalendar
     public let path: String
+    /// Always true but in `fieldproof-bench log`, which measures what the
+    /// transparency log costs against the same store without it.
+    let appendsToLog: Bool
 
-    public init(path: String, calendar: EpochCalendar) throws {
+    public convenience init(path: String, calendar: EpochCalendar) throws {
+        try self.init(path: path, calendar: calendar, appendsToLog: true)
+    }
+
+    /// A store that logs nothing: only for the benchmark's baseline.
+    @_spi(Benchmark)
+    public init(path: String, calendar: EpochCalendar, appendsToLog: Bool) throws {
+        self.appendsToLog = appendsToLog
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
@@ -94,7 +104,7 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
     public func commit(batch messages: [StoredMessage]) async throws -> [CommitResult] {
         let calendar = calendar
         return try await pool.write { db in
-            var batch = SQLiteCommitBatch(db: db, calendar: calendar)
+            var batch = SQLiteCommitBatch(db: db, calendar: calendar, appendsToLog: appendsToLog)
             return try batch.commit(messages)
         }
     }

@@ -1,4 +1,5 @@
 import Aggregator
+import AggregatorStore
 import ArgumentParser
 import Identity
 import TransparencyLog
@@ -23,19 +24,17 @@ struct LogCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AggregatorContext.load(options)
-            guard let index = try await context.store.logIndex(serial: serial, sequence: sequence) else {
+            guard let proof = try await LogPublisher(store: context.store, signer: try context.logSigner()).proof(serial: serial, sequence: sequence),
+                  let checkpoint = try? Checkpoint(text: try SignedNote.open(Array(proof.checkpoint.utf8), verifiers: [try context.logSigner().verifier]).text)
+            else {
                 Output.error("\(serial)/\(sequence) is not in the log")
                 throw ExitCode(1)
             }
-            let head = try await context.store.logHead()
-            guard let path = try await context.store.logProofs(size: head.size).inclusionProof(index: index) else { throw ExitCode(1) }
-            let signer = try context.logSigner()
-            let note = try SignedNote.sign(Checkpoint(origin: signer.verifier.name, size: head.size, root: head.root).text, by: [signer])
             if json {
-                try Output.json(["index": String(index), "treeSize": String(head.size), "root": head.root.base64,
-                                 "proof": path.map(\.base64).joined(separator: " "), "checkpoint": note])
+                try Output.json(["index": String(proof.index), "treeSize": String(checkpoint.size), "root": checkpoint.root.base64,
+                                 "proof": proof.inclusion.map(\.base64).joined(separator: " "), "checkpoint": proof.checkpoint])
             } else {
-                print(TlogProof(index: index, inclusion: path, checkpoint: note).text, terminator: "")
+                print(proof.text, terminator: "")
             }
         }
     }

@@ -2,6 +2,8 @@ import Aggregator
 import AggregatorStore
 import Crypto
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Logging
 import MQTT
 import Testing
@@ -87,5 +89,40 @@ import Wire
         #expect(try await store.revoke(serial: "dev-r", at: t0 + 10, logKey: aggregator.signingKey))
         await receipts.acknowledged(serial: "dev-r", upTo: 8)
         #expect(await receipts.publish(checkpoint: try await log.checkpoint()) == 0)
+    }
+
+    /// `GET /api/v1/log/proofs/<serial>/<sequence>`: a tlog-proof against
+    /// the served checkpoint, that checks with the device's own bytes.
+    @Test(arguments: StoreKind.allCases)
+    func aMessagesLogProofIsServedAgainstTheServedCheckpoint(kind: StoreKind) async throws {
+        let opened = try await kind.open(calendar: calendar, prefix: "log-proofs")
+        let store = opened.store
+        defer { opened.stop() }
+        let signer = try NoteSigner(name: "aggregator.example/fieldproof", key: aggregator.signingKey)
+        var raws: [[UInt8]] = []
+        for sequence in UInt64(1)...5 {
+            let stored = try message(sequence, logSize: nil)
+            _ = try await store.commit(stored)
+            raws.append(stored.raw)
+        }
+        let entries = raws
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = AggregatorHTTPServer(host: "127.0.0.1", port: 0, readModel: store,
+                                          operations: StoreOperations(store: store, identity: aggregator, maximumAttempts: 5, pinLength: 8),
+                                          operatorToken: "0123456789abcdef", metrics: AggregatorMetrics(), logger: logger,
+                                          transparencyLog: LogPublisher(store: store, signer: signer))
+        try await server.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/log/proofs/dev-r/4", method: .get) { response in
+                #expect(response.status == .ok)
+                let proof = try TlogProof(text: String(buffer: response.body))
+                let verified = try proof.verify(leaf: .leaf(entries[3]), origin: signer.verifier.name, log: [signer.verifier])
+                #expect(proof.index == 3 && verified.checkpoint.size == 5)
+                #expect(throws: NoteError.self) { try proof.verify(leaf: .leaf(entries[2]), origin: signer.verifier.name, log: [signer.verifier]) }
+            }
+            try await client.execute(uri: "/api/v1/log/proofs/dev-r/6", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/v1/log/proofs/dev%2Fr/1", method: .get) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/api/v1/log/proofs/dev-r/-1", method: .get) { #expect($0.status == .badRequest) }
+        }
     }
 }

@@ -164,6 +164,7 @@ struct StaticLog: TransparencyLogSource {
     func checkpoint() async throws -> String { note }
     func data(of tile: Tile) async throws -> [UInt8]? { nil }
     func status() async throws -> TransparencyLogStatus { TransparencyLogStatus(origin: WitnessCollectorTests.origin, size: 0) }
+    func proof(serial: String, sequence: UInt64, against note: String) async throws -> TlogProof? { nil }
 }
 
 /// The test log's tree, shared with the collector's proof closure.

@@ -19,6 +19,7 @@ import LinuxService
 /// | `GET /api/v1/epochs?limit=&cursor=`, `/api/v1/epochs/{id}` | signed epochs |
 /// | `GET /api/v1/dead-letters?device=&limit=&cursor=` | messages the store could not commit (`DeadLetter`) |
 /// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR): one message's, log2(epoch size) hashes |
+/// | `GET /api/v1/log/proofs/{serial}/{sequence}` | c2sp.org/tlog-proof: the message in the log of the served checkpoint |
 /// | `POST /api/v1/enrollments?serial=&expires=24h` | operator: one-time PIN (bearer token) |
 /// | `POST /api/v1/devices/{serial}/revoke` | operator: revoke a device (bearer token) |
 /// | `GET /log/checkpoint` | the transparency log's checkpoint (c2sp.org/tlog-checkpoint); with witnesses, the newest that reached their quorum, cosigned |

@@ -26,6 +26,10 @@ public struct WitnessedLog: TransparencyLogSource {
 
     public func data(of tile: Tile) async throws -> [UInt8]? { try await log.data(of: tile) }
 
+    public func proof(serial: String, sequence: UInt64, against note: String) async throws -> TlogProof? {
+        try await log.proof(serial: serial, sequence: sequence, against: note)
+    }
+
     public func status() async throws -> TransparencyLogStatus {
         let own = try await log.status()
         return await collector.status(origin: own.origin, size: own.size)
