@@ -27,13 +27,13 @@ public struct DeviceLogView: Equatable, Sendable {
 public enum LogReceiptVerdict: Equatable, Sendable {
     /// Everything verified: the view to keep, and the sequence proven.
     case proven(DeviceLogView, sequence: UInt64)
-    /// Not checkable now, with no sign of misbehaviour: a checkpoint no
-    /// newer than the one held, a consistency proof from a size the device
+    /// Not checkable now, with no sign of misbehaviour: a checkpoint older
+    /// than the one held, a consistency proof from a size the device
     /// no longer holds, a message the spool no longer has, or a receipt not
     /// signed by the pinned aggregator key (anyone may publish on a topic).
     case skipped(String)
     /// The aggregator signed a receipt whose proofs fail, or a checkpoint
-    /// that forks or shrinks the log the device holds: an alarm.
+    /// that forks the log the device holds: an alarm.
     case failed(String)
 }
 
@@ -77,9 +77,11 @@ extension LogReceipt {
         // Append-only: the new checkpoint must extend the one held. A proof
         // from any other size is not linked: the device's newer messages
         // tell the aggregator its size, and a later receipt will be.
+        // An older checkpoint is no evidence: receipts cross on the way, and
+        // aggregators sharing one log each send what they last published.
         var view = view
         if checkpoint.size < view.size {
-            return .failed("the log shrank: a checkpoint of \(checkpoint.size) entries after one of \(view.size)")
+            return .skipped("a checkpoint of \(checkpoint.size) entries, older than the one of \(view.size) held")
         }
         if checkpoint.size == view.size, checkpoint.root != view.root {
             return .failed("the log forked: two roots for \(checkpoint.size) entries")

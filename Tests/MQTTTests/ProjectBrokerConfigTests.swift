@@ -49,24 +49,33 @@ extension MQTTSuite {
             #expect(seen.sorted() == ["fieldproof/v1/dev-a/telemetry mine", "fieldproof/v1/dev-a/telemetry mine-311"])
         }
 
-        /// mosquitto accepts the subscription but its ACL filters delivery.
-        @Test func aDeviceDoesNotReceiveAnotherDevicesAcks() async throws {
+        /// mosquitto accepts the subscription but its ACL filters delivery:
+        /// of acks and of log receipts, which only the aggregator writes.
+        @Test(arguments: ["ack", "log"])
+        func aDeviceReceivesOnlyItsOwnAnswers(kind: String) async throws {
             let broker = try await broker()
             let deviceA = try await login(broker, "dev-a")
             let inboxA = Collector(deviceA)
-            try await deviceA.subscribe("fieldproof/v1/+/ack")
+            try await deviceA.subscribe("fieldproof/v1/+/\(kind)")
             let deviceB = try await login(broker, "dev-b")
             let inboxB = Collector(deviceB)
-            try await deviceB.subscribe("fieldproof/v1/dev-b/ack")
+            try await deviceB.subscribe("fieldproof/v1/dev-b/\(kind)")
+            // A device cannot write answers, not even its own: the broker refuses.
+            for target in ["dev-a", "dev-b"] {
+                await #expect(throws: (any Error).self) {
+                    try await deviceB.publish(topic: "fieldproof/v1/\(target)/\(kind)", payload: Array("forged".utf8))
+                }
+            }
             let aggregator = try await login(broker, "fieldproof-aggregator")
-            try await aggregator.publish(topic: "fieldproof/v1/dev-b/ack", payload: Array("for b".utf8))
-            try await aggregator.publish(topic: "fieldproof/v1/dev-a/ack", payload: Array("for a".utf8))
+            try await aggregator.publish(topic: "fieldproof/v1/dev-b/\(kind)", payload: Array("for b".utf8))
+            try await aggregator.publish(topic: "fieldproof/v1/dev-a/\(kind)", payload: Array("for a".utf8))
             // Published b's first: had the ACL let it through to dev-a, it
             // would be dev-a's first message.
             #expect(await inboxA.wait(for: 1))
             #expect(await inboxB.wait(for: 1))
-            #expect(inboxA.messages.map(\.topic) == ["fieldproof/v1/dev-a/ack"])
-            #expect(inboxB.messages.map(\.topic) == ["fieldproof/v1/dev-b/ack"])
+            #expect(inboxA.messages.map(\.topic) == ["fieldproof/v1/dev-a/\(kind)"])
+            #expect(inboxB.messages.map(\.topic) == ["fieldproof/v1/dev-b/\(kind)"])
+            #expect(inboxA.messages.map(\.payload) == [Array("for a".utf8)] && inboxB.messages.map(\.payload) == [Array("for b".utf8)])
         }
 
         /// Before pairing a device reads the aggregator's retained keys; only
