@@ -64,7 +64,7 @@ public final class DeviceLogAudit: Sendable {
         let verdict = verifier.check(payload, serial: serial, view: view, message: message)
         switch verdict {
         case let .proven(newView, _):
-            if newView.size != view.size { try save(newView) }
+            if newView != view { try save(newView) }
             state.withLock {
                 $0.view = newView
                 $0.receipts += 1
