@@ -215,22 +215,22 @@ public final class Spool {
     /// The aggregator has committed every sequence up to `sequence`: those
     /// records may go.
     public func acknowledge(upTo sequence: UInt64) throws {
-        // Still dirty: an earlier call threw halfway; its steps are redone
-        // (each is idempotent), so a retry is not taken for done.
-        guard sequence > meta.acknowledgedUpTo || meta.isDirty else { return }
-        meta.acknowledgedUpTo = max(meta.acknowledgedUpTo, sequence)
-        meta.isDirty = true
-        try dropReleasedSegments()
-        try recount()
-        try meta.save(to: metaPath)
+        try raise(\.acknowledgedUpTo, to: sequence)
     }
 
     /// A log receipt proved the device's messages up to `sequence` are in
     /// the transparency log; with `keepUntilLogged`, acknowledged records up
     /// to there may go.
     public func markLogged(upTo sequence: UInt64) throws {
-        guard sequence > meta.loggedUpTo || meta.isDirty else { return }
-        meta.loggedUpTo = max(meta.loggedUpTo, sequence)
+        try raise(\.loggedUpTo, to: sequence)
+    }
+
+    /// Moves a watermark up and lets go of what it releases.
+    private func raise(_ watermark: WritableKeyPath<SpoolMeta, UInt64>, to sequence: UInt64) throws {
+        // Still dirty: an earlier call threw halfway; its steps are redone
+        // (each is idempotent), so a retry is not taken for done.
+        guard sequence > meta[keyPath: watermark] || meta.isDirty else { return }
+        meta[keyPath: watermark] = max(meta[keyPath: watermark], sequence)
         meta.isDirty = true
         try dropReleasedSegments()
         try recount()
