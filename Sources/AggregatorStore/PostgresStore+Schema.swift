@@ -195,7 +195,6 @@ extension PostgresStore {
             v_outcome TEXT;
             v_highest BIGINT;
             v_stored INTEGER[] := '{}';
-            v_index INTEGER;
         BEGIN
             FOR i IN 1 .. coalesce(array_length(p_serials, 1), 0) LOOP
                 v_count := p_reading_counts[i];
@@ -209,9 +208,10 @@ extension PostgresStore {
             END LOOP;
             -- The transparency log last: its lock (one integrator at a time) is
             -- then held only from here to the commit, not through the batch.
-            FOREACH v_index IN ARRAY v_stored LOOP
-                PERFORM fieldproof_log_append(p_raws[v_index], p_serials[v_index], p_sequences[v_index]);
-            END LOOP;
+            PERFORM fieldproof_log_append_batch(
+                array(SELECT p_raws[k] FROM unnest(v_stored) WITH ORDINALITY AS s(k, n) ORDER BY n),
+                array(SELECT p_serials[k] FROM unnest(v_stored) WITH ORDINALITY AS s(k, n) ORDER BY n),
+                array(SELECT p_sequences[k] FROM unnest(v_stored) WITH ORDINALITY AS s(k, n) ORDER BY n));
         END $$
         """
 

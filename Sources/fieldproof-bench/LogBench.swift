@@ -61,7 +61,7 @@ struct LogBench: AsyncParsableCommand {
         let pgUnlogged = try await PostgresStore(url: withoutLog.url, calendar: calendar)
         defer { pgUnlogged.close() }
         let noAppend = try await ProcessRunner.run("/usr/bin/psql", [withoutLog.url, "-v", "ON_ERROR_STOP=1", "-c", """
-            CREATE OR REPLACE FUNCTION fieldproof_log_append(p_entry BYTEA, p_serial TEXT, p_sequence BIGINT) RETURNS VOID
+            CREATE OR REPLACE FUNCTION fieldproof_log_append_batch(p_entries BYTEA[], p_serials TEXT[], p_sequences BIGINT[]) RETURNS VOID
             LANGUAGE plpgsql AS $$ BEGIN END $$
             """])
         guard noAppend.status == 0 else { throw ValidationError("could not replace the log append: \(noAppend.output)") }
