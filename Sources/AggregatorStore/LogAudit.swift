@@ -23,6 +23,14 @@ public struct LogAudit {
         var key: Curve25519.Signing.PublicKey?
         var retired: Set<[UInt8]> = []
         var revoked = false
+        /// As its latest pairing declared them: what the quality scores
+        /// count samples against.
+        var sensors: [(name: String, intervalMilliseconds: Int64)] = []
+    }
+
+    private struct DeviceEpoch: Hashable {
+        var serial: String
+        var epochStart: Int64
     }
 
     private struct BootKey: Hashable {
@@ -42,6 +50,7 @@ public struct LogAudit {
     private var anchors: [BootKey: Int64] = [:]
     private var waiting: [BootKey: [StoredMessage]] = [:]
     private var rows: [TallyKey: TallyRow] = [:]
+    private var samples: [DeviceEpoch: QualitySamples] = [:]
     public private(set) var entries: UInt64 = 0
     public private(set) var messages: UInt64 = 0
     public private(set) var keyEvents: UInt64 = 0
@@ -56,6 +65,16 @@ public struct LogAudit {
     /// The recomputed tallies, in the API's order (serial, metric, epoch).
     public var tallies: [TallyRow] {
         rows.values.sorted { ($0.serial, $0.metric, $0.epochStart) < ($1.serial, $1.metric, $1.epochStart) }
+    }
+
+    /// The quality scores recomputed from the log, per device and epoch
+    /// (serial, then epoch), against the sensors each device's latest
+    /// pairing declared, as the API scores them.
+    public var quality: [DeviceQuality] {
+        samples.keys.sorted { ($0.serial, $0.epochStart) < ($1.serial, $1.epochStart) }.compactMap { key in
+            samples[key]?.quality(serial: key.serial, epochStart: key.epochStart, epochEnd: calendar.end(ofEpochStartingAt: key.epochStart),
+                                  intervals: devices[key.serial]?.sensors ?? [])
+        }
     }
 
     /// Takes the next entry of the log.
@@ -93,6 +112,9 @@ public struct LogAudit {
             if let old = device.key { device.retired.insert(KeyID.of(old)) }
             device.retired.remove(KeyID.of(key))
             device.key = key
+            if let sensors = event.sensors {
+                device.sensors = sensors.map { (name: $0.name, intervalMilliseconds: Int64(clamping: $0.intervalMilliseconds)) }
+            }
         case .revoked:
             if let old = device.key { device.retired.insert(KeyID.of(old)) }
             device.key = nil
@@ -173,6 +195,7 @@ public struct LogAudit {
 
     private mutating func tally(_ message: StoredMessage, at time: Int64) {
         let epoch = calendar.start(of: time)
+        samples[DeviceEpoch(serial: message.serial, epochStart: epoch), default: QualitySamples()].add(message.readings, at: time)
         for reading in message.readings {
             let key = TallyKey(serial: message.serial, metric: reading.metric, epochStart: epoch)
             var row = rows[key] ?? TallyRow(serial: message.serial, metric: reading.metric, unit: reading.unit, epochStart: epoch,
@@ -184,6 +207,31 @@ public struct LogAudit {
             row.sum += reading.value
             rows[key] = row
         }
+    }
+
+    /// The first way a served quality score differs from the one recomputed
+    /// (nil: none): the same metrics, sample counts, and each check's value
+    /// and the scores to 1e-9.
+    public static func difference(recomputed: DeviceQuality, served: DeviceQuality?) -> String? {
+        let name = "\(recomputed.serial) epoch \(UTCText.minutes(recomputed.epochStart))"
+        guard let served else { return "\(name): the aggregator serves no quality score, the log makes one" }
+        guard served.metrics.map(\.metric) == recomputed.metrics.map(\.metric) else {
+            return "\(name): quality scored for metrics \(served.metrics.map(\.metric)), the log has \(recomputed.metrics.map(\.metric))"
+        }
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 }
+        for (mine, theirs) in zip(recomputed.metrics, served.metrics) {
+            if mine.samples != theirs.samples { return "\(name) \(mine.metric): quality counts \(theirs.samples) samples, the log \(mine.samples)" }
+            for check in mine.quality.checks {
+                guard let other = theirs.quality.checks.first(where: { $0.name == check.name }), close(other.value, check.value),
+                      close(other.weight, check.weight) else {
+                    return "\(name) \(mine.metric): quality check \(check.name) served differently, the log makes \(check.value)"
+                }
+            }
+            if !close(mine.quality.score, theirs.quality.score) {
+                return "\(name) \(mine.metric): quality score \(theirs.quality.score) served, the log makes \(mine.quality.score)"
+            }
+        }
+        return close(recomputed.score, served.score) ? nil : "\(name): quality score \(served.score) served, the log makes \(recomputed.score)"
     }
 
     /// The first way `served` differs from `recomputed`, or nil. Counts,

@@ -30,7 +30,7 @@ extension PostgresStore {
     /// already speaks for the device. The device row is locked first, so
     /// two aggregators pairing one serial decide paired/re-paired in turn.
     static func bindKey(_ connection: PostgresConnection, serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64,
-                        logKey: Curve25519.Signing.PrivateKey, logger: Logger) async throws {
+                        logKey: Curve25519.Signing.PrivateKey, declaring sensors: [PairRequest.Sensor]? = nil, logger: Logger) async throws {
         let keyID = Data(KeyID.of(publicKey))
         try await connection.query("INSERT INTO device (serial) VALUES (\(serial)) ON CONFLICT DO NOTHING", logger: logger)
         try await connection.query("SELECT 1 FROM device WHERE serial = \(serial) FOR UPDATE", logger: logger)
@@ -43,7 +43,7 @@ extension PostgresStore {
             """, logger: logger)
         guard !keys.contains(where: { $0.0 == keyID && !$0.1 }) else { return }
         let event = KeyEvent(kind: keys.isEmpty ? .paired : .repaired, serial: serial, publicKey: Array(publicKey.rawRepresentation),
-                             time: UInt64(clamping: time))
+                             time: UInt64(clamping: time), sensors: sensors)
         try await appendRecordToLog(connection, entry: try event.signed(by: logKey), about: serial, logger: logger)
     }
 
@@ -126,7 +126,7 @@ extension PostgresStore {
             if let refusal = PairingAuthority.bindingRefusal(enrollment, revoked: revoked, request: request) { return refusal }
             try await connection.query("UPDATE enrollment SET used = TRUE WHERE serial = \(serial)", logger: logger)
             try await Self.bindKey(connection, serial: serial, publicKey: try Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey),
-                                   at: now, logKey: logKey, logger: logger)
+                                   at: now, logKey: logKey, declaring: request.sensors, logger: logger)
             try await connection.query("UPDATE device SET board = \(request.board), paired_at = \(now) WHERE serial = \(serial)", logger: logger)
             try await connection.query("DELETE FROM device_sensor WHERE serial = \(serial)", logger: logger)
             for sensor in request.sensors {

@@ -15,7 +15,7 @@ extension SQLiteStore: DeviceKeyRegistry {
     }
 
     static func bindKey(_ db: Database, serial: String, publicKey: Curve25519.Signing.PublicKey, at time: Int64,
-                        logKey: Curve25519.Signing.PrivateKey) throws {
+                        logKey: Curve25519.Signing.PrivateKey, declaring sensors: [PairRequest.Sensor]? = nil) throws {
         let keyID = Data(KeyID.of(publicKey))
         try db.execute(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING", arguments: [serial])
         let current = try Data.fetchOne(db, sql: "SELECT key_id FROM device_key WHERE serial = ? AND retired = 0", arguments: [serial])
@@ -28,7 +28,7 @@ extension SQLiteStore: DeviceKeyRegistry {
         // The key that already speaks for the device changes nothing.
         guard current != keyID else { return }
         let event = KeyEvent(kind: bound ? .repaired : .paired, serial: serial, publicKey: Array(publicKey.rawRepresentation),
-                             time: UInt64(clamping: time))
+                             time: UInt64(clamping: time), sensors: sensors)
         try appendRecordToLog(db, entry: try event.signed(by: logKey), about: serial)
     }
 

@@ -92,7 +92,7 @@ extension SQLiteStore {
             }
             try db.execute(sql: "UPDATE enrollment SET used = 1 WHERE serial = ?", arguments: [serial])
             let key = try Curve25519.Signing.PublicKey(rawRepresentation: request.publicKey)
-            try Self.bindKey(db, serial: serial, publicKey: key, at: now, logKey: logKey)
+            try Self.bindKey(db, serial: serial, publicKey: key, at: now, logKey: logKey, declaring: request.sensors)
             try db.execute(sql: "UPDATE device SET board = ?, paired_at = ? WHERE serial = ?", arguments: [request.board, now, serial])
             try db.execute(sql: "DELETE FROM device_sensor WHERE serial = ?", arguments: [serial])
             for sensor in request.sensors {

@@ -32,26 +32,13 @@ enum StoredViews {
     /// device's timestamp, or the re-timed one; see `MessageTiming`).
     static func quality(serial: String, epochStart: Int64, epochEnd: Int64, messages: [(raw: [UInt8], time: Int64)],
                         intervals: [(name: String, intervalMilliseconds: Int64)]) -> DeviceQuality? {
-        var samples: [String: [(at: Int64, value: Double)]] = [:]
-        var quantities: [String: String] = [:]
+        var samples = QualitySamples()
         for (raw, time) in messages {
             guard let envelope = try? COSESign1(decoding: raw), let telemetry = try? Telemetry(decoding: envelope.payload) else { continue }
-            for reading in telemetry.readings {
-                let metric = "\(reading.sensor)/\(reading.quantity)"
-                samples[metric, default: []].append((time, reading.value))
-                quantities[metric] = reading.quantity
-            }
+            samples.add(telemetry.readings.map { StoredMessage.Reading(metric: "\($0.sensor)/\($0.quantity)", unit: $0.unit, value: $0.value) },
+                        at: time)
         }
-        guard !samples.isEmpty else { return nil }
-        let metrics = samples.keys.sorted().map { metric -> DeviceQuality.Metric in
-            let sensor = String(metric.prefix { $0 != "/" })
-            let interval = intervals.first { $0.name == sensor }?.intervalMilliseconds
-            let values = samples[metric] ?? []
-            return DeviceQuality.Metric(metric: metric, samples: values.count,
-                                        quality: QualityScore.evaluate(samples: values, quantity: quantities[metric] ?? "",
-                                                                       epochMilliseconds: epochEnd - epochStart, declaredIntervalMilliseconds: interval))
-        }
-        return DeviceQuality(serial: serial, epochStart: epochStart, epochEnd: epochEnd, metrics: metrics)
+        return samples.quality(serial: serial, epochStart: epochStart, epochEnd: epochEnd, intervals: intervals)
     }
 
     /// Readings received ÷ readings expected from the intervals the device
@@ -94,5 +81,35 @@ enum EnrollmentNonces {
 
     static func decode(_ bytes: [UInt8]) -> [[UInt8]] {
         (try? CBORDecoder.decode(bytes))?.array?.compactMap(\.bytes) ?? []
+    }
+}
+
+/// One device's readings in one epoch, by metric, as the quality checks
+/// take them: what the stores read back and the log audit replays.
+struct QualitySamples {
+    private var samples: [String: [(at: Int64, value: Double)]] = [:]
+    private var quantities: [String: String] = [:]
+
+    mutating func add(_ readings: [StoredMessage.Reading], at time: Int64) {
+        for reading in readings {
+            samples[reading.metric, default: []].append((time, reading.value))
+            // A sensor name holds no '/': the rest of the metric is the quantity.
+            quantities[reading.metric] = String(reading.metric.drop { $0 != "/" }.dropFirst())
+        }
+    }
+
+    /// The checks of each metric (`QualityScore`), against the interval its
+    /// sensor was declared with; nil without readings.
+    func quality(serial: String, epochStart: Int64, epochEnd: Int64, intervals: [(name: String, intervalMilliseconds: Int64)]) -> DeviceQuality? {
+        guard !samples.isEmpty else { return nil }
+        let metrics = samples.keys.sorted().map { metric -> DeviceQuality.Metric in
+            let sensor = String(metric.prefix { $0 != "/" })
+            let interval = intervals.first { $0.name == sensor }?.intervalMilliseconds
+            let values = samples[metric] ?? []
+            return DeviceQuality.Metric(metric: metric, samples: values.count,
+                                        quality: QualityScore.evaluate(samples: values, quantity: quantities[metric] ?? "",
+                                                                       epochMilliseconds: epochEnd - epochStart, declaredIntervalMilliseconds: interval))
+        }
+        return DeviceQuality(serial: serial, epochStart: epochStart, epochEnd: epochEnd, metrics: metrics)
     }
 }

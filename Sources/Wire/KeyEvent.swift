@@ -27,12 +27,18 @@ public struct KeyEvent: Equatable, Sendable {
     public var publicKey: [UInt8]?
     /// Unix ms.
     public var time: UInt64
+    /// The sensors the device declared when it paired (its PairRequest's),
+    /// whose intervals the epoch quality scores count samples against; nil
+    /// when the binding came without a pairing (the declaration before
+    /// stands).
+    public var sensors: [PairRequest.Sensor]?
 
-    public init(kind: Kind, serial: String, publicKey: [UInt8]?, time: UInt64) {
+    public init(kind: Kind, serial: String, publicKey: [UInt8]?, time: UInt64, sensors: [PairRequest.Sensor]? = nil) {
         self.kind = kind
         self.serial = serial
         self.publicKey = publicKey
         self.time = time
+        self.sensors = sensors
     }
 
     public func encode() -> [UInt8] {
@@ -44,6 +50,7 @@ public struct KeyEvent: Equatable, Sendable {
         ]
         if let publicKey { pairs.append(CBORPair(.int(4), .bytes(publicKey))) }
         pairs.append(CBORPair(.int(5), .unsigned(time)))
+        if let sensors { pairs.append(CBORPair(.int(6), PairRequest.Sensor.cbor(sensors))) }
         return CBOREncoder.encode(.map(pairs))
     }
 
@@ -59,13 +66,13 @@ public struct KeyEvent: Equatable, Sendable {
         serial = try fields.text(3, "serial", maximum: 64)
         publicKey = fields.map[4] == nil ? nil : try fields.bytes(4, "public key", count: 32...32)
         time = try fields.uint(5, "time")
+        sensors = fields.map[6] == nil ? nil : try PairRequest.Sensor.list(try fields.array(6, "sensors", maximum: 64), in: "KeyEvent")
         switch kind {
         case .paired, .repaired:
             guard publicKey != nil else { throw .malformed("a \(kind.rawValue) KeyEvent must carry the key it binds") }
-        case .reinstated:
-            guard publicKey == nil else { throw .malformed("a reinstated KeyEvent carries no key") }
-        case .revoked:
-            break
+        case .reinstated, .revoked:
+            guard kind == .revoked || publicKey == nil else { throw .malformed("a reinstated KeyEvent carries no key") }
+            guard sensors == nil else { throw .malformed("a \(kind.rawValue) KeyEvent declares no sensors") }
         }
     }
 

@@ -23,6 +23,25 @@ public struct PairRequest: Equatable, Sendable {
             self.driver = driver
             self.intervalMilliseconds = intervalMilliseconds
         }
+
+        /// `[[name, driver, interval ms], ...]`, as PairRequest and KeyEvent carry them.
+        static func cbor(_ sensors: [Sensor]) -> CBOR {
+            .array(sensors.map { .array([.text($0.name), .text($0.driver), .unsigned($0.intervalMilliseconds)]) })
+        }
+
+        static func list(_ items: [CBOR], in message: String) throws(WireError) -> [Sensor] {
+            var sensors: [Sensor] = []
+            for entry in items {
+                guard let parts = entry.array, parts.count == 3, let name = parts[0].text, let driver = parts[1].text,
+                      let interval = parts[2].uint64, name.utf8.count <= 64, driver.utf8.count <= 64, interval <= 31_536_000_000 else {
+                    throw .malformed("a sensor must be [name ≤ 64 bytes, driver ≤ 64 bytes, interval ms ≤ one year]")
+                }
+                // A device's configuration refuses a repeated name; a list with one was not made by a device.
+                guard !sensors.contains(where: { $0.name == name }) else { throw .malformed("sensor \"\(name)\" appears twice in the \(message)") }
+                sensors.append(Sensor(name: name, driver: driver, intervalMilliseconds: interval))
+            }
+            return sensors
+        }
     }
 
     /// scrypt cost parameters (N = 2^logN): the device's key derivation and
@@ -77,7 +96,7 @@ public struct PairRequest: Equatable, Sendable {
             CBORPair(.int(2), .text(serial)),
             CBORPair(.int(3), .bytes(publicKey)),
             CBORPair(.int(4), .text(board)),
-            CBORPair(.int(5), .array(sensors.map { .array([.text($0.name), .text($0.driver), .unsigned($0.intervalMilliseconds)]) })),
+            CBORPair(.int(5), Sensor.cbor(sensors)),
             CBORPair(.int(6), .bytes(nonce)),
             CBORPair(.int(7), .unsigned(time)),
             CBORPair(.int(8), .text(pin)),
@@ -92,16 +111,7 @@ public struct PairRequest: Equatable, Sendable {
         guard Serial.isValid(serial) else { throw .malformed("serial \"\(serial)\" has characters other than letters, digits, '-' and '_'") }
         publicKey = try fields.bytes(3, "public key", count: 32...32)
         board = try fields.text(4, "board", maximum: 128)
-        var sensors: [Sensor] = []
-        for entry in try fields.array(5, "sensors", maximum: 64) {
-            guard let parts = entry.array, parts.count == 3, let name = parts[0].text, let driver = parts[1].text,
-                  let interval = parts[2].uint64, name.utf8.count <= 64, driver.utf8.count <= 64, interval <= 31_536_000_000 else {
-                throw .malformed("a sensor must be [name ≤ 64 bytes, driver ≤ 64 bytes, interval ms ≤ one year]")
-            }
-            // A device's configuration refuses a repeated name; a request with one was not made by a device.
-            guard !sensors.contains(where: { $0.name == name }) else { throw .malformed("sensor \"\(name)\" appears twice in the PairRequest") }
-            sensors.append(Sensor(name: name, driver: driver, intervalMilliseconds: interval))
-        }
+        let sensors = try Sensor.list(try fields.array(5, "sensors", maximum: 64), in: "PairRequest")
         self.sensors = sensors
         nonce = try fields.bytes(6, "nonce", count: 16...64)
         time = try fields.uint(7, "time")

@@ -59,6 +59,15 @@ struct AuditCommand: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
                 Output.line("tallies: all \(served.count) served tallies follow from the log")
+                let scores = audit.quality
+                for recomputed in scores {
+                    if let difference = LogAudit.difference(recomputed: recomputed, served: try await quality(fetcher, api: api, of: recomputed)) {
+                        Output.error("quality scores differ: \(difference)")
+                        try await fetcher.shutdown()
+                        throw ExitCode(1)
+                    }
+                }
+                Output.line("quality: all \(scores.count) device-epoch quality scores follow from the log and the sensors its pairings declared")
             }
             try await fetcher.shutdown()
         } catch let failure as AuditFailure {
@@ -122,6 +131,19 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
+extension AuditCommand {
+    /// The quality score the aggregator serves for the device and epoch of
+    /// `recomputed` (nil: it serves none).
+    private func quality(_ fetcher: BoundedFetch, api: String, of recomputed: DeviceQuality) async throws -> DeviceQuality? {
+        let base = api.hasSuffix("/") ? String(api.dropLast()) : api
+        let url = base + "/api/v1/devices/\(recomputed.serial)/quality?epoch_start=\(recomputed.epochStart)"
+        guard let body = try await fetcher.get(url, limit: 1 << 20, missing: true) else { return nil }
+        do { return try JSONDecoder().decode(DeviceQuality.self, from: Data(body)) } catch {
+            throw AuditFailure("\(url) did not answer with a quality score: \(error)")
+        }
+    }
+}
+
 struct AuditFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -140,8 +162,18 @@ struct BoundedFetch {
         try await getPage(url, limit: limit).body
     }
 
+    /// nil for a 404, with `missing`.
+    func get(_ url: String, limit: Int, missing: Bool) async throws -> [UInt8]? {
+        try await getPage(url, limit: limit, missing: missing)?.body
+    }
+
     /// The body and the `X-Next-Cursor` of a paged list.
     func getPage(_ url: String, limit: Int) async throws -> (body: [UInt8], next: String?) {
+        guard let page = try await getPage(url, limit: limit, missing: false) else { throw AuditFailure("GET \(url): 404") }
+        return page
+    }
+
+    private func getPage(_ url: String, limit: Int, missing: Bool) async throws -> (body: [UInt8], next: String?)? {
         let answer: BoundedHTTPClient.Answer
         do {
             answer = try await client.get(url, limit: limit)
@@ -150,6 +182,7 @@ struct BoundedFetch {
         } catch {
             throw AuditFailure("cannot GET \(url): \(error)")
         }
+        if missing, answer.status == 404 { return nil }
         guard answer.status == 200 else {
             throw AuditFailure("GET \(url): \(answer.status) \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
         }

@@ -71,7 +71,8 @@ import Wire
         let entries = try await logged(store)
         let raw = { (key: Curve25519.Signing.PrivateKey) in Array(key.publicKey.rawRepresentation) }
         #expect(entries == [
-            KeyEvent(kind: .paired, serial: "dev-k", publicKey: raw(first), time: UInt64(t0)),
+            // Paired through the exchange: with the sensors it declared (none).
+            KeyEvent(kind: .paired, serial: "dev-k", publicKey: raw(first), time: UInt64(t0), sensors: []),
             nil,
             KeyEvent(kind: .repaired, serial: "dev-k", publicKey: raw(second), time: UInt64(t0 + 3)),
             nil,

@@ -1,6 +1,7 @@
 import Aggregator
 @testable import AggregatorStore
 import Crypto
+import Identity
 import Testing
 import TestSupport
 import TransparencyLog
@@ -90,13 +91,48 @@ import Wire
         try await store.bindKey(serial: "dev-a", publicKey: a2.publicKey, at: t0 + 62_000, logKey: logKey)
         _ = try await store.commit(try stored(Sent(serial: "dev-a", sequence: 5, value: 300, timestamp: t0 + 63_000), key: a2))
 
+        // dev-q pairs for real, declaring its sensor's interval (10 s): the
+        // KeyEvent carries it, and the quality scores count against it.
+        let kdf = PairRequest.KDFParameters(logN: 10, r: 8, p: 1)
+        let (enrollment, pin) = try Enrollment.create(serial: "dev-q", expiresAt: UInt64(t0 + 3_600_000), maximumAttempts: 3, kdf: kdf)
+        try await store.saveEnrollment(enrollment, at: t0)
+        let request = try DevicePairing.makeRequest(serial: "dev-q", pin: pin, secret: DeviceSecret(bytes: [UInt8](repeating: 6, count: 32)),
+                                                    board: "b", sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)],
+                                                    time: UInt64(t0), aggregator: aggregator.publicKeys, kdf: kdf)
+        let judge = PairingJudge(store: store, identity: aggregator, maximumAge: .seconds(600))
+        guard case .accepted = try await judge.judge(bytes: request.message, topic: Topics.pairRequest("dev-q"), now: t0).get().0 else {
+            Issue.record("pairing was refused"); return
+        }
+        for sequence in 1...36 {
+            // Every 100 s, six readings alike in a row: completeness 36/360, not stuck for 30 of 36.
+            let value = sequence <= 6 ? 290 : 290 + Double(sequence) / 10
+            _ = try await store.commit(try stored(Sent(serial: "dev-q", sequence: UInt64(sequence), value: value,
+                                                       timestamp: t0 + Int64(sequence) * 100_000 - 50_000, boot: 3), key: request.identityKey))
+        }
+
         let size = try await store.logSize()
         let replayed = try audit(try await store.logEntries(from: 0, count: Int(size))).get()
         #expect(replayed.entries == size)
-        #expect(replayed.messages == 9)
-        #expect(replayed.keyEvents == 6)
+        #expect(replayed.messages == 9 + 36)
+        #expect(replayed.keyEvents == 7)
         #expect(replayed.sealedEpochs == [UInt64(t0)])
-        #expect(replayed.entries == 9 + 6 + 1)
+        #expect(replayed.entries == 9 + 36 + 7 + 1)
+
+        // The quality scores recomputed from the log are the ones served.
+        let scores = replayed.quality
+        #expect(scores.map { "\($0.serial) \($0.epochStart - t0)" } == ["dev-a 0", "dev-a 3600000", "dev-b 0", "dev-b 3600000", "dev-q 0"])
+        for recomputed in scores {
+            let served = try await store.quality(serial: recomputed.serial, epochStart: recomputed.epochStart, now: t0 + 7_200_000)
+            #expect(LogAudit.difference(recomputed: recomputed, served: served) == nil, "\(recomputed)")
+        }
+        let q = try #require(scores.last?.metrics.first?.quality)
+        #expect(q.checks.first { $0.name == "completeness" }?.value == 0.1, "36 samples of the 360 the declared 10 s interval expects")
+        #expect(q.checks.first { $0.name == "not_stuck" }?.value == 30.0 / 36)
+        var tampered = try #require(try await store.quality(serial: "dev-q", epochStart: t0, now: t0 + 7_200_000))
+        tampered.metrics[0].quality.checks[0].value = 1
+        #expect(LogAudit.difference(recomputed: try #require(scores.last), served: tampered)
+            == "dev-q epoch \(UTCText.minutes(t0)) air/temperature: quality check completeness served differently, the log makes 0.1")
+        #expect(LogAudit.difference(recomputed: try #require(scores.last), served: nil)?.contains("serves no quality score") == true)
         let served = try await store.tallies(TallyQuery())
         #expect(LogAudit.difference(recomputed: replayed.tallies, served: served) == nil)
         let epoch0 = TallyRow(serial: "dev-a", metric: "air/temperature", unit: "K", epochStart: t0, epochEnd: t0 + 3_600_000,

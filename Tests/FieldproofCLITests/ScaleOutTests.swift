@@ -134,6 +134,7 @@ import Synchronization
         #expect(honest.status == 0, "\(honest.output)")
         #expect(honest.output.contains("log: \(total + Self.devices) entries (\(total) messages, \(Self.devices) key events, 0 epoch summaries)"), "\(honest.output)")
         #expect(honest.output.contains("tallies: all \(tallies) served tallies follow from the log"), "\(honest.output)")
+        #expect(honest.output.contains("quality: all") && honest.output.contains("device-epoch quality scores follow from the log"), "\(honest.output)")
 
         let stranger = try NoteVerifier(name: "fieldproof-aggregator/\(identity.fingerprint)", publicKey: Curve25519.Signing.PrivateKey().publicKey)
         var withAnotherKey = arguments

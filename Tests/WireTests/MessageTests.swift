@@ -125,4 +125,24 @@ func sampleTelemetry(serial: String = "fp-0001", sequence: UInt64 = 42, timestam
         // SHA-256 of the CBOR empty array (0x80).
         #expect(EpochSummaryEntry.digest([]) == Array(SHA256.hash(data: [0x80])))
     }
+
+    /// A binding made by pairing carries the declared sensors (field 6),
+    /// one without a pairing carries none; revocation and reinstatement
+    /// declare nothing.
+    @Test func aKeyEventCarriesTheDeclaredSensorsOnlyWhereTheyBelong() throws {
+        let sensors = [PairRequest.Sensor(name: "air", driver: "bme280", intervalMilliseconds: 10_000),
+                       PairRequest.Sensor(name: "rain", driver: "rain-gauge", intervalMilliseconds: 2_000)]
+        let key = [UInt8](repeating: 3, count: 32)
+        let paired = KeyEvent(kind: .paired, serial: "fp-1", publicKey: key, time: 5, sensors: sensors)
+        #expect(try KeyEvent(decoding: paired.encode()) == paired)
+        let bound = KeyEvent(kind: .repaired, serial: "fp-1", publicKey: key, time: 6)
+        #expect(try KeyEvent(decoding: bound.encode()).sensors == nil)
+        #expect(try KeyEvent(decoding: KeyEvent(kind: .paired, serial: "fp-1", publicKey: key, time: 5, sensors: []).encode()).sensors == [])
+        for kind in [KeyEvent.Kind.revoked, .reinstated] {
+            let event = KeyEvent(kind: kind, serial: "fp-1", publicKey: kind == .revoked ? key : nil, time: 7, sensors: sensors)
+            #expect(throws: WireError.self, "\(kind)") { try KeyEvent(decoding: event.encode()) }
+        }
+        let twice = KeyEvent(kind: .paired, serial: "fp-1", publicKey: key, time: 5, sensors: [sensors[0], sensors[0]])
+        #expect { try KeyEvent(decoding: twice.encode()) } throws: { String(describing: $0).contains("appears twice in the KeyEvent") }
+    }
 }
