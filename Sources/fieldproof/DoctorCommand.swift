@@ -163,7 +163,8 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         if let alarm = audit.alarm {
             report.add("log", .fail, "ALARM: \(alarm.reason)",
-                       fix: "keep \(configuration.stateDirectory)/log-alarm.cose (the receipt the aggregator signed) and report it to the network operator; "
+                       fix: "keep \(configuration.stateDirectory)/log-alarm.cose (the receipt the aggregator signed; `fieldproof decode` shows it) "
+                           + "and report it to the network operator; "
                            + "remove log-alarm and log-alarm.cose once it is settled")
         } else if audit.view.size == 0 {
             report.add("log", .warn, "no checkpoint verified yet: the aggregator sends a log receipt once it has acknowledged messages")

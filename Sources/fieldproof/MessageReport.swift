@@ -44,7 +44,7 @@ struct MessageReport {
                 ("statuses", .array(telemetry.statuses.map {
                     .object([("sensor", .string($0.sensor)), ("status", $0.errorCode.map { .string($0) } ?? .string("ok"))])
                 })),
-            ]
+            ] + (telemetry.logSize.map { [("log_size_held", .unsigned($0))] } ?? [])
         } else if let ack = try? Ack(decoding: envelope.payload) {
             report.kind = "Ack"
             report.fields = [("serial", .string(ack.serial)), ("highest_contiguous", .unsigned(ack.highestContiguous)), ("time_ms", .unsigned(ack.time))]
@@ -55,6 +55,25 @@ struct MessageReport {
                 ("bound_key_id", .string(KeyID.hex(response.boundKeyID))), ("request_nonce", .string(KeyID.hex(response.requestNonce))),
                 ("time_ms", .unsigned(response.time)), ("highest_sequence", .unsigned(response.highestSequence)),
             ]
+        } else if let receipt = try? LogReceipt(decoding: envelope.payload) {
+            // A device keeps the one that raised its alarm (log-alarm.cose).
+            report.kind = "LogReceipt"
+            report.fields = [
+                ("serial", .string(receipt.serial)), ("checkpoint", .string(receipt.checkpoint)),
+                ("consistency_from", .unsigned(receipt.consistencyFrom)), ("consistency_proof", .array(receipt.consistency.map { .string($0.base64) })),
+                ("sequence", .unsigned(receipt.sequence)), ("message_index", .unsigned(receipt.messageIndex)),
+                ("message_inclusion_proof", .array(receipt.messageInclusion.map { .string($0.base64) })),
+                ("key_event_index", .unsigned(receipt.keyEventIndex)),
+                ("key_event_inclusion_proof", .array(receipt.keyEventInclusion.map { .string($0.base64) })), ("time_ms", .unsigned(receipt.time)),
+            ]
+        } else if let event = try? KeyEvent(decoding: envelope.payload) {
+            report.kind = "KeyEvent"
+            report.fields = [("kind", .string(event.kind.rawValue)), ("serial", .string(event.serial)),
+                             ("public_key", event.publicKey.map { .string(KeyID.hex($0)) } ?? .null), ("time_ms", .unsigned(event.time))]
+                + (event.sensors.map { sensors in
+                    [("sensors", .array(sensors.map { .object([("name", .string($0.name)), ("driver", .string($0.driver)),
+                                                              ("interval_ms", .unsigned($0.intervalMilliseconds))]) }))]
+                } ?? [])
         } else if let keys = try? AggregatorKeys(decoding: envelope.payload) {
             report.kind = "AggregatorKeys"
             report.fields = [("signing_key", .string(KeyID.hex(keys.signingKey))), ("pairing_key", .string(KeyID.hex(keys.pairingKey)))]

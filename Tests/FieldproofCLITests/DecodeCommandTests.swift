@@ -34,6 +34,27 @@ import Wire
         #expect(result.output.contains("sequence: 7"))
     }
 
+    /// The evidence a device keeps when its log audit raises an alarm
+    /// (log-alarm.cose) and the key events of the log, readable as JSON.
+    @Test func logReceiptsAndKeyEventsDecode() async throws {
+        let receipt = LogReceipt(serial: "fp-0001", checkpoint: "origin\n3\nroot\n\n— origin sig\n", consistencyFrom: 2,
+                                 consistency: [MerkleHash.leaf([1])], sequence: 9, messageIndex: 2, messageInclusion: [MerkleHash.leaf([2])],
+                                 keyEvent: [0xA0], keyEventIndex: 0, keyEventInclusion: [], time: 1_795_561_460_000)
+        let signed = try COSESign1.sign(payload: receipt.encode(), with: key, keyID: KeyID.of(key.publicKey))
+        let decoded = try await fieldproof(["decode", try file(signed), "--key", keyHex, "--json"])
+        #expect(decoded.status == 0, "\(decoded.output)")
+        let object = try JSONSerialization.jsonObject(with: Data(decoded.output.utf8)) as? [String: Any]
+        #expect(object?["type"] as? String == "LogReceipt" && object?["signature"] as? String == "valid", "\(decoded.output)")
+        #expect(object?["sequence"] as? Int == 9 && object?["consistency_from"] as? Int == 2 && object?["message_index"] as? Int == 2,
+                "\(decoded.output)")
+        #expect((object?["message_inclusion_proof"] as? [String]) == [MerkleHash.leaf([2]).base64], "\(decoded.output)")
+        let event = KeyEvent(kind: .paired, serial: "fp-0001", publicKey: Array(key.publicKey.rawRepresentation), time: 5,
+                             sensors: [.init(name: "air", driver: "bme280", intervalMilliseconds: 10_000)])
+        let shown = try await fieldproof(["decode", try file(try event.signed(by: key)), "--key", keyHex])
+        #expect(shown.status == 0 && shown.output.contains("KeyEvent") && shown.output.contains("paired") && shown.output.contains("bme280"),
+                "\(shown.output)")
+    }
+
     @Test func readsStandardInputForADash() async throws {
         let binary = try #require(ProjectPaths.product("fieldproof"))
         let result = try await ProcessRunner.run(binary.path, ["decode", "-", "--hex", "--key", keyHex], input: KeyID.hex(try telemetryMessage()))
