@@ -45,15 +45,16 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
     func logSize() async throws -> UInt64
     /// Stored hashes at one tree level, indices `from ..< from + count`.
     func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash]
+    /// The stored hashes at `positions`, in one query (those the log has).
+    func logHashes(at positions: Set<StoredPosition>) async throws -> [StoredPosition: MerkleHash]
     /// The logged entries, indices `from ..< from + count`.
     func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]]
     /// Where a stored message is in the log (nil: not logged).
     func logIndex(serial: String, sequence: UInt64) async throws -> UInt64?
-    /// What a device's log receipt proves, among the first `size` entries:
-    /// the newest logged message of `serial` at or below `sequence`.
-    func logNewestMessage(serial: String, upTo sequence: UInt64, below size: UInt64) async throws -> LoggedMessage?
-    /// The newest key event for `serial` among the first `size` entries.
-    func logNewestKeyEvent(serial: String, below size: UInt64) async throws -> LoggedEntry?
+    /// What a device's log receipt proves, among the first `size` entries,
+    /// read together: the newest logged message of `serial` at or below
+    /// `sequence`, and the newest key event for `serial`.
+    func logReceiptEntries(serial: String, upTo sequence: UInt64, below size: UInt64) async throws -> (message: LoggedMessage?, keyEvent: LoggedEntry?)
 
     func closableEpochs(now: Int64) async throws -> [Int64]
     /// Seals an epoch (nil when it was sealed already, here or by another aggregator).

@@ -143,26 +143,22 @@ extension PostgresStore {
         }
     }
 
-    public func logNewestMessage(serial: String, upTo sequence: UInt64, below size: UInt64) async throws -> LoggedMessage? {
+    public func logReceiptEntries(serial: String, upTo sequence: UInt64, below size: UInt64) async throws
+        -> (message: LoggedMessage?, keyEvent: LoggedEntry?) {
+        // One round trip: the message row (kind 0), then the key event (kind 1).
         let rows = try await client.query("""
-            SELECT e.sequence, e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
-            WHERE e.serial = \(serial) AND e.sequence <= \(Int64(clamping: sequence)) AND e.idx < \(Int64(clamping: size))
-            ORDER BY e.sequence DESC LIMIT 1
+            (SELECT 0, e.sequence, e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
+             WHERE e.serial = \(serial) AND e.sequence <= \(Int64(clamping: sequence)) AND e.idx < \(Int64(clamping: size))
+             ORDER BY e.sequence DESC LIMIT 1)
+            UNION ALL
+            (SELECT 1, 0, idx, entry FROM log_record WHERE serial = \(serial) AND idx < \(Int64(clamping: size)) ORDER BY idx DESC LIMIT 1)
             """, logger: logger)
-        for try await (sequence, index, raw) in rows.decode((Int64, Int64, ByteBuffer).self) {
-            return LoggedMessage(sequence: UInt64(sequence), entry: LoggedEntry(index: UInt64(index), bytes: Array(buffer: raw)))
+        var message: LoggedMessage?, keyEvent: LoggedEntry?
+        for try await (kind, sequence, index, bytes) in rows.decode((Int32, Int64, Int64, ByteBuffer).self) {
+            let entry = LoggedEntry(index: UInt64(index), bytes: Array(buffer: bytes))
+            if kind == 0 { message = LoggedMessage(sequence: UInt64(sequence), entry: entry) } else { keyEvent = entry }
         }
-        return nil
-    }
-
-    public func logNewestKeyEvent(serial: String, below size: UInt64) async throws -> LoggedEntry? {
-        let rows = try await client.query("""
-            SELECT idx, entry FROM log_record WHERE serial = \(serial) AND idx < \(Int64(clamping: size)) ORDER BY idx DESC LIMIT 1
-            """, logger: logger)
-        for try await (index, entry) in rows.decode((Int64, ByteBuffer).self) {
-            return LoggedEntry(index: UInt64(index), bytes: Array(buffer: entry))
-        }
-        return nil
+        return (message, keyEvent)
     }
 
     public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {
@@ -174,6 +170,20 @@ extension PostgresStore {
             if let hash = MerkleHash(bytes: Array(buffer: bytes)) { hashes.append(hash) }
         }
         return hashes
+    }
+
+    public func logHashes(at positions: Set<StoredPosition>) async throws -> [StoredPosition: MerkleHash] {
+        guard !positions.isEmpty else { return [:] }
+        let wanted = Array(positions)
+        let rows = try await client.query("""
+            SELECT h.level, h.idx, h.hash FROM unnest(\(wanted.map { Int32(clamping: $0.level) }), \(wanted.map { Int64(clamping: $0.index) }))
+                AS w(level, idx) JOIN log_hash h ON h.level = w.level AND h.idx = w.idx
+            """, logger: logger)
+        var found: [StoredPosition: MerkleHash] = [:]
+        for try await (level, index, bytes) in rows.decode((Int32, Int64, ByteBuffer).self) {
+            if let hash = MerkleHash(bytes: Array(buffer: bytes)) { found[StoredPosition(level: Int(level), index: UInt64(index))] = hash }
+        }
+        return found
     }
 
     public func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]] {

@@ -96,6 +96,29 @@ extension SQLiteStore {
         }
     }
 
+    public func logHashes(at positions: Set<StoredPosition>) async throws -> [StoredPosition: MerkleHash] {
+        guard !positions.isEmpty else { return [:] }
+        let wanted = Array(positions)
+        return try await pool.read { db in
+            var found: [StoredPosition: MerkleHash] = [:]
+            // SQLite binds at most 32,766 values; a proof needs a few dozen.
+            for chunk in stride(from: 0, to: wanted.count, by: 4096).map({ wanted[$0..<min($0 + 4096, wanted.count)] }) {
+                let values = Array(repeating: "(?, ?)", count: chunk.count).joined(separator: ", ")
+                var arguments = StatementArguments()
+                for position in chunk { arguments += [position.level, Int64(clamping: position.index)] }
+                for row in try Row.fetchAll(db, sql: """
+                    WITH wanted(level, idx) AS (VALUES \(values))
+                    SELECT h.level, h.idx, h.hash FROM wanted w JOIN log_hash h ON h.level = w.level AND h.idx = w.idx
+                    """, arguments: arguments) {
+                    if let hash = MerkleHash(bytes: Array(row[2] as Data)) {
+                        found[StoredPosition(level: row[0], index: UInt64(row[1] as Int64))] = hash
+                    }
+                }
+            }
+            return found
+        }
+    }
+
     /// The logged entries (each message's exact signed bytes), indices
     /// `from ..< from + count`.
     public func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]] {
@@ -117,23 +140,20 @@ extension SQLiteStore {
         }
     }
 
-    public func logNewestMessage(serial: String, upTo sequence: UInt64, below size: UInt64) async throws -> LoggedMessage? {
-        // Walks the device's messages down from `sequence`: only those
-        // logged after the checkpoint are passed over.
+    public func logReceiptEntries(serial: String, upTo sequence: UInt64, below size: UInt64) async throws
+        -> (message: LoggedMessage?, keyEvent: LoggedEntry?) {
         try await pool.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: """
+            // Walks the device's messages down from `sequence`: only those
+            // logged after the checkpoint are passed over.
+            let message = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT e.sequence, e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
                 WHERE e.serial = ? AND e.sequence <= ? AND e.idx < ? ORDER BY e.sequence DESC LIMIT 1
                 """), arguments: [serial, Int64(clamping: sequence), Int64(clamping: size)]).map { row in
                 LoggedMessage(sequence: UInt64(row[0] as Int64), entry: LoggedEntry(index: UInt64(row[1] as Int64), bytes: Array(row[2] as Data)))
             }
-        }
-    }
-
-    public func logNewestKeyEvent(serial: String, below size: UInt64) async throws -> LoggedEntry? {
-        try await pool.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, entry FROM log_record WHERE serial = ? AND idx < ? ORDER BY idx DESC LIMIT 1"),
-                             arguments: [serial, Int64(clamping: size)]).map { LoggedEntry(index: UInt64(($0[0] as Int64)), bytes: Array($0[1] as Data)) }
+            let keyEvent = try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, entry FROM log_record WHERE serial = ? AND idx < ? ORDER BY idx DESC LIMIT 1"),
+                                            arguments: [serial, Int64(clamping: size)]).map { LoggedEntry(index: UInt64($0[0] as Int64), bytes: Array($0[1] as Data)) }
+            return (message, keyEvent)
         }
     }
 

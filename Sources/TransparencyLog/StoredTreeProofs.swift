@@ -1,3 +1,4 @@
+import Synchronization
 /// Roots and proofs of a log kept as stored hashes (`LogAppender`'s
 /// layout), reading only the stored hashes it needs: O(log n) of them for
 /// a root or an inclusion proof, O(log² n) at most for a consistency proof.
@@ -6,7 +7,7 @@ public struct StoredTreeProofs: Sendable {
     public typealias Reader = @Sendable (_ level: Int, _ index: UInt64) async throws -> MerkleHash
 
     public let size: UInt64
-    public let reader: Reader
+    private let reader: Reader
 
     public init(size: UInt64, stored: @escaping Reader) {
         self.size = size
@@ -60,4 +61,35 @@ public struct StoredTreeProofs: Sendable {
         while k << 1 < n { k <<= 1 }
         return k
     }
+}
+
+/// Where a stored hash is: a complete subtree's level and index.
+public struct StoredPosition: Hashable, Sendable {
+    public var level: Int
+    public var index: UInt64
+
+    public init(level: Int, index: UInt64) {
+        self.level = level
+        self.index = index
+    }
+}
+
+extension StoredTreeProofs {
+    /// The stored hashes `body` would read, without reading any: which ones
+    /// a root or proof needs depends only on sizes and indices, so a caller
+    /// can fetch them all in one query first.
+    public func positions(_ body: (StoredTreeProofs) async throws -> Void) async throws -> Set<StoredPosition> {
+        let recorder = PositionRecorder()
+        try await body(StoredTreeProofs(size: size) { level, index in
+            recorder.add(StoredPosition(level: level, index: index))
+            return .emptyTree
+        })
+        return recorder.positions
+    }
+}
+
+private final class PositionRecorder: Sendable {
+    private let recorded = Mutex<Set<StoredPosition>>([])
+    func add(_ position: StoredPosition) { recorded.withLock { _ = $0.insert(position) } }
+    var positions: Set<StoredPosition> { recorded.withLock { $0 } }
 }

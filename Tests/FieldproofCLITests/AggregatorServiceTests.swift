@@ -256,10 +256,12 @@ import TestSupport
         let view = try String(contentsOfFile: viewPath, encoding: .utf8)
         let forged = view.split(separator: "\n").map { $0.hasPrefix("root ") ? "root " + Data(repeating: 0x5A, count: 32).base64EncodedString() : String($0) }
         try (forged.joined(separator: "\n") + "\n").write(toFile: viewPath, atomically: true, encoding: .utf8)
-        // What the first run ended with (its last status file, written at exit).
+        // What the first run ended with: its last status file, and the log
+        // view it left (a receipt checked while it stopped may be in the view
+        // and not in the status).
         let stopped = try #require(deviceStatus())
-        let provenBefore = try #require(stopped.log).provenSequence
         let acknowledgedBefore = stopped.spool.lastAcknowledged
+        let provenBefore = try #require(forged.first { $0.hasPrefix("proven ") }.flatMap { UInt64($0.dropFirst("proven ".count)) })
         daemon = try ChildProcess(daemonBinary.path, ["run", "--config", config], outputFile: directory + "/audit-forked.log")
         #expect(await waitUntil(seconds: 30) { deviceStatus()?.log?.alarm != nil }, "\(String(describing: deviceStatus()?.log))")
         let alarmed = try #require(deviceStatus()?.log)
