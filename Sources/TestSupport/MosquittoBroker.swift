@@ -141,9 +141,9 @@ public enum TemporaryDirectory {
 }
 
 extension MosquittoBroker {
-    /// The message retained on `topic` now (nil: none): subscribes, then
-    /// waits for a marker it publishes itself, which the broker delivers
-    /// after any retained message.
+    /// What a fresh subscriber to `topic` is given, or nil. A marker published
+    /// after the subscription ends the wait: a retained message is sent on
+    /// subscribing, before anything published later.
     public func retainedMessage(topic: String) async throws -> [UInt8]? {
         let reader = try MQTTClient(configuration: MQTTConfiguration(host: host, port: port, clientID: "reader-\(UUID().uuidString.prefix(6))"))
         try await reader.connect()

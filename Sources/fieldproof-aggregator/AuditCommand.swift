@@ -79,7 +79,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     private func replay(_ fetcher: BoundedFetch, verifier: NoteVerifier, witnesses: [TlogProof.TrustedWitness],
                         calendar: EpochCalendar) async throws -> (Checkpoint, LogAudit) {
-        let base = log.hasSuffix("/") ? String(log.dropLast()) : log
+        let base = Self.base(log)
         let note = try await fetcher.get(base + "/checkpoint", limit: SignedNote.maximumBytes)
         let checkpoint: Checkpoint
         do {
@@ -108,7 +108,7 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     private func tallies(_ fetcher: BoundedFetch, api: String) async throws -> [TallyRow] {
-        let base = api.hasSuffix("/") ? String(api.dropLast()) : api
+        let base = Self.base(api)
         var rows: [TallyRow] = []
         var cursor: String?
         var seen: Set<String> = []
@@ -135,13 +135,18 @@ extension AuditCommand {
     /// The quality score the aggregator serves for the device and epoch of
     /// `recomputed` (nil: it serves none).
     private func quality(_ fetcher: BoundedFetch, api: String, of recomputed: DeviceQuality) async throws -> DeviceQuality? {
-        let base = api.hasSuffix("/") ? String(api.dropLast()) : api
+        let base = Self.base(api)
         let url = base + "/api/v1/devices/\(recomputed.serial)/quality?epoch_start=\(recomputed.epochStart)"
         guard let body = try await fetcher.get(url, limit: 1 << 20, missing: true) else { return nil }
         do { return try JSONDecoder().decode(DeviceQuality.self, from: Data(body)) } catch {
             throw AuditFailure("\(url) did not answer with a quality score: \(error)")
         }
     }
+}
+
+extension AuditCommand {
+    /// A URL given on the command line, without a trailing slash.
+    static func base(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 }
 
 struct AuditFailure: Error, CustomStringConvertible {

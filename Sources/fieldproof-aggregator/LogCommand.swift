@@ -24,8 +24,9 @@ struct LogCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try await AggregatorContext.load(options)
-            guard let proof = try await LogPublisher(store: context.store, signer: try context.logSigner()).proof(serial: serial, sequence: sequence),
-                  let checkpoint = try? Checkpoint(text: try SignedNote.open(Array(proof.checkpoint.utf8), verifiers: [try context.logSigner().verifier]).text)
+            let signer = try context.logSigner()
+            guard let proof = try await LogPublisher(store: context.store, signer: signer).proof(serial: serial, sequence: sequence),
+                  let checkpoint = try? Checkpoint(text: try SignedNote.open(Array(proof.checkpoint.utf8), verifiers: [signer.verifier]).text)
             else {
                 Output.error("\(serial)/\(sequence) is not in the log")
                 throw ExitCode(1)

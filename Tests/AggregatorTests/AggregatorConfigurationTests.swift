@@ -39,14 +39,7 @@ import TransparencyLog
             ("broker:\n  shared_group: a/b\n", "a.yaml:2:17: broker.shared_group: a share group name has no '/', '+' or '#'; for example: shared_group: aggregators"),
             ("epochs:\n  length: 10s\n", "a.yaml:2:11: epochs.length: 10s is shorter than the minimum of 1m; for example: length: 1h"),
         ]
-        for (text, expected) in cases {
-            do {
-                _ = try AggregatorConfiguration.parse(text, file: "a.yaml")
-                Issue.record("expected an error for \(text)")
-            } catch {
-                #expect(error.description == expected)
-            }
-        }
+        expectRefusals(cases)
     }
 
     static let w1 = try! Cosigner(name: "witness.example/w1", key: Curve25519.Signing.PrivateKey()).verifierKey
@@ -92,12 +85,17 @@ import TransparencyLog
             ("log:\n  witnesses:\n    - url: http://a:1\n      kee: \(Self.w1)\n",
              "a.yaml:4:7: log.witnesses[0].kee: unknown setting; did you mean `key`?"),
         ]
+        expectRefusals(cases)
+    }
+
+    /// Each text is refused with exactly the expected error line.
+    func expectRefusals(_ cases: [(String, String)], sourceLocation: SourceLocation = #_sourceLocation) {
         for (text, expected) in cases {
             do {
                 _ = try AggregatorConfiguration.parse(text, file: "a.yaml")
-                Issue.record("expected an error for \(text)")
+                Issue.record("expected an error for \(text)", sourceLocation: sourceLocation)
             } catch {
-                #expect(error.description == expected)
+                #expect(error.description == expected, sourceLocation: sourceLocation)
             }
         }
     }

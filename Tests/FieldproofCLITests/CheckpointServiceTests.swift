@@ -31,7 +31,7 @@ import Wire
         defer { running.cancel() }
 
         func retainedCheckpoint() async throws -> Checkpoint? {
-            guard let note = try await retainedMessage(broker, topic: Topics.logCheckpoint) else { return nil }
+            guard let note = try await broker.retainedMessage(topic: Topics.logCheckpoint) else { return nil }
             return try Checkpoint(text: try SignedNote.open(note, verifiers: [signer.verifier]).text)
         }
         var first: Checkpoint?

@@ -13,7 +13,7 @@ import Wire
 /// `interval` brings them back. On a test clock: no 60 s wait.
 @Suite struct KeyAnnouncementTests {
     func retainedKeys(_ broker: MosquittoBroker) async throws -> [UInt8]? {
-        try await retainedMessage(broker, topic: Topics.aggregatorKeys)
+        try await broker.retainedMessage(topic: Topics.aggregatorKeys)
     }
 
     @Test func theKeysAreBackOneIntervalAfterABrokerWithoutPersistenceRestarts() async throws {
@@ -54,11 +54,4 @@ import Wire
         while again == nil, ContinuousClock.now < until { again = try await retainedKeys(broker) }
         #expect(again == announced)
     }
-}
-
-/// What a fresh subscriber to `topic` is given, or nil. A marker published
-/// after the subscription ends the wait: a retained message is sent on
-/// subscribing, before anything published later.
-func retainedMessage(_ broker: MosquittoBroker, topic: String) async throws -> [UInt8]? {
-    try await broker.retainedMessage(topic: topic)
 }

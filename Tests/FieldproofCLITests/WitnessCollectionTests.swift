@@ -182,7 +182,7 @@ import Wire
             #expect(two.status == 1, "a quorum of two is not there: \(two.output)")
         }
 
-        #expect(try await retainedMessage(broker, topic: Topics.logCheckpoint).map { String(decoding: $0, as: UTF8.self) } == served,
+        #expect(try await broker.retainedMessage(topic: Topics.logCheckpoint).map { String(decoding: $0, as: UTF8.self) } == served,
                 "the retained checkpoint is the cosigned one")
         let status = try await logStatus(port)
         #expect(status.size == UInt64(Self.entries) && status.cosignedSize == UInt64(Self.entries) && status.quorum == 1)
@@ -217,6 +217,6 @@ import Wire
         let metrics = try await get(port, "/metrics").body
         #expect(requests(metrics, url: absent, outcome: "unreachable").map { $0 >= 1 } == true, "\(metrics)")
         #expect(try await get(port, "/").body.contains("no checkpoint has reached the witness quorum (2 of 2) yet"))
-        #expect(try await retainedMessage(broker, topic: Topics.logCheckpoint) == nil, "nothing published without the quorum")
+        #expect(try await broker.retainedMessage(topic: Topics.logCheckpoint) == nil, "nothing published without the quorum")
     }
 }
