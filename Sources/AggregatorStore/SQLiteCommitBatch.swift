@@ -98,13 +98,16 @@ struct SQLiteCommitBatch {
         }
         let timing = try MessageTiming(message, anchor: anchor, calendar: calendar)
         let merkleEpoch = try isSealed(timing.epoch) ? calendar.start(of: message.receivedAt) : timing.epoch
+        // The row takes the next log index; it is only the log's once the
+        // insert stores it and its hashes are appended below.
+        let appender = try appendsToLog ? log ?? SQLiteStore.logAppender(db) : nil
         try db.cachedStatement(sql: """
             INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
-                                 retimed, untimed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                                 retimed, untimed, log_idx)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """).execute(arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
                                      timing.time, message.receivedAt, timing.epoch, merkleEpoch, Data(message.bootID),
-                                     message.millisecondsSinceBoot, timing.retimed, timing.untimed])
+                                     message.millisecondsSinceBoot, timing.retimed, timing.untimed, appender.map { Int64($0.size) }])
         guard db.changesCount > 0 else {
             let stored = try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM message WHERE serial = ? AND sequence = ?"),
                                            arguments: [message.serial, Int64(bitPattern: message.sequence)])
@@ -135,8 +138,7 @@ struct SQLiteCommitBatch {
         change.lastSeen = max(change.lastSeen, message.receivedAt)
         change.floor = max(change.floor, message.floor)
         devices[message.serial] = change
-        if appendsToLog {
-            var appender = try log ?? SQLiteStore.logAppender(db)
+        if var appender {
             try SQLiteStore.appendToLog(db, &appender, message: message)
             log = appender
         }

@@ -7,10 +7,9 @@ import Wire
 /// every key event is appended, in commit order, inside the transaction
 /// that makes it, so a message is in the log exactly when it is stored and
 /// a key speaks for a device exactly when the log says so. Kept as entries
-/// (a message by its serial and sequence, whose bytes the message table
-/// holds; the aggregator's own records whole) and stored hashes: the hash
-/// of each complete aligned subtree, from which roots, proofs and tiles
-/// are read.
+/// (a message by the log index on its own row, whose bytes that row holds;
+/// the aggregator's own records whole) and stored hashes: the hash of each
+/// complete aligned subtree, from which roots, proofs and tiles are read.
 extension SQLiteStore {
     static func registerLogMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v8-log") { db in
@@ -46,6 +45,17 @@ extension SQLiteStore {
             }
             try db.execute(sql: "CREATE INDEX log_record_serial ON log_record (serial, idx)")
         }
+        // A message's log index on its own row: the log_entry table said the
+        // same with a second key on (serial, sequence), written at random
+        // places in its index once per stored message.
+        migrator.registerMigration("v11-message-log-index") { db in
+            try db.execute(sql: """
+                ALTER TABLE message ADD COLUMN log_idx INTEGER;
+                UPDATE message SET log_idx = (SELECT e.idx FROM log_entry e WHERE e.serial = message.serial AND e.sequence = message.sequence);
+                CREATE UNIQUE INDEX message_log ON message (log_idx);
+                DROP TABLE log_entry;
+                """)
+        }
     }
 
     /// The appender at the log's current size, from its frontier.
@@ -64,10 +74,9 @@ extension SQLiteStore {
         return appender
     }
 
-    /// Appends a stored message's signed bytes to the log.
+    /// Appends a stored message's signed bytes to the log: its row, just
+    /// inserted with `log_idx` at the appender's size, is the entry.
     static func appendToLog(_ db: Database, _ appender: inout LogAppender, message: StoredMessage) throws {
-        try db.cachedStatement(sql: "INSERT INTO log_entry (idx, serial, sequence) VALUES (?, ?, ?)")
-            .execute(arguments: [Int64(appender.size), message.serial, Int64(bitPattern: message.sequence)])
         try storeHashes(db, &appender, entry: message.raw)
     }
 
@@ -124,8 +133,7 @@ extension SQLiteStore {
     public func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]] {
         try await pool.read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
-                WHERE e.idx >= ?1 AND e.idx < ?2
+                SELECT log_idx, raw FROM message WHERE log_idx >= ?1 AND log_idx < ?2
                 UNION ALL SELECT idx, entry FROM log_record WHERE idx >= ?1 AND idx < ?2
                 ORDER BY 1
                 """), arguments: [Int64(start), Int64(start) + Int64(count)]).map { Array($0[1] as Data) }
@@ -135,7 +143,7 @@ extension SQLiteStore {
     /// Where the message `serial`/`sequence` is in the log (nil: not logged).
     public func logIndex(serial: String, sequence: UInt64) async throws -> UInt64? {
         try await pool.read { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT idx FROM log_entry WHERE serial = ? AND sequence = ?"),
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT log_idx FROM message WHERE serial = ? AND sequence = ?"),
                                arguments: [serial, Int64(bitPattern: sequence)]).map { UInt64($0) }
         }
     }
@@ -146,8 +154,8 @@ extension SQLiteStore {
             // Walks the device's messages down from `sequence`: only those
             // logged after the checkpoint are passed over.
             let message = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT e.sequence, e.idx, m.raw FROM log_entry e JOIN message m ON m.serial = e.serial AND m.sequence = e.sequence
-                WHERE e.serial = ? AND e.sequence <= ? AND e.idx < ? ORDER BY e.sequence DESC LIMIT 1
+                SELECT sequence, log_idx, raw FROM message
+                WHERE serial = ? AND sequence <= ? AND log_idx < ? ORDER BY sequence DESC LIMIT 1
                 """), arguments: [serial, Int64(clamping: sequence), Int64(clamping: size)]).map { row in
                 LoggedMessage(sequence: UInt64(row[0] as Int64), entry: LoggedEntry(index: UInt64(row[1] as Int64), bytes: Array(row[2] as Data)))
             }
