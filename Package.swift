@@ -177,7 +177,7 @@ let package = Package(
         ]),
         .testTarget(name: "AggregatorStoreTests", dependencies: [
             "AggregatorStore", "Aggregator", "Wire", "Identity", "MQTT", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"), "TransparencyLog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

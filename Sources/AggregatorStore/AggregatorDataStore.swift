@@ -43,10 +43,9 @@ public protocol AggregatorDataStore: MessageCommitter, AggregatorReadModel, Dead
 
     /// How many entries the transparency log holds (every stored message and key event, in commit order).
     func logSize() async throws -> UInt64
-    /// Stored hashes at one tree level, indices `from ..< from + count`.
-    func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash]
-    /// The stored hashes at `positions`, in one query (those the log has).
-    func logHashes(at positions: Set<StoredPosition>) async throws -> [StoredPosition: MerkleHash]
+    /// The hashes each of `entries` added when it was appended
+    /// (`EntryHashes`), in one query (for those the log has).
+    func logEntryHashes(_ entries: Set<UInt64>) async throws -> [UInt64: [UInt8]]
     /// The logged entries, indices `from ..< from + count`.
     func logEntries(from start: UInt64, count: Int) async throws -> [[UInt8]]
     /// Where a stored message is in the log (nil: not logged).
@@ -105,6 +104,33 @@ public struct LoggedMessage: Equatable, Sendable {
 }
 
 extension AggregatorDataStore {
+    /// The stored hashes at `positions`, in one query (those the log has).
+    public func logHashes(at positions: Set<StoredPosition>) async throws -> [StoredPosition: MerkleHash] {
+        let rows = try await logEntryHashes(Set(positions.compactMap(\.completingEntry)))
+        var found: [StoredPosition: MerkleHash] = [:]
+        for position in positions {
+            if let entry = position.completingEntry, let bytes = rows[entry], let hash = EntryHashes.hash(in: bytes, level: position.level) {
+                found[position] = hash
+            }
+        }
+        return found
+    }
+
+    /// Stored hashes at one tree level, indices `from ..< from + count`
+    /// (fewer when the log has not grown that far).
+    public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {
+        let positions = (0..<UInt64(max(count, 0))).compactMap { offset in
+            start.addingReportingOverflow(offset).overflow ? nil : StoredPosition(level: level, index: start + offset)
+        }
+        let found = try await logHashes(at: Set(positions))
+        var hashes: [MerkleHash] = []
+        for position in positions {
+            guard let hash = found[position] else { break }
+            hashes.append(hash)
+        }
+        return hashes
+    }
+
     /// The log's size and root; the root is read from the stored hashes of
     /// that size, which later appends never change.
     public func logHead() async throws -> LogHead {

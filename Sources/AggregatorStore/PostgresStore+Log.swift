@@ -15,103 +15,116 @@ extension PostgresStore {
     static let logLock: Int64 = 0x4650_4C4F_4700_0000
 
     static let logSchema = [
+        // A message's entry row: where it is in the log, and the hashes its
+        // append added (`EntryHashes`). Its index is known only under the
+        // log's lock, taken after the batch's message rows are written, so
+        // it is not a column of the message row as in SQLite.
         """
         CREATE TABLE IF NOT EXISTS log_entry (idx BIGINT PRIMARY KEY, serial TEXT NOT NULL, sequence BIGINT NOT NULL)
         """,
         "CREATE UNIQUE INDEX IF NOT EXISTS log_entry_message ON log_entry (serial, sequence)",
-        """
-        CREATE TABLE IF NOT EXISTS log_hash (level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx))
-        """,
         "CREATE TABLE IF NOT EXISTS log_record (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL)",
         // Which device a key event is about ('' for the other records; NULL
         // only for records logged before the column, filled in at startup).
         "ALTER TABLE log_record ADD COLUMN IF NOT EXISTS serial TEXT",
         "CREATE INDEX IF NOT EXISTS log_record_serial ON log_record (serial, idx)",
-        // RFC 6962: leaf SHA-256(0x00 || entry), node SHA-256(0x01 || left || right);
-        // each completed subtree's hash is stored (TransparencyLog.LogAppender does the same in Swift).
-        // Returns the entry's index; every entry has its leaf hash at level 0.
+        "ALTER TABLE log_entry ADD COLUMN IF NOT EXISTS hashes BYTEA",
+        "ALTER TABLE log_record ADD COLUMN IF NOT EXISTS hashes BYTEA",
+        // Earlier releases kept one log_hash row per hash: each goes to the
+        // entry that added it, (idx + 1)·2^level − 1, in level order.
         """
-        CREATE OR REPLACE FUNCTION fieldproof_log_hash(p_entry BYTEA) RETURNS BIGINT LANGUAGE plpgsql AS $$
-        DECLARE
-            v_index BIGINT;
-            v_position BIGINT;
-            v_level INTEGER := 0;
-            v_hash BYTEA;
-            v_sibling BYTEA;
-        BEGIN
-            PERFORM pg_advisory_xact_lock(\(logLock));
-            SELECT COALESCE(MAX(idx) + 1, 0) INTO v_index FROM log_hash WHERE level = 0;
-            v_hash := sha256('\\x00'::bytea || p_entry);
-            INSERT INTO log_hash (level, idx, hash) VALUES (0, v_index, v_hash);
-            v_position := v_index;
-            WHILE v_position % 2 = 1 LOOP
-                SELECT h.hash INTO STRICT v_sibling FROM log_hash h WHERE h.level = v_level AND h.idx = v_position - 1;
-                v_hash := sha256('\\x01'::bytea || v_sibling || v_hash);
-                v_level := v_level + 1;
-                v_position := v_position / 2;
-                INSERT INTO log_hash (level, idx, hash) VALUES (v_level, v_position, v_hash);
-            END LOOP;
-            RETURN v_index;
+        DO $$ BEGIN
+            IF to_regclass('log_hash') IS NOT NULL THEN
+                CREATE TEMPORARY TABLE log_added ON COMMIT DROP AS
+                    SELECT ((h.idx + 1) << h.level) - 1 AS entry, string_agg(h.hash, ''::bytea ORDER BY h.level) AS hashes
+                    FROM log_hash h GROUP BY 1;
+                UPDATE log_entry e SET hashes = a.hashes FROM log_added a WHERE a.entry = e.idx;
+                UPDATE log_record r SET hashes = a.hashes FROM log_added a WHERE a.entry = r.idx;
+                DROP TABLE log_hash;
+            END IF;
         END $$
         """,
-        // A commit's stored messages (their bytes stay in the message table),
-        // in order, in one go: the lock and the log's frontier are taken
-        // once, the hashes are computed in memory (as TransparencyLog's
-        // LogAppender does) and inserted together. Appending one message at a
-        // time (fieldproof_log_hash per message, as records still are) read a
-        // sibling hash and ran two or three inserts per message.
+        "DROP FUNCTION IF EXISTS fieldproof_log_hash(BYTEA)",
+        // The log's size: its last entry is a message or a record.
         """
-        CREATE OR REPLACE FUNCTION fieldproof_log_append_batch(p_entries BYTEA[], p_serials TEXT[], p_sequences BIGINT[])
-        RETURNS VOID LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION fieldproof_log_size() RETURNS BIGINT LANGUAGE sql STABLE AS $$
+            SELECT greatest(coalesce((SELECT max(idx) FROM log_entry), -1), coalesce((SELECT max(idx) FROM log_record), -1)) + 1
+        $$
+        """,
+        // Appends entries, in order, under the log's lock (one integrator at
+        // a time): reads the frontier (for each set bit L of the size, the
+        // complete subtree at level L that ends the log), then computes, as
+        // TransparencyLog's LogAppender does with RFC 6962 (leaf SHA-256(0x00
+        // || entry), node SHA-256(0x01 || left || right)), each entry's index
+        // and the hashes its append adds, leaf first. The caller writes them.
+        """
+        CREATE OR REPLACE FUNCTION fieldproof_log_extend(p_entries BYTEA[]) RETURNS TABLE (entry_idx BIGINT, entry_hashes BYTEA)
+        LANGUAGE plpgsql AS $$
         DECLARE
-            v_start BIGINT;
             v_size BIGINT;
             v_rest BIGINT;
             v_position BIGINT;
             v_level INTEGER;
+            v_last BIGINT;
             v_hash BYTEA;
+            v_added BYTEA;
             v_frontier BYTEA[] := '{}';
             v_levels INTEGER[] := '{}';
-            v_indexes BIGINT[] := '{}';
-            v_hashes BYTEA[] := '{}';
-            v_count INTEGER := 0;
+            v_lasts BIGINT[] := '{}';
         BEGIN
-            IF coalesce(array_length(p_entries, 1), 0) = 0 THEN RETURN; END IF;
             PERFORM pg_advisory_xact_lock(\(logLock));
-            SELECT COALESCE(MAX(idx) + 1, 0) INTO v_start FROM log_hash WHERE level = 0;
-            -- The frontier: for each set bit L of the size, the complete subtree
-            -- at level L that ends the log (index size / 2^L - 1).
-            v_rest := v_start;
+            v_size := fieldproof_log_size();
+            v_rest := v_size;
             v_level := 0;
             WHILE v_rest > 0 LOOP
                 IF v_rest % 2 = 1 THEN
-                    SELECT h.hash INTO STRICT v_hash FROM log_hash h WHERE h.level = v_level AND h.idx = (v_start >> v_level) - 1;
-                    v_frontier[v_level + 1] := v_hash;
+                    v_levels := v_levels || v_level;
+                    v_lasts := v_lasts || ((v_size >> v_level) << v_level) - 1;
                 END IF;
                 v_rest := v_rest / 2;
                 v_level := v_level + 1;
             END LOOP;
-            v_size := v_start;
-            FOR i IN 1 .. array_length(p_entries, 1) LOOP
+            -- The frontier's rows in one query (a statement each cost as much as the appends).
+            FOR v_level, v_last, v_hash IN
+                SELECT f.level, f.last, substring(s.hashes FROM f.level * 32 + 1 FOR 32)
+                FROM unnest(v_levels, v_lasts) AS f(level, last)
+                LEFT JOIN (SELECT e.idx, e.hashes FROM log_entry e WHERE e.idx = ANY(v_lasts)
+                           UNION ALL SELECT r.idx, r.hashes FROM log_record r WHERE r.idx = ANY(v_lasts)) s ON s.idx = f.last LOOP
+                IF octet_length(v_hash) IS DISTINCT FROM 32 THEN
+                    RAISE EXCEPTION 'the transparency log is missing its stored hash at level % of entry %', v_level, v_last;
+                END IF;
+                v_frontier[v_level + 1] := v_hash;
+            END LOOP;
+            FOR i IN 1 .. coalesce(array_length(p_entries, 1), 0) LOOP
                 v_hash := sha256('\\x00'::bytea || p_entries[i]);
+                v_added := v_hash;
                 v_position := v_size;
                 v_level := 0;
-                v_count := v_count + 1;
-                v_levels[v_count] := 0; v_indexes[v_count] := v_position; v_hashes[v_count] := v_hash;
                 WHILE v_position % 2 = 1 LOOP
                     v_hash := sha256('\\x01'::bytea || v_frontier[v_level + 1] || v_hash);
                     v_frontier[v_level + 1] := NULL;
                     v_level := v_level + 1;
                     v_position := v_position / 2;
-                    v_count := v_count + 1;
-                    v_levels[v_count] := v_level; v_indexes[v_count] := v_position; v_hashes[v_count] := v_hash;
+                    v_added := v_added || v_hash;
                 END LOOP;
                 v_frontier[v_level + 1] := v_hash;
+                entry_idx := v_size;
+                entry_hashes := v_added;
+                RETURN NEXT;
                 v_size := v_size + 1;
             END LOOP;
-            INSERT INTO log_hash (level, idx, hash) SELECT * FROM unnest(v_levels, v_indexes, v_hashes);
-            INSERT INTO log_entry (idx, serial, sequence)
-                SELECT v_start + u.n - 1, u.serial, u.sequence FROM unnest(p_serials, p_sequences) WITH ORDINALITY AS u(serial, sequence, n);
+        END $$
+        """,
+        // A commit's stored messages (their bytes stay in the message table), in order.
+        """
+        CREATE OR REPLACE FUNCTION fieldproof_log_append_batch(p_entries BYTEA[], p_serials TEXT[], p_sequences BIGINT[])
+        RETURNS VOID LANGUAGE plpgsql AS $$
+        BEGIN
+            IF coalesce(array_length(p_entries, 1), 0) = 0 THEN RETURN; END IF;
+            INSERT INTO log_entry (idx, serial, sequence, hashes)
+                SELECT x.entry_idx, u.serial, u.sequence, x.entry_hashes
+                FROM fieldproof_log_extend(p_entries) WITH ORDINALITY AS x(entry_idx, entry_hashes, n)
+                JOIN unnest(p_serials, p_sequences) WITH ORDINALITY AS u(serial, sequence, n) USING (n);
         END $$
         """,
         // An entry the aggregator wrote (key event, epoch summary), kept
@@ -119,7 +132,8 @@ extension PostgresStore {
         """
         CREATE OR REPLACE FUNCTION fieldproof_log_append_record(p_entry BYTEA, p_serial TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO log_record (idx, entry, serial) VALUES (fieldproof_log_hash(p_entry), p_entry, p_serial);
+            INSERT INTO log_record (idx, entry, serial, hashes)
+                SELECT x.entry_idx, p_entry, p_serial, x.entry_hashes FROM fieldproof_log_extend(ARRAY[p_entry]) AS x;
         END $$
         """,
     ]
@@ -161,28 +175,15 @@ extension PostgresStore {
         return (message, keyEvent)
     }
 
-    public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {
-        var hashes: [MerkleHash] = []
-        let end = Int64(start) + Int64(count)
-        let rows = try await client.query("SELECT hash FROM log_hash WHERE level = \(level) AND idx >= \(Int64(start)) AND idx < \(end) ORDER BY idx",
-                                          logger: logger)
-        for try await bytes in rows.decode(ByteBuffer.self) {
-            if let hash = MerkleHash(bytes: Array(buffer: bytes)) { hashes.append(hash) }
-        }
-        return hashes
-    }
-
-    public func logHashes(at positions: Set<StoredPosition>) async throws -> [StoredPosition: MerkleHash] {
-        guard !positions.isEmpty else { return [:] }
-        let wanted = Array(positions)
+    public func logEntryHashes(_ entries: Set<UInt64>) async throws -> [UInt64: [UInt8]] {
+        guard !entries.isEmpty else { return [:] }
+        let wanted = entries.map { Int64(clamping: $0) }
         let rows = try await client.query("""
-            SELECT h.level, h.idx, h.hash FROM unnest(\(wanted.map { Int32(clamping: $0.level) }), \(wanted.map { Int64(clamping: $0.index) }))
-                AS w(level, idx) JOIN log_hash h ON h.level = w.level AND h.idx = w.idx
+            SELECT idx, hashes FROM log_entry WHERE idx = ANY(\(wanted)) AND hashes IS NOT NULL
+            UNION ALL SELECT idx, hashes FROM log_record WHERE idx = ANY(\(wanted)) AND hashes IS NOT NULL
             """, logger: logger)
-        var found: [StoredPosition: MerkleHash] = [:]
-        for try await (level, index, bytes) in rows.decode((Int32, Int64, ByteBuffer).self) {
-            if let hash = MerkleHash(bytes: Array(buffer: bytes)) { found[StoredPosition(level: Int(level), index: UInt64(index))] = hash }
-        }
+        var found: [UInt64: [UInt8]] = [:]
+        for try await (index, bytes) in rows.decode((Int64, ByteBuffer).self) { found[UInt64(index)] = Array(buffer: bytes) }
         return found
     }
 
@@ -212,11 +213,10 @@ extension PostgresStore {
         return try await client.withConnection { connection in try await Self.logSize(connection, logger: logger) }
     }
 
-    /// Entries in the log, in the caller's transaction: every entry, message
-    /// or record, has its leaf hash at level 0.
+    /// Entries in the log, in the caller's transaction.
     static func logSize(_ connection: PostgresConnection, logger: Logger) async throws -> UInt64 {
         var size: UInt64 = 0
-        let rows = try await connection.query("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0", logger: logger)
+        let rows = try await connection.query("SELECT fieldproof_log_size()", logger: logger)
         for try await value in rows.decode(Int64.self) { size = UInt64(clamping: value) }
         return size
     }

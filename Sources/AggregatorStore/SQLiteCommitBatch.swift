@@ -98,16 +98,19 @@ struct SQLiteCommitBatch {
         }
         let timing = try MessageTiming(message, anchor: anchor, calendar: calendar)
         let merkleEpoch = try isSealed(timing.epoch) ? calendar.start(of: message.receivedAt) : timing.epoch
-        // The row takes the next log index; it is only the log's once the
-        // insert stores it and its hashes are appended below.
-        let appender = try appendsToLog ? log ?? SQLiteStore.logAppender(db) : nil
+        // The row is the log's next entry, holding the hashes its append
+        // adds; the appender moves on only if the insert stores it.
+        var appender = try appendsToLog ? log ?? SQLiteStore.logAppender(db) : nil
+        let logIndex = appender.map { Int64($0.size) }
+        let logHashes = appender?.append(message.raw)
         try db.cachedStatement(sql: """
             INSERT INTO message (serial, sequence, raw, hash, device_time, received_at, epoch_start, merkle_epoch, boot_id, ms_since_boot,
-                                 retimed, untimed, log_idx)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                                 retimed, untimed, log_idx, log_hashes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """).execute(arguments: [message.serial, Int64(bitPattern: message.sequence), Data(message.raw), Data(message.hash),
                                      timing.time, message.receivedAt, timing.epoch, merkleEpoch, Data(message.bootID),
-                                     message.millisecondsSinceBoot, timing.retimed, timing.untimed, appender.map { Int64($0.size) }])
+                                     message.millisecondsSinceBoot, timing.retimed, timing.untimed, logIndex,
+                                     logHashes.map { Data(EntryHashes.encode($0)) }])
         guard db.changesCount > 0 else {
             let stored = try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM message WHERE serial = ? AND sequence = ?"),
                                            arguments: [message.serial, Int64(bitPattern: message.sequence)])
@@ -138,10 +141,7 @@ struct SQLiteCommitBatch {
         change.lastSeen = max(change.lastSeen, message.receivedAt)
         change.floor = max(change.floor, message.floor)
         devices[message.serial] = change
-        if var appender {
-            try SQLiteStore.appendToLog(db, &appender, message: message)
-            log = appender
-        }
+        if let appender { log = appender }
         return .stored
     }
 

@@ -6,10 +6,11 @@ import Wire
 /// The transparency log in SQLite (issue 16): every stored message and
 /// every key event is appended, in commit order, inside the transaction
 /// that makes it, so a message is in the log exactly when it is stored and
-/// a key speaks for a device exactly when the log says so. Kept as entries
-/// (a message by the log index on its own row, whose bytes that row holds;
-/// the aggregator's own records whole) and stored hashes: the hash of each
-/// complete aligned subtree, from which roots, proofs and tiles are read.
+/// a key speaks for a device exactly when the log says so. Each entry is a
+/// row: a message's own (its log index and the bytes it holds), or a
+/// record the aggregator wrote; the row also keeps the hashes its append
+/// added (`EntryHashes`: its leaf and the complete subtrees it closed),
+/// from which roots, proofs and tiles are read.
 extension SQLiteStore {
     static func registerLogMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v8-log") { db in
@@ -45,27 +46,43 @@ extension SQLiteStore {
             }
             try db.execute(sql: "CREATE INDEX log_record_serial ON log_record (serial, idx)")
         }
-        // A message's log index on its own row: the log_entry table said the
-        // same with a second key on (serial, sequence), written at random
-        // places in its index once per stored message.
-        migrator.registerMigration("v11-message-log-index") { db in
+        // An entry's row holds its log index and the hashes its append
+        // added: the log_entry table said where a message is with a second
+        // key on (serial, sequence), and log_hash kept one row per hash,
+        // three rows more per stored message.
+        migrator.registerMigration("v11-entry-rows") { db in
             try db.execute(sql: """
                 ALTER TABLE message ADD COLUMN log_idx INTEGER;
+                ALTER TABLE message ADD COLUMN log_hashes BLOB;
+                ALTER TABLE log_record ADD COLUMN hashes BLOB;
                 UPDATE message SET log_idx = (SELECT e.idx FROM log_entry e WHERE e.serial = message.serial AND e.sequence = message.sequence);
                 CREATE UNIQUE INDEX message_log ON message (log_idx);
-                DROP TABLE log_entry;
                 """)
+            // A hash at (level, idx) was added by entry (idx + 1)·2^level − 1.
+            func store(_ hashes: Data, entry: Int64) throws {
+                try db.execute(sql: "UPDATE message SET log_hashes = ? WHERE log_idx = ?", arguments: [hashes, entry])
+                try db.execute(sql: "UPDATE log_record SET hashes = ? WHERE idx = ?", arguments: [hashes, entry])
+            }
+            let added = try Row.fetchCursor(db, sql: "SELECT ((idx + 1) << level) - 1 AS entry, hash FROM log_hash ORDER BY entry, level")
+            var current: (entry: Int64, hashes: Data)?
+            while let row = try added.next() {
+                let entry: Int64 = row[0]
+                if let done = current, done.entry != entry { try store(done.hashes, entry: done.entry); current = nil }
+                current = (entry, (current?.hashes ?? Data()) + (row[1] as Data))
+            }
+            if let done = current { try store(done.hashes, entry: done.entry) }
+            try db.execute(sql: "DROP TABLE log_entry; DROP TABLE log_hash")
         }
     }
 
     /// The appender at the log's current size, from its frontier.
     static func logAppender(_ db: Database) throws -> LogAppender {
         let size = try logSize(db)
+        let positions = LogAppender.frontierPositions(size: size).map { StoredPosition(level: $0.level, index: $0.index) }
+        let rows = try entryHashes(db, Set(positions.compactMap(\.completingEntry)))
         var frontier: [MerkleHash] = []
-        for position in LogAppender.frontierPositions(size: size) {
-            guard let bytes = try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM log_hash WHERE level = ? AND idx = ?"),
-                                                arguments: [position.level, Int64(position.index)]),
-                  let hash = MerkleHash(bytes: Array(bytes)) else {
+        for position in positions {
+            guard let entry = position.completingEntry, let bytes = rows[entry], let hash = EntryHashes.hash(in: bytes, level: position.level) else {
                 throw LogStoreError.missingHash(level: position.level, index: position.index)
             }
             frontier.append(hash)
@@ -74,58 +91,36 @@ extension SQLiteStore {
         return appender
     }
 
-    /// Appends a stored message's signed bytes to the log: its row, just
-    /// inserted with `log_idx` at the appender's size, is the entry.
-    static func appendToLog(_ db: Database, _ appender: inout LogAppender, message: StoredMessage) throws {
-        try storeHashes(db, &appender, entry: message.raw)
-    }
-
     /// Appends an entry the aggregator wrote (a signed key event about
-    /// `serial`, or an epoch summary), in the caller's transaction.
+    /// `serial`, or an epoch summary), in the caller's transaction. (A
+    /// stored message is appended by its own insert: SQLiteCommitBatch.)
     static func appendRecordToLog(_ db: Database, entry: [UInt8], about serial: String? = nil) throws {
         var appender = try logAppender(db)
-        try db.cachedStatement(sql: "INSERT INTO log_record (idx, entry, serial) VALUES (?, ?, ?)")
-            .execute(arguments: [Int64(appender.size), Data(entry), serial ?? ""])
-        try storeHashes(db, &appender, entry: entry)
+        let index = appender.size
+        let hashes = EntryHashes.encode(appender.append(entry))
+        try db.cachedStatement(sql: "INSERT INTO log_record (idx, entry, serial, hashes) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [Int64(index), Data(entry), serial ?? "", Data(hashes)])
     }
 
-    private static func storeHashes(_ db: Database, _ appender: inout LogAppender, entry: [UInt8]) throws {
-        for stored in appender.append(entry) {
-            try db.cachedStatement(sql: "INSERT INTO log_hash (level, idx, hash) VALUES (?, ?, ?)")
-                .execute(arguments: [stored.level, Int64(stored.index), Data(stored.hash.bytes)])
-        }
+    public func logEntryHashes(_ entries: Set<UInt64>) async throws -> [UInt64: [UInt8]] {
+        try await pool.read { db in try Self.entryHashes(db, entries) }
     }
 
-    /// Stored hashes at one tree level, indices `from ..< from + count`
-    /// (fewer when the log has not grown that far).
-    public func logHashes(level: Int, from start: UInt64, count: Int) async throws -> [MerkleHash] {
-        try await pool.read { db in
-            try Data.fetchAll(db.cachedStatement(sql: "SELECT hash FROM log_hash WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"),
-                              arguments: [level, Int64(start), Int64(start) + Int64(count)]).compactMap { MerkleHash(bytes: Array($0)) }
-        }
-    }
-
-    public func logHashes(at positions: Set<StoredPosition>) async throws -> [StoredPosition: MerkleHash] {
-        guard !positions.isEmpty else { return [:] }
-        let wanted = Array(positions)
-        return try await pool.read { db in
-            var found: [StoredPosition: MerkleHash] = [:]
-            // SQLite binds at most 32,766 values; a proof needs a few dozen.
-            for chunk in stride(from: 0, to: wanted.count, by: 4096).map({ wanted[$0..<min($0 + 4096, wanted.count)] }) {
-                let values = Array(repeating: "(?, ?)", count: chunk.count).joined(separator: ", ")
-                var arguments = StatementArguments()
-                for position in chunk { arguments += [position.level, Int64(clamping: position.index)] }
-                for row in try Row.fetchAll(db, sql: """
-                    WITH wanted(level, idx) AS (VALUES \(values))
-                    SELECT h.level, h.idx, h.hash FROM wanted w JOIN log_hash h ON h.level = w.level AND h.idx = w.idx
-                    """, arguments: arguments) {
-                    if let hash = MerkleHash(bytes: Array(row[2] as Data)) {
-                        found[StoredPosition(level: row[0], index: UInt64(row[1] as Int64))] = hash
-                    }
-                }
+    static func entryHashes(_ db: Database, _ entries: Set<UInt64>) throws -> [UInt64: [UInt8]] {
+        let wanted = entries.map { Int64(clamping: $0) }
+        var found: [UInt64: [UInt8]] = [:]
+        // SQLite binds at most 32,766 values; a proof needs a few dozen.
+        for chunk in stride(from: 0, to: wanted.count, by: 8192).map({ wanted[$0..<min($0 + 8192, wanted.count)] }) {
+            let list = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            let arguments = StatementArguments(Array(chunk) + Array(chunk))
+            for row in try Row.fetchAll(db, sql: """
+                SELECT log_idx, log_hashes FROM message WHERE log_idx IN (\(list))
+                UNION ALL SELECT idx, hashes FROM log_record WHERE idx IN (\(list))
+                """, arguments: arguments) {
+                if let hashes = row[1] as Data? { found[UInt64(row[0] as Int64)] = Array(hashes) }
             }
-            return found
         }
+        return found
     }
 
     /// The logged entries (each message's exact signed bytes), indices
@@ -170,8 +165,10 @@ extension SQLiteStore {
     }
 
     static func logSize(_ db: Database) throws -> UInt64 {
-        // Every entry, message or record, has its leaf hash at level 0.
-        UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_hash WHERE level = 0") ?? 0)
+        // The log's last entry is a message or a record.
+        UInt64(try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT max(coalesce((SELECT max(log_idx) FROM message), -1), coalesce((SELECT max(idx) FROM log_record), -1)) + 1
+            """)) ?? 0)
     }
 }
 

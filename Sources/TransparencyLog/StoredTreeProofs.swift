@@ -72,6 +72,32 @@ public struct StoredPosition: Hashable, Sendable {
         self.level = level
         self.index = index
     }
+
+    /// The entry whose append completed this subtree (its last leaf): a
+    /// store keeps the hashes each append adds with that entry, leaf first,
+    /// so this one is that entry's `level`-th (see `EntryHashes`). nil past
+    /// what 64 bits index.
+    public var completingEntry: UInt64? {
+        guard (0..<64).contains(level), index < UInt64.max else { return nil }
+        let (shifted, overflow) = (index + 1).multipliedReportingOverflow(by: 1 << UInt64(level))
+        return overflow ? nil : shifted - 1
+    }
+}
+
+/// The hashes one append adds, kept together with the entry that added
+/// them: its leaf hash, then the subtrees it completes, by level (the
+/// entry at index x completes as many as x + 1 has trailing zero bits).
+/// One row per entry instead of one per hash.
+public enum EntryHashes {
+    public static func encode(_ added: [LogAppender.StoredHash]) -> [UInt8] {
+        added.sorted { $0.level < $1.level }.flatMap(\.hash.bytes)
+    }
+
+    /// The stored hash at `level` among `bytes` (nil when that entry did not complete one).
+    public static func hash(in bytes: [UInt8], level: Int) -> MerkleHash? {
+        guard level >= 0, level < bytes.count / 32 else { return nil }
+        return MerkleHash(bytes: Array(bytes[(level * 32)..<(level * 32 + 32)]))
+    }
 }
 
 extension StoredTreeProofs {

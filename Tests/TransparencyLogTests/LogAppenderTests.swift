@@ -27,6 +27,29 @@ import Testing
         #expect(stored.count == 300 * 2 - 300.nonzeroBitCount, "n leaves, n - popcount(n) parents")
     }
 
+    /// A store keeps each append's hashes with the entry that added them:
+    /// every stored position names that entry, and is found at its level.
+    @Test func eachStoredHashIsFoundWithTheEntryThatAddedIt() throws {
+        var appender = LogAppender.empty
+        var rows: [UInt64: [UInt8]] = [:]
+        var positions: [StoredPosition: MerkleHash] = [:]
+        for index in 0..<300 {
+            let added = appender.append(Array("entry \(index)".utf8))
+            rows[UInt64(index)] = EntryHashes.encode(added)
+            for hash in added { positions[StoredPosition(level: hash.level, index: hash.index)] = hash.hash }
+        }
+        for (position, hash) in positions {
+            let entry = try #require(position.completingEntry)
+            #expect(EntryHashes.hash(in: try #require(rows[entry]), level: position.level) == hash, "\(position)")
+        }
+        #expect(StoredPosition(level: 3, index: 2).completingEntry == 23, "entries 16..<24, closed by 23")
+        #expect(EntryHashes.hash(in: try #require(rows[22]), level: 1) == nil, "entry 22 closes no pair")
+        #expect(StoredPosition(level: 63, index: 2).completingEntry == nil, "past 64 bits")
+        #expect(StoredPosition(level: 64, index: 0).completingEntry == nil)
+        #expect(StoredPosition(level: 0, index: .max).completingEntry == nil)
+        #expect(EntryHashes.hash(in: [UInt8](repeating: 0, count: 40), level: 1) == nil, "a cut-short row has no second hash")
+    }
+
     @Test func aFrontierOfTheWrongShapeIsRefused() {
         #expect(LogAppender(size: 6, frontier: [.emptyTree]) == nil, "6 = 4 + 2 needs two")
         #expect(LogAppender(size: 6, frontier: [.emptyTree, .emptyTree]) != nil)
