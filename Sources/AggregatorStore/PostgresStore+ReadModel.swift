@@ -35,14 +35,14 @@ extension PostgresStore {
 
     func summary(serial: String) async throws -> DeviceSummary? {
         guard let row = try await client.query("""
-            SELECT accepted, first_seen, last_seen, highest_contiguous, revoked, paired_at,
+            SELECT accepted, first_seen, last_seen, highest_contiguous, revoked, paired_at, redelivered,
                 (SELECT count(*) FROM message m WHERE m.serial = d.serial AND m.retimed),
                 (SELECT count(*) FROM message m WHERE m.serial = d.serial AND m.untimed),
                 (SELECT count(*) FROM dead_letter l WHERE l.serial = d.serial)
             FROM device d WHERE serial = \(serial)
             """, logger: logger).collect().first else { return nil }
-        let (accepted, firstSeen, lastSeen, highest, revoked, pairedAt, retimed, untimed, deadLettered) =
-            try row.decode((Int64, Int64?, Int64?, Int64, Bool, Int64?, Int64, Int64, Int64).self)
+        let (accepted, firstSeen, lastSeen, highest, revoked, pairedAt, redelivered, retimed, untimed, deadLettered) =
+            try row.decode((Int64, Int64?, Int64?, Int64, Bool, Int64?, Int64, Int64, Int64, Int64).self)
         let keyID = try await client.query("SELECT key_id FROM device_key WHERE serial = \(serial) AND NOT retired", logger: logger)
             .collect().first.map { KeyID.hex(Array(try $0.decode(Data.self))) }
         var rejected: [String: UInt64] = [:]
@@ -54,6 +54,7 @@ extension PostgresStore {
                                     rejected: rejected, firstSeen: firstSeen, lastSeen: lastSeen, highestContiguous: UInt64(bitPattern: highest),
                                     retimed: UInt64(retimed), awaitingTime: UInt64(untimed))
         summary.deadLettered = UInt64(clamping: deadLettered)
+        summary.redelivered = UInt64(clamping: redelivered)
         if let firstSeen, let lastSeen {
             let sensors = try await client.query("SELECT name, interval_ms FROM device_sensor WHERE serial = \(serial)", logger: logger)
                 .collect().map { row in try row.decode((String, Int64).self) }.map { (name: $0.0, intervalMilliseconds: $0.1) }

@@ -12,6 +12,10 @@ extension PostgresStore {
             serial TEXT PRIMARY KEY, accepted BIGINT NOT NULL DEFAULT 0, first_seen BIGINT, last_seen BIGINT,
             highest_contiguous BIGINT NOT NULL DEFAULT 0, revoked BOOLEAN NOT NULL DEFAULT FALSE, board TEXT, paired_at BIGINT)
         """,
+        // Redeliveries (a message stored already with the same bytes), apart
+        // from rejections; earlier releases counted them as the rejection
+        // duplicate_sequence, moved here once.
+        "ALTER TABLE device ADD COLUMN IF NOT EXISTS redelivered BIGINT NOT NULL DEFAULT 0",
         """
         CREATE TABLE IF NOT EXISTS message (
             serial TEXT NOT NULL, sequence BIGINT NOT NULL, raw BYTEA NOT NULL, hash BYTEA NOT NULL, device_time BIGINT NOT NULL,
@@ -27,6 +31,10 @@ extension PostgresStore {
         """,
         "CREATE TABLE IF NOT EXISTS rejection (serial TEXT NOT NULL, reason TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (serial, reason))",
         "CREATE TABLE IF NOT EXISTS rejection_minute (minute BIGINT PRIMARY KEY, count BIGINT NOT NULL)",
+        """
+        UPDATE device d SET redelivered = d.redelivered + r.count FROM rejection r WHERE r.serial = d.serial AND r.reason = 'duplicate_sequence'
+        """,
+        "DELETE FROM rejection WHERE reason = 'duplicate_sequence'",
         """
         CREATE TABLE IF NOT EXISTS device_key (
             serial TEXT NOT NULL, key_id BYTEA NOT NULL, public_key BYTEA NOT NULL, bound_at BIGINT NOT NULL,
@@ -173,6 +181,7 @@ extension PostgresStore {
             END LOOP;
             UPDATE device d SET highest_contiguous = v_highest,
                 accepted = d.accepted + CASE WHEN v_stored THEN 1 ELSE 0 END,
+                redelivered = d.redelivered + CASE WHEN v_outcome = 'duplicate' THEN 1 ELSE 0 END,
                 first_seen = CASE WHEN v_stored THEN LEAST(COALESCE(d.first_seen, p_received_at), p_received_at) ELSE d.first_seen END,
                 last_seen = CASE WHEN v_stored THEN GREATEST(COALESCE(d.last_seen, 0), p_received_at) ELSE d.last_seen END
                 WHERE d.serial = p_serial;

@@ -33,6 +33,7 @@ struct SQLiteCommitBatch {
 
     private struct DeviceChange {
         var accepted: Int64 = 0
+        var redelivered: Int64 = 0
         var firstSeen = Int64.max
         var lastSeen = Int64.min
         var floor: UInt64 = 0
@@ -69,7 +70,9 @@ struct SQLiteCommitBatch {
         var outcomes: [CommitResult.Outcome] = []
         outcomes.reserveCapacity(messages.count)
         for message in messages {
-            outcomes.append(try insert(message))
+            let outcome = try insert(message)
+            if outcome == .duplicate { devices[message.serial]?.redelivered += 1 }
+            outcomes.append(outcome)
         }
         try writeTallies()
         let highest = try updateDevices()
@@ -167,6 +170,10 @@ struct SQLiteCommitBatch {
         for serial in deviceOrder {
             guard let change = devices[serial] else { continue }
             try db.cachedStatement(sql: "INSERT INTO device (serial) VALUES (?) ON CONFLICT DO NOTHING").execute(arguments: [serial])
+            if change.redelivered > 0 {
+                try db.cachedStatement(sql: "UPDATE device SET redelivered = redelivered + ? WHERE serial = ?")
+                    .execute(arguments: [change.redelivered, serial])
+            }
             if change.accepted > 0 {
                 try db.cachedStatement(sql: """
                     UPDATE device SET accepted = accepted + ?,

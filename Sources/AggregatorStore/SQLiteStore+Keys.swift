@@ -94,12 +94,4 @@ extension SQLiteStore: DeviceKeyRegistry {
         }
         return DeviceKeys(current: current, retiredKeyIDs: retired, revoked: revoked)
     }
-
-    public func hasAccepted(serial: String, sequence: UInt64) -> Bool {
-        let found = try? pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE serial = ? AND sequence = ?)",
-                              arguments: [serial, Int64(bitPattern: sequence)])
-        }
-        return (found ?? nil) ?? false
-    }
 }

@@ -120,6 +120,7 @@ extension SQLiteStore: AggregatorReadModel {
         summary.awaitingTime = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM message WHERE serial = ? AND untimed = 1",
                                                          arguments: [serial]) ?? 0)
         summary.deadLettered = UInt64(try Int64.fetchOne(db, sql: "SELECT count(*) FROM dead_letter WHERE serial = ?", arguments: [serial]) ?? 0)
+        summary.redelivered = UInt64(clamping: row["redelivered"] as Int64)
         if let first = summary.firstSeen, let last = summary.lastSeen {
             let sensors = try Row.fetchAll(db, sql: "SELECT name, interval_ms FROM device_sensor WHERE serial = ?", arguments: [serial])
                 .map { (name: $0["name"] as String, intervalMilliseconds: $0["interval_ms"] as Int64) }

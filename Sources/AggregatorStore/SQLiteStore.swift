@@ -93,6 +93,17 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
         registerRetimingMigrations(&migrator)
         registerDeadLetterMigrations(&migrator)
         registerLogMigrations(&migrator)
+        // A message stored already with the same bytes is a redelivery (the
+        // device lacked the ack), counted per device apart from rejections;
+        // earlier releases counted it as the rejection duplicate_sequence.
+        migrator.registerMigration("v12-redelivered") { db in
+            try db.execute(sql: """
+                ALTER TABLE device ADD COLUMN redelivered INTEGER NOT NULL DEFAULT 0;
+                UPDATE device SET redelivered = coalesce((SELECT r.count FROM rejection r WHERE r.serial = device.serial
+                                                          AND r.reason = 'duplicate_sequence'), 0);
+                DELETE FROM rejection WHERE reason = 'duplicate_sequence';
+                """)
+        }
         return migrator
     }
 

@@ -46,7 +46,7 @@ public struct TelemetryMessageVerifier<Store: AggregatorDataStore>: MessageVerif
         if let rejection = TelemetryVerifier.checkSignature(decoded, keys: keys) {
             return .rejected(serial: rejection.serial, reason: rejection.reason.rawValue)
         }
-        switch TelemetryVerifier.checkFreshness(decoded, alreadyAccepted: false, now: UInt64(clamping: message.receivedAt),
+        switch TelemetryVerifier.checkFreshness(decoded, now: UInt64(clamping: message.receivedAt),
                                                 maximumFutureSkew: maximumFutureSkew) {
         case let .accepted(verified):
             return .accepted(StoredMessage(verified, receivedAt: message.receivedAt))

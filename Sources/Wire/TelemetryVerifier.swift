@@ -8,7 +8,6 @@ public enum RejectionReason: String, CaseIterable, Sendable {
     case revokedKey = "revoked_key"
     case badSignature = "bad_signature"
     case topicSerialMismatch = "topic_serial_mismatch"
-    case duplicateSequence = "duplicate_sequence"
     case timestampInFuture = "timestamp_in_future"
     /// A reading is NaN or ±infinity.
     case nonFiniteValue = "non_finite_value"
@@ -23,7 +22,9 @@ public enum RejectionReason: String, CaseIterable, Sendable {
     case msSinceBootOutOfRange = "ms_since_boot_out_of_range"
     /// The (serial, sequence) is stored already with different bytes: the
     /// device reused a sequence or someone holds its key. Not acknowledged;
-    /// an alarm. Decided by the store at commit.
+    /// an alarm. Decided by the store at commit, which also knows a message
+    /// stored already with the same bytes: that is a redelivery (the device
+    /// lacked the ack), acknowledged again and counted apart, not refused.
     case sequenceConflict = "sequence_conflict"
 }
 
@@ -101,8 +102,6 @@ public struct DeviceKeys: Sendable {
 public protocol DeviceKeyRegistry: Sendable {
     /// nil for a serial the aggregator has never enrolled.
     func keys(for serial: String) -> DeviceKeys?
-    /// Whether this (serial, sequence) was already accepted.
-    func hasAccepted(serial: String, sequence: UInt64) -> Bool
 }
 
 /// An accepted message and what the store needs of it.
@@ -168,8 +167,7 @@ public enum TelemetryVerifier {
         if let rejection = checkSignature(decoded, keys: Topics.serial(in: topic, kind: "telemetry") == serial ? registry.keys(for: serial) : nil) {
             return rejection.verdict
         }
-        return checkFreshness(decoded, alreadyAccepted: registry.hasAccepted(serial: serial, sequence: decoded.telemetry.sequence),
-                              now: now, maximumFutureSkew: maximumFutureSkew)
+        return checkFreshness(decoded, now: now, maximumFutureSkew: maximumFutureSkew)
     }
 
     /// A rejection, as an error so the steps can use `Result`.
@@ -233,12 +231,11 @@ public enum TelemetryVerifier {
         return nil
     }
 
-    /// Replays and clocks: the last step, after the signature held.
-    public static func checkFreshness(_ decoded: Decoded, alreadyAccepted: Bool, now: UInt64, maximumFutureSkew: UInt64 = 300_000) -> TelemetryVerdict {
+    /// Clocks: the last step, after the signature held. (Whether the
+    /// sequence is stored already, with these bytes or others, is the
+    /// store's to say at commit.)
+    public static func checkFreshness(_ decoded: Decoded, now: UInt64, maximumFutureSkew: UInt64 = 300_000) -> TelemetryVerdict {
         let telemetry = decoded.telemetry, serial = telemetry.serial
-        if alreadyAccepted {
-            return .rejected(.duplicateSequence, serial: serial, detail: "sequence \(telemetry.sequence) of \(serial) was already accepted")
-        }
         if telemetry.clockSynchronised && telemetry.timestamp > now + maximumFutureSkew {
             return .rejected(.timestampInFuture, serial: serial, detail: "timestamp is \((telemetry.timestamp - now) / 1000) s in the future")
         }

@@ -20,10 +20,10 @@ struct DevicesCommand: AsyncParsableCommand {
         func run() async throws {
             let devices = try await AggregatorContext.load(options).store.devices()
             if json { return try Output.json(devices) }
-            Output.line(pad(["SERIAL", "KEY", "ACCEPTED", "REJECTED", "CONTIGUOUS", "COVERAGE", "LAST SEEN", "STATE"]))
+            Output.line(pad(["SERIAL", "KEY", "ACCEPTED", "REDELIVERED", "REJECTED", "CONTIGUOUS", "COVERAGE", "LAST SEEN", "STATE"]))
             for device in devices {
                 Output.line(pad([device.serial, device.keyID.map { String($0.prefix(12)) } ?? "-", "\(device.accepted)",
-                                 "\(device.rejected.values.reduce(0, +))", "\(device.highestContiguous)",
+                                 "\(device.redelivered)", "\(device.rejected.values.reduce(0, +))", "\(device.highestContiguous)",
                                  device.coverage.map { "\(Int(($0 * 100).rounded()))%" } ?? "-",
                                  device.lastSeen.map(UTCText.seconds) ?? "-", device.revoked ? "revoked" : device.keyID == nil ? "enrolled" : "paired"]))
             }
@@ -47,6 +47,8 @@ struct DevicesCommand: AsyncParsableCommand {
             Output.line("key id:             \(device.keyID ?? "-")")
             Output.line("paired at:          \(device.pairedAt.map(UTCText.seconds) ?? "-")")
             Output.line("accepted:           \(device.accepted)")
+            // Sent again for want of an ack: acknowledged again, not rejected.
+            Output.line("redelivered:        \(device.redelivered)")
             Output.line("highest contiguous: \(device.highestContiguous)")
             Output.line("first / last seen:  \(device.firstSeen.map(UTCText.seconds) ?? "-") / \(device.lastSeen.map(UTCText.seconds) ?? "-")")
             Output.line("coverage:           \(device.coverage.map { "\(Int(($0 * 100).rounded()))%" } ?? "-")")

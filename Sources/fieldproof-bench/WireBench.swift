@@ -16,7 +16,6 @@ struct WireBench: ParsableCommand {
         let deviceKeys: DeviceKeys
         init(key: Curve25519.Signing.PublicKey) { deviceKeys = DeviceKeys(current: key) }
         func keys(for serial: String) -> DeviceKeys? { deviceKeys }
-        func hasAccepted(serial: String, sequence: UInt64) -> Bool { false }
     }
 
     func run() throws {

@@ -33,7 +33,6 @@ enum FuzzTarget {
 
     struct Registry: DeviceKeyRegistry {
         func keys(for serial: String) -> DeviceKeys? { serial == "fp-0001" ? DeviceKeys(current: FuzzTarget.key.publicKey) : nil }
-        func hasAccepted(serial: String, sequence: UInt64) -> Bool { sequence == 1 }
     }
 
     static func run(_ bytes: [UInt8]) {
@@ -137,7 +136,7 @@ extension FuzzTarget {
             fatalError("a message signed with the registered key was refused: \(rejection.reason)")
         }
         let now: Int64 = 1_800_000_000_000
-        guard case let .accepted(verified) = TelemetryVerifier.checkFreshness(decoded, alreadyAccepted: false, now: UInt64(now)) else { return }
+        guard case let .accepted(verified) = TelemetryVerifier.checkFreshness(decoded, now: UInt64(now)) else { return }
         guard let store = openStore() else { return }
         let message = StoredMessage(verified, receivedAt: now)
         let outcome = blocking { () async throws -> (CommitResult, [TallyRow]) in

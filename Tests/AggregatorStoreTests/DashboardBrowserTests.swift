@@ -14,7 +14,7 @@ import Wire
 /// Chromium) and checks what it rendered; the screenshot stays in the
 /// test's temp dir.
 @Suite struct DashboardBrowserTests {
-    /// Three devices' signed messages and a rejection, committed to a new
+    /// Three devices' signed messages, a redelivery and a rejection, committed to a new
     /// store. One serial carries markup, which the page must escape (a
     /// device could never send it: the message decoder refuses such a
     /// serial, so that device's readings are not listed).
@@ -32,8 +32,11 @@ import Wire
                                           readings: [.init(sensor: "air", quantity: "temperature", value: 290 + Double(sequence % 4), unit: "K")],
                                           statuses: [])
                 let raw = try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
-                _ = try await store.commit(StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)),
-                                                         receivedAt: time + 50))
+                let message = StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)), receivedAt: time + 50)
+                _ = try await store.commit(message)
+                if serial == "fp-0002" && sequence == 12 {
+                    _ = try await store.commit(message) // sent again for want of an ack: a redelivery
+                }
             }
         }
         try await store.recordRejection(serial: "fp-0001", reason: "bad_signature")
@@ -63,7 +66,7 @@ import Wire
             #expect(dom.status == 0, "\(dom.output.suffix(500))")
             #expect(dom.output.contains("<code>fp-0001</code>"), "the rendered page lists the devices")
             #expect(dom.output.contains("fp-&lt;b&gt;"), "markup in a serial is shown, not run")
-            #expect(dom.output.contains("3 device(s) · 36 accepted · 1 rejected"), "the totals come from the store")
+            #expect(dom.output.contains("3 device(s) · 36 accepted · 1 redelivered · 1 rejected"), "the totals come from the store")
             #expect(dom.output.contains("air/temperature"), "latest readings are listed")
             #expect(dom.output.components(separatedBy: "<polyline").count - 1 == 2, "one plotted line per device and metric")
             #expect(dom.output.contains("<rect class=\"rejected\""), "the activity chart has the rejection")

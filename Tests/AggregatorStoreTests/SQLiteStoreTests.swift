@@ -67,9 +67,9 @@ import TestSupport
         let (store, _) = try store()
         try await store.recordRejection(serial: "dev-1", reason: "bad_signature")
         try await store.recordRejection(serial: "dev-1", reason: "bad_signature")
-        try await store.recordRejection(serial: "dev-1", reason: "duplicate_sequence")
+        try await store.recordRejection(serial: "dev-1", reason: "timestamp_in_future")
         try await store.recordRejection(serial: nil, reason: "malformed")
-        #expect(try await store.rejections(serial: "dev-1") == ["bad_signature": 2, "duplicate_sequence": 1])
+        #expect(try await store.rejections(serial: "dev-1") == ["bad_signature": 2, "timestamp_in_future": 1])
         #expect(try await store.rejections(serial: "") == ["malformed": 1])
     }
 

@@ -155,8 +155,8 @@ final class RecordingAcks: AckPublisher, Sendable {
         }
         let text = metrics.render()
         #expect(text.contains("fieldproof_messages_accepted_total 2000"))
-        #expect(text.contains("fieldproof_messages_duplicate_total 50"))
-        #expect(text.contains("fieldproof_messages_rejected_total{reason=\"duplicate_sequence\"} 50"))
+        #expect(text.contains("fieldproof_messages_redelivered_total 50"))
+        #expect(!text.contains("duplicate_sequence"), "a redelivery is not a rejection")
     }
 
     @Test func rejectionsAreCountedByReasonAndTheFlowGoesOn() async throws {

@@ -71,7 +71,6 @@ import Wire
     struct Registry: DeviceKeyRegistry {
         let key: Curve25519.Signing.PublicKey
         func keys(for serial: String) -> DeviceKeys? { serial == "fp-0001" ? DeviceKeys(current: key) : nil }
-        func hasAccepted(serial: String, sequence: UInt64) -> Bool { false }
     }
 
     @Test(.enabled(if: pythonPath != nil || inCI, "FIELDPROOF_PYTHON is not set: run scripts/test, which makes the venv"))

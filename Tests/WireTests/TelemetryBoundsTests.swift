@@ -105,7 +105,7 @@ import Testing
 
     @Test func everyReasonHasItsWireName() {
         #expect(RejectionReason.allCases.map(\.rawValue) == [
-            "malformed", "oversized", "unknown_device", "revoked_key", "bad_signature", "topic_serial_mismatch", "duplicate_sequence",
+            "malformed", "oversized", "unknown_device", "revoked_key", "bad_signature", "topic_serial_mismatch",
             "timestamp_in_future", "non_finite_value", "value_out_of_range", "sequence_out_of_range", "timestamp_out_of_range",
             "ms_since_boot_out_of_range", "sequence_conflict",
         ])

@@ -4,9 +4,7 @@ import Testing
 
 struct StaticRegistry: DeviceKeyRegistry {
     var devices: [String: DeviceKeys]
-    var accepted: Set<String> = []
     func keys(for serial: String) -> DeviceKeys? { devices[serial] }
-    func hasAccepted(serial: String, sequence: UInt64) -> Bool { accepted.contains("\(serial)/\(sequence)") }
 }
 
 @Suite struct TelemetryVerifierTests {
@@ -20,7 +18,7 @@ struct StaticRegistry: DeviceKeyRegistry {
             "fp-0001": DeviceKeys(current: key.publicKey, retiredKeyIDs: [KeyID.of(oldKey.publicKey)]),
             "fp-0002": DeviceKeys(current: nil),
             "fp-0003": DeviceKeys(current: key.publicKey, revoked: true),
-        ], accepted: ["fp-0001/7"])
+        ])
     }
 
     func signed(_ telemetry: Telemetry, with signer: Curve25519.Signing.PrivateKey? = nil) throws -> [UInt8] {
@@ -49,7 +47,6 @@ struct StaticRegistry: DeviceKeyRegistry {
         let stranger = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x44, count: 32))
         #expect(verdict(try signed(sampleTelemetry(), with: stranger)).reason == .badSignature)
         #expect(verdict(try signed(sampleTelemetry()), topic: "fieldproof/v1/fp-0002/telemetry").reason == .topicSerialMismatch)
-        #expect(verdict(try signed(sampleTelemetry(sequence: 7))).reason == .duplicateSequence)
         #expect(verdict(try signed(sampleTelemetry(timestamp: now + 600_000))).reason == .timestampInFuture)
         // An unsynchronised clock may be anywhere: re-timed later, not refused.
         guard case .accepted = verdict(try signed(sampleTelemetry(timestamp: now + 600_000, synchronised: false))) else {

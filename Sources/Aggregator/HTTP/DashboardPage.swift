@@ -25,7 +25,7 @@ struct DashboardPage {
         .muted{color:#667085} code{font-size:.8rem}
         </style></head><body>
         <h1>Fieldproof aggregator</h1>
-        <p class="muted">\(devices.count) device(s) · \(devices.reduce(0) { $0 + $1.accepted }) accepted · \(devices.reduce(0) { $0 + $1.rejected.values.reduce(0, +) }) rejected · updated \(Self.time(now))</p>
+        <p class="muted">\(devices.count) device(s) · \(devices.reduce(0) { $0 + $1.accepted }) accepted · \(devices.reduce(0) { $0 + $1.redelivered }) redelivered · \(devices.reduce(0) { $0 + $1.rejected.values.reduce(0, +) }) rejected · updated \(Self.time(now))</p>
         <h2>Accepted and rejected, last 24 hours</h2>
         <div class="card">\(activityChart())</div>
         <h2>Devices</h2>
@@ -69,13 +69,15 @@ struct DashboardPage {
             let reasons = device.rejected.sorted { $0.key < $1.key }.map { "\(Self.escape($0.key)): \($0.value)" }.joined(separator: ", ")
             rows += "<tr class=\"device\"><td><code>\(Self.escape(device.serial))</code></td>"
                 + "<td>\(device.revoked ? "<span class=\"bad\">revoked</span>" : (device.keyID == nil ? "enrolled" : "<span class=\"ok\">paired</span>"))</td>"
-                + "<td class=\"num\">\(device.accepted)</td><td class=\"num\" title=\"\(reasons)\">\(rejected)</td>"
+                + "<td class=\"num\">\(device.accepted)</td>"
+                + "<td class=\"num\" title=\"sent again for want of an ack: acknowledged again, not rejected\">\(device.redelivered)</td>"
+                + "<td class=\"num\" title=\"\(reasons)\">\(rejected)</td>"
                 + "<td class=\"num\">\(device.highestContiguous)</td>"
                 + "<td class=\"num\">\(device.coverage.map { Self.percent($0) } ?? "–")</td>"
                 + "<td class=\"num\">\(device.quality.map { Self.f($0, digits: 2) } ?? "–")</td>"
                 + "<td>\(device.lastSeen.map(Self.time) ?? "never")</td></tr>"
         }
-        return "<table><thead><tr><th>device</th><th>state</th><th>accepted</th><th>rejected</th><th>acknowledged up to</th><th>coverage</th><th>quality</th><th>last seen</th></tr></thead><tbody>\(rows)</tbody></table>"
+        return "<table><thead><tr><th>device</th><th>state</th><th>accepted</th><th>redelivered</th><th>rejected</th><th>acknowledged up to</th><th>coverage</th><th>quality</th><th>last seen</th></tr></thead><tbody>\(rows)</tbody></table>"
     }
 
     func readingsTable() -> String {

@@ -23,6 +23,9 @@ public struct DeviceSummary: Codable, Equatable, Sendable {
     /// Messages the store could not commit after its tries, kept in the
     /// dead-letter table (`GET /api/v1/dead-letters`); settled, not lost.
     public var deadLettered: UInt64 = 0
+    /// Messages that arrived again with the bytes already stored (the
+    /// device re-sent for want of an ack): acknowledged again, not rejected.
+    public var redelivered: UInt64 = 0
 
     public init(serial: String, keyID: String? = nil, pairedAt: Int64? = nil, revoked: Bool = false, accepted: UInt64 = 0,
                 rejected: [String: UInt64] = [:], firstSeen: Int64? = nil, lastSeen: Int64? = nil, highestContiguous: UInt64 = 0,

@@ -11,14 +11,16 @@ public final class AggregatorMetrics: Sendable {
     public let queueDepth: CoreMetrics.Gauge
     public let verifyLatency: CoreMetrics.Timer
     public let commitLatency: CoreMetrics.Timer
-    public let duplicates: CoreMetrics.Counter
+    /// Messages that arrived with the bytes already stored (the device
+    /// re-sent for want of an ack): acknowledged again, not rejected.
+    public let redelivered: CoreMetrics.Counter
     /// Messages the store could not commit after its tries, kept in the
     /// dead-letter table (`GET /api/v1/dead-letters`).
     public let deadLettered: CoreMetrics.Counter
 
     /// The closed set of rejection reasons, so each series exists from the start.
     public static let rejectionReasons = ["malformed", "oversized", "unknown_device", "revoked_key", "bad_signature",
-                                          "topic_serial_mismatch", "duplicate_sequence", "timestamp_in_future", "non_finite_value",
+                                          "topic_serial_mismatch", "timestamp_in_future", "non_finite_value",
                                           "value_out_of_range", "sequence_out_of_range", "timestamp_out_of_range",
                                           "ms_since_boot_out_of_range", "sequence_conflict"]
 
@@ -37,7 +39,7 @@ public final class AggregatorMetrics: Sendable {
         ]
         self.factory = factory
         accepted = CoreMetrics.Counter(label: "fieldproof_messages_accepted_total", factory: factory)
-        duplicates = CoreMetrics.Counter(label: "fieldproof_messages_duplicate_total", factory: factory)
+        redelivered = CoreMetrics.Counter(label: "fieldproof_messages_redelivered_total", factory: factory)
         deadLettered = CoreMetrics.Counter(label: "fieldproof_messages_dead_lettered_total", factory: factory)
         queueDepth = CoreMetrics.Gauge(label: "fieldproof_verify_queue_depth", factory: factory)
         verifyLatency = CoreMetrics.Timer(label: "fieldproof_verify_duration_seconds", factory: factory)

@@ -105,11 +105,10 @@ where Verifier.Accepted == Committer.Accepted {
                 metrics.accepted.increment()
             case .duplicate:
                 // The store is the one place that knows a sequence is already
-                // there (two aggregators can hold copies at once): a replay
-                // or a re-send is refused here and counted as a duplicate.
-                metrics.duplicates.increment()
-                metrics.rejected(reason: "duplicate_sequence")
-                await retrying("record a duplicate") { try await self.committer.recordRejection(serial: accepted.serial, reason: "duplicate_sequence") }
+                // there with these bytes (two aggregators can hold copies at
+                // once): a redelivery, counted by the store in the same commit
+                // and acknowledged again below, not a rejection.
+                metrics.redelivered.increment()
             case .conflict:
                 // Other bytes under a stored (serial, sequence): a device that
                 // reused a sequence, or a second holder of its key. An alarm,
