@@ -78,6 +78,16 @@ public final class MQTTClient: Sendable {
         try await connection.unsubscribe(filter: filter)
     }
 
+    /// Ends the wait before the next reconnect attempt, if one is under way:
+    /// for a client that has just seen the broker come back on another
+    /// connection. Does nothing while connected.
+    public func retryNow() {
+        // Made while disconnected, it ends the wait under way or, between two
+        // tries, the next one.
+        guard !isConnected else { return }
+        connection.retryRequested.store(true, ordering: .sequentiallyConsistent)
+    }
+
     /// Disconnects cleanly (the broker publishes no last will), stops the
     /// network thread and frees the handle. Waiting operations fail with
     /// `MQTTError.closed`. Safe to call more than once.

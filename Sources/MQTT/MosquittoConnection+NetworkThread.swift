@@ -146,11 +146,13 @@ extension MosquittoConnection {
         if changed { stateContinuation.yield(.disconnected(reason: reason)) }
     }
 
-    /// Waits in 20 ms slices so `close()` need not wait out a long backoff.
+    /// Waits in 20 ms slices so `close()` need not wait out a long backoff,
+    /// nor a connection whose sibling is back (`retryNow()`).
     func sleepInterruptibly(for delay: Duration) {
         let (seconds, attoseconds) = delay.components
         var remaining = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-        while remaining > 0 && !closing.load(ordering: .sequentiallyConsistent) {
+        while remaining > 0 && !closing.load(ordering: .sequentiallyConsistent)
+            && !retryRequested.exchange(false, ordering: .sequentiallyConsistent) {
             let slice = min(remaining, 20)
             usleep(UInt32(slice) * 1000)
             remaining -= slice

@@ -26,6 +26,9 @@ final class MosquittoConnection: Sendable {
     let configuration: MQTTConfiguration
     let state: Mutex<ConnectionBook>
     let closing = Atomic<Bool>(false)
+    /// Set by `retryNow()`: the network thread's current backoff wait ends
+    /// at its next 20 ms slice.
+    let retryRequested = Atomic<Bool>(false)
     let messageQueue: MessageQueue
     let stateContinuation: AsyncStream<MQTTConnectionState>.Continuation
     nonisolated(unsafe) let connectProperties: OpaquePointer?

@@ -10,10 +10,11 @@ import ServiceLifecycle
 import TransparencyLog
 import Wire
 
-/// The running aggregator: one MQTT client (telemetry and pairing
-/// requests in, Acks and pairing answers out), the verification pipeline
-/// over the SQLite store, and the HTTP server, under one ServiceGroup that
-/// shuts down gracefully on SIGTERM/SIGINT.
+/// The running aggregator: two MQTT connections (telemetry and pairing
+/// requests in; Acks, receipts and pairing answers out) that reconnect
+/// together, the verification pipeline over the store, and the HTTP
+/// server, under one ServiceGroup that shuts down gracefully on
+/// SIGTERM/SIGINT.
 struct AggregatorService<Store: AggregatorDataStore> {
     let configuration: AggregatorConfiguration
     let store: Store
@@ -51,6 +52,9 @@ struct AggregatorService<Store: AggregatorDataStore> {
         } else {
             mqtt.cleanSession = false
         }
+        // Both connections (the outgoing one copies this) back off alike,
+        // and BrokerConnectionWatch brings them back together.
+        mqtt.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(250), maximumDelay: broker.reconnectMaximumDelay)
         // Back-pressure: when verification falls behind, libmosquitto's
         // thread stops reading and the broker holds the rest.
         mqtt.incomingQueueLimit = configuration.verification.queueLimit
@@ -121,7 +125,10 @@ struct AggregatorService<Store: AggregatorDataStore> {
         let announcer = KeyAnnouncementService(client: publisher, identity: identity, interval: .seconds(60), clock: ContinuousClock(), logger: logger)
         let checkpoints = CheckpointService(log: logPublisher, witnesses: witnessing?.collector, receipts: receipts, client: publisher,
                                             interval: configuration.log.checkpointInterval, clock: ContinuousClock(), logger: logger)
-        var services: [any Service] = [application, ingest, sealer, announcer, checkpoints, HeapTrimService(interval: .seconds(1), clock: ContinuousClock())]
+        let connections = BrokerConnectionWatch(connections: [.init(name: "intake", client: client), .init(name: "outgoing", client: publisher)],
+                                                metrics: metrics, logger: logger)
+        var services: [any Service] = [application, ingest, connections, sealer, announcer, checkpoints,
+                                       HeapTrimService(interval: .seconds(1), clock: ContinuousClock())]
         if let interval = notifier.watchdogMicroseconds {
             services.append(WatchdogService(notifier: notifier, interval: .microseconds(Int64(interval / 2)), clock: ContinuousClock()))
         }

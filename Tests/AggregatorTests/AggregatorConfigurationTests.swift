@@ -15,18 +15,21 @@ import TransparencyLog
         #expect(config.pairing.maximumAttempts == 5)
         #expect(config.http.operatorToken == nil)
         #expect(config.broker.sharedGroup == nil)
+        #expect(config.broker.reconnectMaximumDelay == .seconds(5))
     }
 
     @Test func postgresAndSharedSubscription() throws {
         let config = try AggregatorConfiguration.parse("""
             broker:
               shared_group: aggregators
+              reconnect_max_delay: 1500ms
             store:
               kind: postgres
               url: postgres://fieldproof@127.0.0.1:5432/fieldproof
             """, file: "a.yaml")
         #expect(config.store == .postgres(url: "postgres://fieldproof@127.0.0.1:5432/fieldproof"))
         #expect(config.broker.sharedGroup == "aggregators")
+        #expect(config.broker.reconnectMaximumDelay == .milliseconds(1500))
     }
 
     @Test func errorsAreLocatedWithAnExample() {
@@ -36,6 +39,8 @@ import TransparencyLog
              "a.yaml:3:8: store.url: \"localhost\" is not a postgres:// URL; for example: url: postgres://fieldproof@127.0.0.1:5432/fieldproof"),
             ("http:\n  operator_token: short\n",
              "a.yaml:2:19: http.operator_token: the operator token must be at least 16 characters; for example: operator_token_file: /etc/fieldproof/operator-token"),
+            ("broker:\n  reconnect_max_delay: 10ms\n",
+             "a.yaml:2:24: broker.reconnect_max_delay: 10ms is shorter than the minimum of 100ms; for example: reconnect_max_delay: 5s"),
             ("broker:\n  shared_group: a/b\n", "a.yaml:2:17: broker.shared_group: a share group name has no '/', '+' or '#'; for example: shared_group: aggregators"),
             ("epochs:\n  length: 10s\n", "a.yaml:2:11: epochs.length: 10s is shorter than the minimum of 1m; for example: length: 1h"),
         ]

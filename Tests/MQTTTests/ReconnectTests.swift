@@ -42,6 +42,25 @@ extension MQTTSuite {
             #expect(topics.isSuperset(of: Set((0..<50).map { "away/\($0)" })))
         }
 
+        /// A client deep in a long backoff reconnects as soon as it is told
+        /// the broker is back (`retryNow()`, which the aggregator calls when
+        /// its other connection returns), not when the backoff ends.
+        @Test func retryNowEndsTheBackoffWait() async throws {
+            let broker = try MosquittoBroker()
+            let client = try await connectedClient(broker, "patient") {
+                $0.reconnect = MQTTReconnectPolicy(initialDelay: .seconds(30), maximumDelay: .seconds(30), jitter: 0)
+            }
+            broker.stop()
+            #expect(await waitForState(client) { if case .disconnected = $0 { return true } else { return false } } != nil)
+            try broker.start()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!client.isConnected, "still waiting out its 30 s backoff")
+            let asked = ContinuousClock.now
+            client.retryNow()
+            #expect(await waitForState(client, seconds: 5) { $0 == .connected } != nil)
+            #expect(ContinuousClock.now - asked < .seconds(5))
+        }
+
         /// Without a session (clean session on), the client renews its
         /// subscriptions itself after reconnecting.
         @Test func subscriptionsAreRenewedAfterReconnectWithoutSession() async throws {

@@ -16,6 +16,10 @@ public struct AggregatorConfiguration: Equatable, Sendable {
         public var keyFile: String?
         /// MQTT 5 shared subscription group: several aggregators split the stream.
         public var sharedGroup: String?
+        /// Reconnect attempts back off exponentially (with jitter) up to this.
+        /// Short by default: one aggregator coming back fast is what lets a
+        /// fleet's spools drain, where a fleet of devices needs the long cap.
+        public var reconnectMaximumDelay: Duration = .seconds(5)
     }
 
     public enum Store: Equatable, Sendable {
@@ -99,6 +103,8 @@ public struct AggregatorConfiguration: Equatable, Sendable {
             if let group = config.broker.sharedGroup, group.isEmpty || group.contains("/") || group.contains("+") || group.contains("#") {
                 throw broker.error("shared_group", "a share group name has no '/', '+' or '#'", example: "shared_group: aggregators")
             }
+            config.broker.reconnectMaximumDelay = try broker.duration("reconnect_max_delay", default: .seconds(5), minimum: .milliseconds(100),
+                                                                      example: "reconnect_max_delay: 5s")
             if let tls = try broker.section("tls") {
                 config.broker.caFile = try tls.string("ca_file", default: nil, example: "ca_file: /etc/fieldproof/ca.crt")
                 config.broker.certificateFile = try tls.string("cert_file", example: "cert_file: /etc/fieldproof/aggregator.crt")

@@ -50,6 +50,10 @@ public final class AggregatorMetrics: Sendable {
         for outcome in Self.pairingOutcomes {
             _ = pairingCounter(outcome: outcome)
         }
+        for connection in Self.brokerConnections {
+            for event in ["connected", "lost"] { _ = brokerConnectionCounter(connection: connection, event: event) }
+            brokerConnected(connection: connection).record(0)
+        }
     }
 
     public func pairingCounter(outcome: String) -> CoreMetrics.Counter {
@@ -74,6 +78,22 @@ public final class AggregatorMetrics: Sendable {
     /// The size of the newest checkpoint that reached the witness quorum.
     public var cosignedSize: CoreMetrics.Gauge {
         CoreMetrics.Gauge(label: "fieldproof_log_cosigned_size", factory: factory)
+    }
+
+    /// The aggregator's two broker connections: `intake` (telemetry and
+    /// pairing requests in) and `outgoing` (Acks, receipts, answers out).
+    public static let brokerConnections = ["intake", "outgoing"]
+
+    /// Connection changes: `event` is `connected` or `lost` (a lost
+    /// connection, or a connect attempt that failed after one).
+    public func brokerConnectionCounter(connection: String, event: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "fieldproof_broker_connection_changes_total", dimensions: [("connection", connection), ("event", event)],
+                            factory: factory)
+    }
+
+    /// 1 while the connection is up, 0 while it is down.
+    public func brokerConnected(connection: String) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: "fieldproof_broker_connected", dimensions: [("connection", connection)], factory: factory)
     }
 
     public func rejectedCounter(reason: String) -> CoreMetrics.Counter {
