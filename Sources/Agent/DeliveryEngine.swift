@@ -9,12 +9,19 @@ import MQTT
 ///   records stay in the spool until `acknowledged(upTo:)`.
 /// - When nothing new has been acknowledged for the retransmission timeout
 ///   while records wait (or the connection came back), delivery goes back
-///   to the acknowledgement and sends everything again (go-back-N); the
-///   aggregator de-duplicates by sequence. The timeout follows measured
-///   round trips (`RetransmissionTimer`, RFC 6298) and is never shorter
-///   than `resendAfter`; like TCP's, it restarts whenever the
-///   acknowledgement moves (RFC 6298 §5.3), so a steady stream of
-///   acknowledgements that trails far behind is not mistaken for loss.
+///   to the acknowledgement and sends again (go-back-N); the aggregator
+///   de-duplicates by sequence. The timeout follows measured round trips
+///   (`RetransmissionTimer`, RFC 6298) and is never shorter than
+///   `resendAfter`; like TCP's, it restarts whenever the acknowledgement
+///   moves (RFC 6298 §5.3), so a steady stream of acknowledgements that
+///   trails far behind is not mistaken for loss.
+/// - While the acknowledgement does not move, a resend is one window past
+///   it, not the whole spool, and each expiry doubles the wait and adds up
+///   to `resendJitter` of it at random (a fleet that lost its aggregator
+///   together does not resend in lock step). The first acknowledgement that
+///   moves ends this: the rest goes out at once. Without it, an aggregator
+///   whose Acks stopped for a minute got every device's spool again every
+///   few seconds.
 public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
     public struct Statistics: Sendable, Equatable {
         public var published: UInt64 = 0
@@ -46,18 +53,28 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
     private var sentAt: [(sequence: UInt64, at: C.Instant, firstSend: Bool)] = []
     private var statistics = Statistics()
     private var everSent: Set<UInt64> = []
+    /// Since a resend or a reconnect, and until the acknowledgement moves:
+    /// nothing more than one window past it is sent.
+    private var recovering = false
+    /// Added to the timeout, drawn in [0, `resendJitter` × timeout) each time
+    /// the timer is armed anew.
+    private let resendJitter: Double
+    private var jitter: Duration = .zero
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     /// How often `run` looks for overdue acknowledgements.
     static var tick: Duration { .milliseconds(250) }
 
-    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10), clock: C) {
+    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10),
+                resendJitter: Double = 0.25, clock: C) {
         self.clock = clock
+        self.resendJitter = min(max(resendJitter, 0), 1)
         self.spool = spool
         self.client = client
         self.topic = topic
         self.window = max(1, window)
         timer = RetransmissionTimer(minimum: resendAfter, maximum: max(.seconds(60), resendAfter), granularity: Self.tick)
+        jitter = self.resendJitter > 0 ? timer.timeout * Double.random(in: 0..<self.resendJitter) : .zero
         self.cursor = spool.statistics.acknowledgedUpTo
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -101,6 +118,8 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
             timer.record(roundTrip: answered.at.duration(to: now))
         }
         lastProgress = now
+        recovering = false
+        drawJitter()
         sentAt.removeAll { $0.sequence <= sequence }
         everSent = everSent.filter { $0 > sequence }
         if cursor < sequence { cursor = sequence }
@@ -129,10 +148,20 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
     }
 
     /// The connection came back: whatever was in flight may be lost with
-    /// a broker that restarted, so send again from the acknowledgement.
+    /// a broker that restarted, so send one window again from the
+    /// acknowledgement. The expiries while the broker was away measured the
+    /// outage, not the round trip: the timeout drops their backoff.
     public func connectionRestored() {
+        timer.forgetBackoff()
+        drawJitter()
         restartWindow(from: spool.statistics.acknowledgedUpTo)
+        recovering = true
         pump()
+    }
+
+    private func drawJitter() {
+        guard resendJitter > 0 else { jitter = .zero; return }
+        jitter = timer.timeout * Double.random(in: 0..<resendJitter)
     }
 
     /// Go-back-N: send again from the acknowledgement, in a new window.
@@ -155,15 +184,23 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
         if cursor < acknowledged { cursor = acknowledged }
         if let oldest = sentAt.first {
             let waitingSince = max(oldest.at, lastProgress ?? oldest.at)
-            if waitingSince.duration(to: clock.now) > timer.timeout {
+            if waitingSince.duration(to: clock.now) > timer.timeout + jitter {
                 timer.backOff()
+                drawJitter()
                 restartWindow(from: acknowledged)
+                recovering = true
             }
         }
-        guard inFlight < window else { return }
+        var room = window - inFlight
+        if recovering {
+            // Saturating: window ≤ 1000, a sequence ≤ 2^53 (the spool's bound).
+            let limit = acknowledged.addingReportingOverflow(UInt64(window))
+            room = limit.overflow || cursor >= limit.partialValue ? 0 : min(room, Int(limit.partialValue - cursor))
+        }
+        guard room > 0 else { return }
         let records: [SpoolRecord]
         do {
-            records = try spool.records(after: cursor, limit: window - inFlight)
+            records = try spool.records(after: cursor, limit: room)
         } catch {
             return
         }
@@ -195,7 +232,9 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
 }
 
 extension DeliveryEngine where C == ContinuousClock {
-    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10)) {
-        self.init(spool: spool, client: client, topic: topic, window: window, resendAfter: resendAfter, clock: ContinuousClock())
+    public init(spool: SharedSpool, client: MQTTClient, topic: String, window: Int = 32, resendAfter: Duration = .seconds(10),
+                resendJitter: Double = 0.25) {
+        self.init(spool: spool, client: client, topic: topic, window: window, resendAfter: resendAfter, resendJitter: resendJitter,
+                  clock: ContinuousClock())
     }
 }

@@ -14,7 +14,8 @@
 /// - The timeout is SRTT + max(G, 4·RTTVAR), kept within
 ///   [`minimum`, `maximum`] (§2.4, §2.5); before any sample it is `minimum`.
 /// - Every expiry doubles it, up to `maximum` (§5.5); the next sample
-///   computes it afresh.
+///   computes it afresh, and so does `forgetBackoff()` (for expiries that
+///   measured an outage, not the path).
 /// - Callers sample only records sent once (Karn's rule, §3): the
 ///   acknowledgement of a resent record does not say which copy it answers.
 struct RetransmissionTimer: Sendable, Equatable {
@@ -26,12 +27,15 @@ struct RetransmissionTimer: Sendable, Equatable {
     private(set) var smoothedRoundTrip: Duration?
     private(set) var roundTripVariation: Duration = .zero
     private(set) var timeout: Duration
+    /// The timeout from the samples alone, before any backoff.
+    private var computed: Duration
 
     init(minimum: Duration, maximum: Duration, granularity: Duration) {
         self.minimum = minimum
         self.maximum = Swift.max(minimum, maximum)
         self.granularity = granularity
         timeout = minimum
+        computed = minimum
     }
 
     mutating func record(roundTrip sample: Duration) {
@@ -45,7 +49,13 @@ struct RetransmissionTimer: Sendable, Equatable {
             roundTripVariation = sample / 2
         }
         let smoothed = smoothedRoundTrip ?? sample
-        timeout = bounded(smoothed + Swift.max(granularity, roundTripVariation * 4))
+        computed = bounded(smoothed + Swift.max(granularity, roundTripVariation * 4))
+        timeout = computed
+    }
+
+    /// Back to the timeout the samples give, without the doublings.
+    mutating func forgetBackoff() {
+        timeout = computed
     }
 
     /// The timer expired: wait twice as long before the next resend.

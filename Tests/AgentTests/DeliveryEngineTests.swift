@@ -156,7 +156,8 @@ final class AckingResponder: Sendable {
         let client = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "device"))
         try await client.connect()
         let clock = TestClock()
-        let engine = DeliveryEngine(spool: spool, client: client, topic: "t/dev", window: 8, resendAfter: .milliseconds(500), clock: clock)
+        let engine = DeliveryEngine(spool: spool, client: client, topic: "t/dev", window: 8, resendAfter: .milliseconds(500), resendJitter: 0,
+                                    clock: clock)
         let responder = try await AckingResponder(broker: broker, topic: "t/dev") { _ in } // the test acknowledges
         defer { responder.close() }
         let runner = Task { await engine.run() }
@@ -198,6 +199,92 @@ final class AckingResponder: Sendable {
         // R = 0.6 s: RTTVAR = ¾ × 0.2 + ¼ × 0.2 = 0.2, SRTT = ⅞ × 0.4 + ⅛ × 0.6 = 0.425, RTO = 1.225 s.
         #expect(await engine.currentStatistics.resendTimeout == .milliseconds(1225))
         #expect(spool.statistics.records == 0)
+    }
+
+    /// The aggregator's Acks stop (its Ack connection is down) while the
+    /// device has 40 records out: each resend is one window past the
+    /// acknowledgement, not the spool, and the waits between resends double
+    /// (jitter off here, to check the figures). Once Acks come again the
+    /// rest goes out at once and nothing is lost. On a clock the test moves.
+    @Test func whileAcksArePausedResendsAreOneWindowAndBackOff() async throws {
+        let broker = try MosquittoBroker()
+        let spool = try makeSpool()
+        let client = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "device"))
+        try await client.connect()
+        let clock = TestClock()
+        let engine = DeliveryEngine(spool: spool, client: client, topic: "t/dev", window: 4, resendAfter: .seconds(1), resendJitter: 0, clock: clock)
+        let responder = try await AckingResponder(broker: broker, topic: "t/dev") { _ in } // the Ack path is paused
+        defer { responder.close() }
+        let runner = Task { await engine.run() }
+        defer { runner.cancel() }
+        for sequence in UInt64(1)...40 { try spool.append(sequence: sequence, payload: payload(sequence)) }
+        engine.kick()
+        #expect(await waitUntil(seconds: 30) { (1...40).allSatisfy { responder.received[$0] == 1 } }, "all sent once")
+
+        // 64 s in 250 ms steps: a resend once 1 s has passed, then once 2, 4, 8
+        // and 16 s have passed since the one before (the next waits 32 s), each
+        // of records 1…4 only.
+        var resendTimes: [Duration] = []
+        var elapsed = Duration.zero
+        var resent = await engine.currentStatistics.resent
+        while elapsed < .seconds(64) {
+            await clock.advance(by: .milliseconds(250))
+            elapsed += .milliseconds(250)
+            await engine.pump()
+            let now = await engine.currentStatistics.resent
+            if now != resent {
+                #expect(now - resent == 4, "one window at a time, at \(elapsed)")
+                resendTimes.append(elapsed)
+                resent = now
+                // Its publishes finish (PUBACKs come in real time) before time moves on.
+                let expected = resendTimes.count + 1
+                #expect(await waitUntil(seconds: 10) { (1...4).allSatisfy { responder.received[$0] == expected } })
+            }
+        }
+        #expect(resendTimes == [1.25, 3.5, 7.75, 16, 32.25].map { Duration.milliseconds(Int($0 * 1000)) }, "\(resendTimes)")
+        #expect((5...40).allSatisfy { responder.received[$0] == 1 }, "nothing past the window was sent again")
+
+        // Acks come back: the first that moves ends the recovery, the rest follows at once.
+        await engine.acknowledged(upTo: 4)
+        #expect(await waitUntil(seconds: 30) { (5...40).allSatisfy { (responder.received[$0] ?? 0) >= 2 } }, "sent again, no timeout awaited")
+        await engine.acknowledged(upTo: 40)
+        #expect(spool.statistics.records == 0)
+        #expect(Set(responder.received.keys) == Set(1...40))
+    }
+
+    /// With jitter each wait is the timeout plus up to a quarter of it, drawn
+    /// anew: ten devices that sent together resend spread over that span.
+    @Test func jitterSpreadsTheResendsOfDevicesThatSentTogether() async throws {
+        let broker = try MosquittoBroker()
+        let clock = TestClock()
+        var engines: [DeliveryEngine<TestClock<Duration>>] = []
+        var clients: [MQTTClient] = []
+        defer { for client in clients { client.close() } }
+        for index in 0..<10 {
+            try FileManager.default.createDirectory(atPath: directory + "/\(index)", withIntermediateDirectories: true)
+            let spool = SharedSpool(try Spool(configuration: SpoolConfiguration(directory: directory + "/\(index)", durability: .everyRecord)))
+            try spool.append(sequence: 1, payload: payload(1))
+            let client = try MQTTClient(configuration: MQTTConfiguration(host: broker.host, port: broker.port, clientID: "device-\(index)"))
+            try await client.connect()
+            clients.append(client)
+            let engine = DeliveryEngine(spool: spool, client: client, topic: "t/\(index)", window: 4, resendAfter: .seconds(4), clock: clock)
+            await engine.pump()
+            engines.append(engine)
+        }
+        var firstResend: [Int: Duration] = [:]
+        var elapsed = Duration.zero
+        while elapsed < .seconds(6) {
+            await clock.advance(by: .milliseconds(100))
+            elapsed += .milliseconds(100)
+            for (index, engine) in engines.enumerated() where firstResend[index] == nil {
+                await engine.pump()
+                if await engine.currentStatistics.resent > 0 { firstResend[index] = elapsed }
+            }
+        }
+        let times = firstResend.values.sorted()
+        #expect(times.count == 10, "\(firstResend)")
+        #expect(times.allSatisfy { $0 > .seconds(4) && $0 <= .seconds(5) + .milliseconds(100) }, "within the timeout plus a quarter: \(times)")
+        #expect(Set(times).count >= 3, "not in lock step: \(times)")
     }
 
     /// A broker without persistence restarts: whatever it held is gone, and

@@ -45,6 +45,20 @@ struct RetransmissionTimerTests {
         #expect(timer.timeout == .seconds(5))
     }
 
+    /// After an outage its expiries are forgotten: back to what the samples give.
+    @Test func forgettingTheBackoffReturnsToTheSampledTimeout() {
+        var timer = RetransmissionTimer(minimum: .seconds(1), maximum: .seconds(60), granularity: .milliseconds(250))
+        timer.backOff()
+        timer.forgetBackoff()
+        #expect(timer.timeout == .seconds(1), "no sample yet: the minimum")
+        timer.record(roundTrip: .seconds(2)) // RTO 6 s
+        timer.backOff()
+        timer.backOff()
+        #expect(timer.timeout == .seconds(24))
+        timer.forgetBackoff()
+        #expect(timer.timeout == .seconds(6))
+    }
+
     @Test func theTimeoutNeverDropsBelowTheMinimumNorTheClockGranularity() {
         var fast = RetransmissionTimer(minimum: .seconds(1), maximum: .seconds(60), granularity: .milliseconds(250))
         for _ in 0..<50 { fast.record(roundTrip: .milliseconds(10)) }

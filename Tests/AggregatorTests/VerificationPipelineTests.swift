@@ -159,6 +159,34 @@ final class RecordingAcks: AckPublisher, Sendable {
         #expect(!text.contains("duplicate_sequence"), "a redelivery is not a rejection")
     }
 
+    /// A device that re-sends what an Ack already covered lacks that Ack (it
+    /// was lost with a broker restart, or sent while the device was away):
+    /// the Ack goes out again, once per second at most, however many copies.
+    @Test func aRedeliveryOfWhatWasAcknowledgedRepeatsTheAckAtMostOncePerSecond() async throws {
+        let committer = MemoryCommitter()
+        let acks = RecordingAcks()
+        _ = try await run(committer: committer, acks: acks, expected: 10) { publisher in
+            for sequence in 1...10 {
+                try await publisher.publish(topic: "fieldproof/v1/dev/telemetry", payload: Array("dev|\(sequence)".utf8))
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while acks.all["dev"]?.last != 10, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let before = acks.all["dev"] ?? []
+            #expect(before.last == 10 && before.filter { $0 == 10 }.count == 1, "\(before)")
+            for sequence in 3...8 {
+                try await publisher.publish(topic: "fieldproof/v1/dev/telemetry", payload: Array("dev|\(sequence)".utf8))
+            }
+            while acks.all["dev"]?.count == before.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(200)) // any further repeat would be out by now
+            #expect(acks.all["dev"] == before + [10], "one repeat for six redeliveries within the second")
+            try await Task.sleep(for: .milliseconds(1000))
+            try await publisher.publish(topic: "fieldproof/v1/dev/telemetry", payload: Array("dev|5".utf8))
+            while acks.all["dev"]?.count == before.count + 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(acks.all["dev"] == before + [10, 10], "a second later, again")
+        }
+        #expect(committer.storedCounts.count == 10)
+    }
+
     @Test func rejectionsAreCountedByReasonAndTheFlowGoesOn() async throws {
         let committer = MemoryCommitter()
         let metrics = AggregatorMetrics()

@@ -123,7 +123,7 @@ where Verifier.Accepted == Committer.Accepted {
             }
             // Also after a duplicate: the device re-sent because it lacks the ack.
             // After a dead letter: kept, so settled (else the spool sticks).
-            await ackCoalescer.acknowledge(serial: accepted.serial, upTo: result.highestContiguous)
+            await ackCoalescer.acknowledge(serial: accepted.serial, upTo: result.highestContiguous, redelivery: result.outcome == .duplicate)
         }
     }
 
@@ -142,25 +142,43 @@ where Verifier.Accepted == Committer.Accepted {
 }
 
 /// One ack publish in flight per device; newer values replace waiting ones.
+/// An Ack already published goes out again when its device re-sends what
+/// it covers (the device lacks it: lost with a broker that restarted, or
+/// sent while the device was away), at most once per `repeatInterval`.
 actor AckCoalescer {
+    static let repeatInterval: Duration = .seconds(1)
     private let publisher: any AckPublisher
     private let logger: Logger
     private var published: [String: UInt64] = [:]
     private var pending: [String: UInt64] = [:]
     private var busy: Set<String> = []
     private var tasks: [String: Task<Void, Never>] = [:]
+    /// When each device's Ack was last published again, and the devices
+    /// whose pending Ack is such a repeat.
+    private var repeatedAt: [String: ContinuousClock.Instant] = [:]
+    private var repeating: Set<String> = []
 
     init(publisher: any AckPublisher, logger: Logger) {
         self.publisher = publisher
         self.logger = logger
     }
 
-    func acknowledge(serial: String, upTo sequence: UInt64) {
+    func acknowledge(serial: String, upTo sequence: UInt64, redelivery: Bool = false) {
         // Workers finish out of order: a commit that saw an older highest
         // contiguous can report after a newer Ack went out. Acks never go
         // backwards (a test caught 280 published after 284).
-        guard sequence > 0, sequence > max(published[serial] ?? 0, pending[serial] ?? 0) else { return }
-        pending[serial] = sequence
+        guard sequence > 0 else { return }
+        if sequence > max(published[serial] ?? 0, pending[serial] ?? 0) {
+            pending[serial] = sequence
+        } else if redelivery, sequence == published[serial], !busy.contains(serial) {
+            let now = ContinuousClock.now
+            if let last = repeatedAt[serial], now - last < Self.repeatInterval { return }
+            repeatedAt[serial] = now
+            repeating.insert(serial)
+            pending[serial] = sequence
+        } else {
+            return
+        }
         guard !busy.contains(serial) else { return }
         busy.insert(serial)
         tasks[serial] = Task { await self.drain(serial) }
@@ -168,7 +186,8 @@ actor AckCoalescer {
 
     private func drain(_ serial: String) async {
         while let next = pending.removeValue(forKey: serial) {
-            if next <= published[serial] ?? 0 { continue }
+            let again = repeating.remove(serial) != nil
+            if next <= published[serial] ?? 0, !again { continue }
             do {
                 try await publisher.publishAck(serial: serial, upTo: next)
                 published[serial] = max(published[serial] ?? 0, next)
