@@ -59,6 +59,8 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
     /// stamped by `dependencies.clock`, the device's wall clock.
     let timing: C
     private let counter: Mutex<SequenceCounter>
+    /// Sequences signed and skipped across runs, for the status.
+    let ledger: SequenceLedger
     let live = Mutex(Live())
     /// nil unless `dependencies.logVerifier` is set.
     let logAudit: DeviceLogAudit?
@@ -92,6 +94,10 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
         // Until the first new sample, the last sequence is what the spool
         // (or the acknowledgement) says was used before this start.
         let previous = max(spool.lastSequence, spool.statistics.acknowledgedUpTo)
+        let ledgerPath = SequenceLedger.path(inStateDirectory: configuration.stateDirectory)
+        var ledger = try SequenceLedger.load(path: ledgerPath)
+        if ledger.start(previous: previous, next: counter.withLock { $0.peek }) { try ledger.save(path: ledgerPath) }
+        self.ledger = ledger
         live.withLock { state in
             state.lastSequence = previous
             for sensor in dependencies.sensors {
@@ -241,6 +247,7 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
                 version: dependencies.version, serial: configuration.serial, pid: getpidValue(), updatedAt: now,
                 paired: dependencies.signer != nil, keyID: dependencies.signer?.keyID, board: dependencies.board,
                 clockSynchronised: synchronised, lastSequence: state.lastSequence,
+                sequences: .init(first: ledger.first, signed: ledger.signed(upTo: state.lastSequence), skipped: ledger.skipped),
                 broker: .init(address: "\(configuration.broker.host):\(configuration.broker.port)", connected: state.brokerConnected,
                               lastError: state.brokerError, since: state.brokerSince),
                 sensors: dependencies.sensors.compactMap { state.sensors[$0.name] },

@@ -70,6 +70,21 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
         }
     }
 
+    /// What the sequence numbers up to `lastSequence` went to
+    /// (`SequenceLedger`): `signed` messages, and `skipped` numbers a run
+    /// reserved but ended before using. Each signed message is accepted once.
+    public struct Sequences: Codable, Equatable, Sendable {
+        public var first: UInt64?
+        public var signed: UInt64
+        public var skipped: UInt64
+
+        public init(first: UInt64?, signed: UInt64, skipped: UInt64) {
+            self.first = first
+            self.signed = signed
+            self.skipped = skipped
+        }
+    }
+
     /// The device's audit of its data in the transparency log (nil: it
     /// audits none).
     public struct Log: Codable, Equatable, Sendable {
@@ -116,13 +131,16 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
     public var board: String?
     public var clockSynchronised: Bool
     public var lastSequence: UInt64
+    /// nil in a status written before the ledger.
+    public var sequences: Sequences?
     public var broker: Broker
     public var sensors: [Sensor]
     public var spool: Spool
     public var log: Log?
 
     public init(version: String, serial: String, pid: Int32, updatedAt: UInt64, paired: Bool, keyID: String?, board: String?,
-                clockSynchronised: Bool, lastSequence: UInt64, broker: Broker, sensors: [Sensor], spool: Spool, log: Log? = nil) {
+                clockSynchronised: Bool, lastSequence: UInt64, sequences: Sequences? = nil, broker: Broker, sensors: [Sensor], spool: Spool,
+                log: Log? = nil) {
         self.version = version
         self.serial = serial
         self.pid = pid
@@ -132,6 +150,7 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
         self.board = board
         self.clockSynchronised = clockSynchronised
         self.lastSequence = lastSequence
+        self.sequences = sequences
         self.broker = broker
         self.sensors = sensors
         self.spool = spool

@@ -115,6 +115,10 @@ enum StatusText {
         if let oldest = spool.oldestAgeSeconds { spoolLine += ", oldest \(seconds(oldest))" }
         spoolLine += "; acknowledged up to \(spool.lastAcknowledged), last sequence \(status.lastSequence)"
         lines.append(spoolLine)
+        if let sequences = status.sequences {
+            lines.append("signed   \(sequences.signed) message(s) since sequence \(sequences.first ?? 1); \(sequences.skipped) number(s) skipped "
+                + "(reserved by a run that ended before using them: never sent, not lost)")
+        }
         if spool.droppedRecords > 0 || spool.truncatedTails > 0 {
             lines.append("losses   \(spool.droppedRecords) dropped (spool full), \(spool.truncatedTails) torn tail(s) truncated after power loss")
         }

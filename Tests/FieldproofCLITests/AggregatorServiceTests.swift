@@ -209,6 +209,9 @@ import TestSupport
         #expect(try await waitUntil(seconds: 30) { (try await device("dev-good")["highestContiguous"] as? Int ?? 0) >= Int(newLast) })
         let afterReflash = try await device("dev-good")
         #expect(afterReflash["accepted"] as? Int == Int(newLast), "every sequence up to \(newLast) counted once: \(afterReflash)")
+        let reflashedSequences = try #require(try DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory("dev-good"))?.sequences)
+        #expect(reflashedSequences.first == last + 1 && reflashedSequences.signed == newLast - last && reflashedSequences.skipped == 0,
+                "the new state directory signed from above what the aggregator held: \(reflashedSequences)")
         let refusals = afterReflash["rejected"] as? [String: Int] ?? [:]
         // (Redeliveries after the kill -9 above are counted as redelivered; a re-used sequence would be a conflict.)
         #expect(refusals["sequence_conflict"] == nil, "\(refusals)")
