@@ -12,6 +12,8 @@ public final class PostgresServer: @unchecked Sendable {
     public var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
     public var logFile: URL { directory.appendingPathComponent("postgres.log") }
     private let process: ChildProcess
+    /// The postmaster's PID (its backends are its children).
+    public var pid: Int32 { process.pid }
 
     /// The newest installed server's binaries (`/usr/lib/postgresql/<version>/bin`).
     public static func binaries() throws -> URL {

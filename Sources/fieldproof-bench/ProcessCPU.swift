@@ -8,6 +8,23 @@ enum ProcessCPU {
         var description: String { "cannot read the CPU time of process \(pid) from /proc/\(pid)/stat" }
     }
 
+    /// A process and its children (PostgreSQL: the postmaster and its
+    /// backends), as far as they are running now.
+    static func seconds(ofTree root: Int32) throws -> Double {
+        var total = try seconds(of: root)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in entries.compactMap(Int32.init) where parent(of: pid) == root {
+            total += (try? seconds(of: pid)) ?? 0 // it may have exited meanwhile
+        }
+        return total
+    }
+
+    private static func parent(of pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
     static func seconds(of pid: Int32 = getpid()) throws -> Double {
         let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         // The command name (field 2) is in parentheses and may hold spaces;
