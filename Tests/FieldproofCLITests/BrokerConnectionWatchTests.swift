@@ -8,8 +8,8 @@ import TestSupport
 
 /// The aggregator's two connections back off on their own; the watch brings
 /// them back together. Here one retries every 50 ms and the other waits
-/// 30 s between tries: after a broker restart the slow one is back within a
-/// second of the fast one, and the metrics count each change.
+/// 30 s between tries: after a broker restart the slow one is back soon
+/// after the fast one, not 30 s later, and the metrics count each change.
 @Suite struct BrokerConnectionWatchTests {
     func client(_ broker: MosquittoBroker, _ id: String, retry: Duration) throws -> MQTTClient {
         var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: id)
@@ -46,7 +46,9 @@ import TestSupport
         #expect(await waitUntil { fast.isConnected }, "the fast connection is back")
         let fastBack = ContinuousClock.now
         #expect(await waitUntil { slow.isConnected }, "the slow one follows")
-        #expect(ContinuousClock.now - fastBack < .seconds(1), "within a second of the fast one, not after its 30 s backoff")
+        // Within a second here when idle, up to two under the full suite's
+        // load (the watch runs on the shared cooperative pool); never the 30 s.
+        #expect(ContinuousClock.now - fastBack < .seconds(10), "soon after the fast one, not after its 30 s backoff")
         let text = metrics.render()
         for connection in ["intake", "outgoing"] {
             #expect(await waitUntil { metrics.render().contains("fieldproof_broker_connection_changes_total{connection=\"\(connection)\",event=\"connected\"} 2") },
