@@ -194,14 +194,7 @@ struct AggregatorBench: AsyncParsableCommand {
 
     private func publish(_ stream: [(topic: String, payload: [UInt8])], with publisher: MQTTClient) async throws {
         try await publisher.connect()
-        let window = window
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, message) in stream.enumerated() {
-                if index >= window { try await group.next() }
-                group.addTask { try await publisher.publish(topic: message.topic, payload: message.payload, qos: .atLeastOnce) }
-            }
-            try await group.waitForAll()
-        }
+        try await PublishStream.publish(stream, with: publisher, window: window)
     }
 
     /// The same stream, published the same way, into `mosquitto_sub`: its

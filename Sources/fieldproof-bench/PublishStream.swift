@@ -25,7 +25,11 @@ struct PublishStream: AsyncParsableCommand {
         let publisher = try MQTTClient(configuration: configuration)
         try await publisher.connect()
         defer { publisher.close() }
-        let window = window
+        try await Self.publish(stream, with: publisher, window: window)
+    }
+
+    /// QoS 1, `window` publishes waiting for their PUBACK at most.
+    static func publish(_ stream: [(topic: String, payload: [UInt8])], with publisher: MQTTClient, window: Int) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, message) in stream.enumerated() {
                 if index >= window { try await group.next() }

@@ -22,12 +22,7 @@ import Wire
     static let fastKDF = PairRequest.KDFParameters(logN: 10, r: 8, p: 1)
 
     func message(_ sequence: UInt64, key: Curve25519.Signing.PrivateKey) throws -> StoredMessage {
-        let telemetry = Telemetry(serial: "dev-k", sequence: sequence, floor: 0, timestamp: UInt64(t0) + sequence, clockSynchronised: true,
-                                  bootID: [UInt8](repeating: 9, count: 16), millisecondsSinceBoot: sequence,
-                                  readings: [.init(sensor: "air", quantity: "temperature", value: 290, unit: "K")],
-                                  statuses: [.init(sensor: "air", errorCode: nil)])
-        let raw = try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
-        return StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)), receivedAt: t0 + 1)
+        try .signed(serial: "dev-k", sequence: sequence, key: key, at: t0 + Int64(sequence), bootID: 9)
     }
 
     /// The log's entries: key events decoded (their signature checked),

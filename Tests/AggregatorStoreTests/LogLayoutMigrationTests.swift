@@ -19,12 +19,7 @@ import Wire
     let key = Curve25519.Signing.PrivateKey()
 
     func message(_ sequence: UInt64) throws -> StoredMessage {
-        let telemetry = Telemetry(serial: "dev-m", sequence: sequence, floor: 0, timestamp: UInt64(t0) + sequence, clockSynchronised: true,
-                                  bootID: [UInt8](repeating: 3, count: 16), millisecondsSinceBoot: sequence,
-                                  readings: [.init(sensor: "air", quantity: "temperature", value: 290, unit: "K")],
-                                  statuses: [.init(sensor: "air", errorCode: nil)])
-        let raw = try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
-        return StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)), receivedAt: t0 + 1)
+        try .signed(serial: "dev-m", sequence: sequence, key: key, at: t0 + Int64(sequence))
     }
 
     /// 21 entries: 20 messages, one key event between them.

@@ -18,12 +18,7 @@ import Wire
     let device = try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x52, count: 32))
 
     func message(_ sequence: UInt64, serial: String = "dev-1") throws -> StoredMessage {
-        let time = t0 + Int64(sequence) * 1000
-        let telemetry = Telemetry(serial: serial, sequence: sequence, floor: 0, timestamp: UInt64(time), clockSynchronised: true,
-                                  bootID: [UInt8](repeating: 4, count: 16), millisecondsSinceBoot: sequence * 1000,
-                                  readings: [.init(sensor: "air", quantity: "temperature", value: 290, unit: "K")], statuses: [])
-        let raw = try COSESign1.sign(payload: telemetry.encode(), with: device, keyID: KeyID.of(device.publicKey))
-        return StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(device.publicKey)), receivedAt: time + 50)
+        try .signed(serial: serial, sequence: sequence, key: device, at: t0 + Int64(sequence) * 1000)
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import Identity
 import TestSupport
+import Wire
 
 /// The two stores the store suites run against: a SQLite file, or a real
 /// PostgreSQL server started for the test (as the postgres user when root).
@@ -29,4 +30,18 @@ enum StoreKind: String, CaseIterable, Sendable {
 enum TestAggregator {
     static let identity = try! AggregatorIdentity(seed: Array(repeating: 7, count: 32))
     static var logKey: Curve25519.Signing.PrivateKey { identity.signingKey }
+}
+
+extension StoredMessage {
+    /// One signed Telemetry with a single temperature reading, as the store
+    /// suites commit them: stamped at `time` (synchronised), received 1 ms later.
+    static func signed(serial: String, sequence: UInt64, key: Curve25519.Signing.PrivateKey, at time: Int64,
+                       bootID: UInt8 = 3) throws -> StoredMessage {
+        let telemetry = Telemetry(serial: serial, sequence: sequence, floor: 0, timestamp: UInt64(time), clockSynchronised: true,
+                                  bootID: [UInt8](repeating: bootID, count: 16), millisecondsSinceBoot: sequence,
+                                  readings: [.init(sensor: "air", quantity: "temperature", value: 290, unit: "K")],
+                                  statuses: [.init(sensor: "air", errorCode: nil)])
+        let raw = try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
+        return StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)), receivedAt: time + 1)
+    }
 }
