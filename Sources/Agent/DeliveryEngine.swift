@@ -74,7 +74,7 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
         self.topic = topic
         self.window = max(1, window)
         timer = RetransmissionTimer(minimum: resendAfter, maximum: max(.seconds(60), resendAfter), granularity: Self.tick)
-        jitter = self.resendJitter > 0 ? timer.timeout * Double.random(in: 0..<self.resendJitter) : .zero
+        jitter = Self.jitter(for: timer.timeout, fraction: self.resendJitter)
         self.cursor = spool.statistics.acknowledgedUpTo
         (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -160,8 +160,11 @@ public actor DeliveryEngine<C: Clock> where C.Duration == Duration {
     }
 
     private func drawJitter() {
-        guard resendJitter > 0 else { jitter = .zero; return }
-        jitter = timer.timeout * Double.random(in: 0..<resendJitter)
+        jitter = Self.jitter(for: timer.timeout, fraction: resendJitter)
+    }
+
+    private static func jitter(for timeout: Duration, fraction: Double) -> Duration {
+        fraction > 0 ? timeout * Double.random(in: 0..<fraction) : .zero
     }
 
     /// Go-back-N: send again from the acknowledgement, in a new window.
