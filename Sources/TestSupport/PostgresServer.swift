@@ -27,7 +27,6 @@ public final class PostgresServer: @unchecked Sendable {
 
     public init() async throws {
         let bin = try Self.binaries()
-        port = try LoopbackNetwork.freePort()
         // Not TemporaryDirectory (mode 0700, root's): the server's user must reach it.
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("fieldproof-postgres-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -41,20 +40,42 @@ public final class PostgresServer: @unchecked Sendable {
         }
         let (initdb, initArguments) = command("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"])
         try await ProcessRunner.check(initdb, initArguments)
-        let (postgres, arguments) = command("postgres", [
-            "-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=100",
-        ])
         let log = directory.appendingPathComponent("postgres.log")
-        process = try ChildProcess(postgres, arguments, outputFile: log.path)
-        let deadline = Date().addingTimeInterval(30)
-        while !LoopbackNetwork.accepts(port: port) {
-            guard Date() < deadline, process.isRunning else {
-                let log = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                _ = process.terminate(signal: SIGKILL)
-                throw TestSupportError.commandFailed("PostgreSQL did not start on port \(port): \(log)")
+        // The free port is chosen before the server binds it, and a test
+        // running alongside can take it meanwhile: then our server exits
+        // ("Address already in use") while the port accepts — someone
+        // else's server, which its test later stops under our clients. So
+        // the port counts only once our own process is seen listening, and
+        // a lost race chooses again.
+        var attempt = 1
+        while true {
+            let port = try LoopbackNetwork.freePort()
+            let (postgres, arguments) = command("postgres", [
+                "-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=100",
+            ])
+            let process = try ChildProcess(postgres, arguments, outputFile: log.path)
+            let deadline = Date().addingTimeInterval(30)
+            var listening = false
+            while process.isRunning, Date() < deadline {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                if text.contains("ready to accept connections"), LoopbackNetwork.accepts(port: port), process.isRunning {
+                    listening = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            try await Task.sleep(for: .milliseconds(100))
+            if listening {
+                self.port = port
+                self.process = process
+                return
+            }
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            _ = process.terminate(signal: SIGKILL)
+            guard text.contains("Address already in use"), attempt < 5 else {
+                throw TestSupportError.commandFailed("PostgreSQL did not start on port \(port): \(text)")
+            }
+            attempt += 1
         }
     }
 
