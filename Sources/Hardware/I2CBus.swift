@@ -92,6 +92,22 @@ public struct I2CDevice: Sendable {
         try bus.readByteData(address: address, register: register)
     }
 
+    /// A 16-bit register sent most significant byte first, as TI's chips
+    /// (INA219, INA260, ADS1115) do: pointer write, repeated start, 2 bytes.
+    /// (SMBus "read word" is little-endian, so it is not used here.)
+    public func readBigEndianWord(_ register: UInt8) throws(I2CError) -> UInt16 {
+        let bytes = try writeRead([register], count: 2)
+        guard bytes.count == 2 else {
+            throw I2CError(kind: .bus, bus: bus.name, address: address, detail: "read \(bytes.count) of 2 bytes of register 0x\(I2CError.hex(UInt16(register)))")
+        }
+        return UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+    }
+
+    /// Pointer, then the 16-bit value most significant byte first.
+    public func writeBigEndianWord(_ register: UInt8, _ value: UInt16) throws(I2CError) {
+        try write([register, UInt8(value >> 8), UInt8(value & 0xFF)])
+    }
+
     public func writeRegister(_ register: UInt8, _ value: UInt8) throws(I2CError) {
         try bus.writeByteData(address: address, register: register, value: value)
     }

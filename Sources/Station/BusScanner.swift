@@ -71,11 +71,20 @@ public struct BusScanner: Sendable {
             return sensirionWords(device, command: [0x36, 0x82], words: 3) != nil ? "SCD4x (serial number read)" : nil
         case 0x23, 0x5C:
             return "BH1750? (it has no id register; 0x23/0x5C are its addresses)"
-        case 0x48...0x4B:
-            // The config register's comparator-queue bits reset to 0b11 and
-            // bit 15 reads 1 when idle; other chips at 0x48 rarely match.
-            guard let bytes = try? device.writeRead([0x01], count: 2), bytes.count == 2, bytes[0] & 0x80 != 0 else { return nil }
-            return "ADS1115/ADS1015 (config register 0x\(I2CError.hex(UInt16(bytes[0]) << 8 | UInt16(bytes[1]))))"
+        case 0x40...0x4F:
+            // TI's INA260 names itself (manufacturer 5449h at FEh, die 227xh
+            // at FFh); an INA219 has no id but its configuration register
+            // reads 399Fh from power-on until it is configured. An ADS1115
+            // (0x48–0x4B) has bit 15 of its config register set when idle.
+            if let manufacturer = try? device.readBigEndianWord(0xFE), manufacturer == 0x5449,
+               let die = try? device.readBigEndianWord(0xFF), die >> 4 == 0x227 {
+                return "INA260 (manufacturer 0x5449, die 0x\(I2CError.hex(die)))"
+            }
+            if let configuration = try? device.readBigEndianWord(0x00), configuration == 0x399F {
+                return "INA219? (configuration 0x399F, its reset value; it has no id register)"
+            }
+            guard (0x48...0x4B).contains(address), let config = try? device.readBigEndianWord(0x01), config & 0x8000 != 0 else { return nil }
+            return "ADS1115/ADS1015 (config register 0x\(I2CError.hex(config)))"
         default:
             return nil
         }

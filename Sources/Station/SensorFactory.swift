@@ -17,7 +17,7 @@ public struct SensorFactory: Sendable {
     /// Every driver name, with its default I2C address where it has one.
     public static let drivers: [(name: String, defaultAddress: Int?)] = [
         ("bme280", 0x76), ("bmp280", 0x76), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
-        ("ads1115", 0x48), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
+        ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
         ("board-temperature", nil),
     ]
     public static var driverNames: [String] { drivers.map(\.name) }
@@ -39,6 +39,13 @@ public struct SensorFactory: Sendable {
             let channels = try options.intList("channels", default: [0], allowed: 0...3)
             let fullScale = try options.double("full_scale", default: 2.048, allowed: ADS1115.gains.map(\.fullScale))
             sensor = try ADS1115(name: spec.name, device: try device(spec), channels: channels, fullScale: fullScale, sleeper: hardware.sleeper)
+        case "ina219":
+            let shunt = try options.positiveDouble("shunt_ohms", default: 0.1)
+            let maximum = try options.positiveDouble("max_current", default: INA219.maximumShuntVoltage / shunt)
+            sensor = try INA219(name: spec.name, device: try device(spec), shuntOhms: shunt, maximumCurrent: maximum)
+        case "ina260":
+            let averaging = try options.int("averaging", default: 1, allowed: INA260.averages.map(\.count))
+            sensor = try INA260(name: spec.name, device: try device(spec), averaging: averaging)
         case "rain-gauge", "anemometer", "pulse-counter":
             let kind = PulseCounter.Kind(rawValue: spec.driver) ?? .counter
             let factorKey = kind == .rainGauge ? "mm_per_tip" : kind == .anemometer ? "ms_per_hz" : nil

@@ -39,6 +39,8 @@ struct StationContext {
         SensorSpec(name: "light", driver: "bh1750", bus: 1, address: 0x23),
         SensorSpec(name: "co2", driver: "scd4x", bus: 1, address: 0x62),
         SensorSpec(name: "soil", driver: "ads1115", bus: 1, address: 0x48, options: ["channels": "0,1"]),
+        SensorSpec(name: "battery", driver: "ina219", bus: 1, address: 0x40, options: ["shunt_ohms": "0.1"]),
+        SensorSpec(name: "supply", driver: "ina260", bus: 1, address: 0x41),
         SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
         SensorSpec(name: "board", driver: "board-temperature"),
     ]

@@ -14,7 +14,8 @@ import TestSupport
         #expect(result.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         let devices = object?["devices"] as? [[String: Any]] ?? []
-        #expect(devices.compactMap { $0["address"] as? String } == ["0x23", "0x44", "0x45", "0x48", "0x62", "0x76", "0x77"])
+        #expect(devices.compactMap { $0["address"] as? String } == ["0x23", "0x40", "0x41", "0x44", "0x45", "0x48", "0x62", "0x76", "0x77"])
+        #expect(devices.first { $0["address"] as? String == "0x41" }?["chip"] as? String == "INA260 (manufacturer 0x5449, die 0x2270)")
         #expect(devices.first { $0["address"] as? String == "0x76" }?["chip"] as? String == "BME280 (chip-id 0x60)")
     }
 
@@ -24,6 +25,8 @@ import TestSupport
         #expect(result.output.contains("temperature" + String(repeating: " ", count: 7) + "294.65 K (21.5 °C)"), "\(result.output)")
         #expect(result.output.contains("pressure" + String(repeating: " ", count: 10) + "101320 Pa (1013.2 hPa)"))
         #expect(result.output.contains("illuminance" + String(repeating: " ", count: 7) + "812.5 lx"))
+        #expect(result.output.contains("battery") && result.output.contains("supply"), "the INA219 and INA260: \(result.output)")
+        #expect(result.output.contains("5.1 V"), "\(result.output)")
     }
 
     @Test func readFromAConfigReportsEachSensorAndExits1WhenOneFails() async throws {

@@ -128,15 +128,17 @@ struct NoSleep: Sleeper {
         let station = SimulatedStation(weather: false, sleeper: NoSleep())
         let recording = RecordingI2CBus(station.bus)
         let found = try BusScanner(bus: recording, sleeper: NoSleep()).scan()
-        #expect(found.map(\.address) == [0x23, 0x44, 0x45, 0x48, 0x62, 0x76, 0x77])
+        #expect(found.map(\.address) == [0x23, 0x40, 0x41, 0x44, 0x45, 0x48, 0x62, 0x76, 0x77])
         let names = Dictionary(uniqueKeysWithValues: found.map { ($0.address, $0.identity ?? "?") })
         #expect(names[0x76] == "BME280 (chip-id 0x60)")
         #expect(names[0x77] == "BMP280 (chip-id 0x58)")
         #expect(names[0x44] == "SHT4x (serial 0x12345678)")
         #expect(names[0x45]?.hasPrefix("SHT3x") == true, "\(names[0x45] ?? "")")
         #expect(names[0x62]?.hasPrefix("SCD4x") == true)
-        #expect(names[0x48]?.hasPrefix("ADS1115") == true)
-        let known: Set<UInt16> = [0x23, 0x44, 0x45, 0x46, 0x48, 0x62, 0x76, 0x77]
+        #expect(names[0x48]?.hasPrefix("ADS1115") == true, "\(names[0x48] ?? "")")
+        #expect(names[0x40]?.hasPrefix("INA219?") == true, "\(names[0x40] ?? "")")
+        #expect(names[0x41] == "INA260 (manufacturer 0x5449, die 0x2270)")
+        let known: Set<UInt16> = [0x23, 0x40, 0x41, 0x44, 0x45, 0x46, 0x48, 0x62, 0x76, 0x77]
         for step in recording.steps where !known.contains(step.address) {
             #expect(step.operations == [.read(count: 1)], "0x\(String(step.address, radix: 16)) got more than a read-only probe")
         }
