@@ -1,3 +1,4 @@
+import Crypto
 import PostgresNIO
 
 /// The PostgreSQL schema: tables, and the commit functions that keep a
@@ -227,15 +228,36 @@ extension PostgresStore {
     /// Advisory lock ids: one for schema creation, and per epoch (by its start).
     static let schemaLock: Int64 = 0x4650_5343_4845_4D41
 
+    static var schemaStatements: [String] {
+        schema + retimingSchema + pairingSchema + deadLetterSchema + logSchema + [dropOldCommitFunctions, commitFunction, commitBatchFunction]
+    }
+
+    /// What the statements are, so a database set up by this release is
+    /// not set up again.
+    static var schemaDigest: String {
+        SHA256.hash(data: Array(schemaStatements.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Sets the schema up unless this release already did. The statements are
+    /// idempotent, but an `ALTER TABLE … ADD COLUMN IF NOT EXISTS` or `CREATE
+    /// INDEX IF NOT EXISTS` still takes its table's lock: run at every start
+    /// they deadlocked with an aggregator already committing on the same
+    /// database (ScaleOutTests: three aggregators starting together).
     func createSchema() async throws {
         try await client.withTransaction(logger: logger) { connection in
             // Several aggregators start at once: one creates, the others wait.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
-            for statement in Self.schema + Self.retimingSchema + Self.pairingSchema + Self.deadLetterSchema + Self.logSchema
-                + [Self.dropOldCommitFunctions, Self.commitFunction, Self.commitBatchFunction] {
+            try await connection.query("CREATE TABLE IF NOT EXISTS fieldproof_schema (id INTEGER PRIMARY KEY, digest TEXT NOT NULL)", logger: logger)
+            let digest = Self.schemaDigest
+            let rows = try await connection.query("SELECT digest FROM fieldproof_schema WHERE id = 1", logger: logger)
+            for try await held in rows.decode(String.self) where held == digest { return }
+            for statement in Self.schemaStatements {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
             try await Self.fillLogRecordSerials(connection, logger: logger)
+            try await connection.query("""
+                INSERT INTO fieldproof_schema (id, digest) VALUES (1, \(digest)) ON CONFLICT (id) DO UPDATE SET digest = excluded.digest
+                """, logger: logger)
         }
     }
 }

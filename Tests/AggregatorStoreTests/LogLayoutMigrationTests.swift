@@ -115,6 +115,7 @@ import Wire
             INSERT INTO log_hash VALUES \(values.joined(separator: ", "));
             ALTER TABLE log_entry DROP COLUMN hashes;
             ALTER TABLE log_record DROP COLUMN hashes;
+            DELETE FROM fieldproof_schema;
             """])
         #expect(earlier.status == 0, "\(earlier.output)")
         let migrated = try await PostgresStore(url: server.url, calendar: calendar)

@@ -76,6 +76,7 @@ import Wire
         let earlier = try await ProcessRunner.run("/usr/bin/psql", [server.url, "-v", "ON_ERROR_STOP=1", "-c", """
             ALTER TABLE device DROP COLUMN redelivered;
             INSERT INTO rejection (serial, reason, count) VALUES ('dev-1', 'duplicate_sequence', 41);
+            DELETE FROM fieldproof_schema;
             """])
         #expect(earlier.status == 0, "\(earlier.output)")
         let migrated = try await PostgresStore(url: server.url, calendar: calendar)
