@@ -15,6 +15,15 @@ public final class SimulatedStation: HardwareAccess {
     public let bus = SimulatedI2CBus(name: "simulated i2c-1")
     public let chip: SimulatedGPIOChip
     public let thermalRoot: String
+    /// Two DS18B20 probes on a simulated 1-Wire bus, as the kernel's
+    /// w1_therm shows them (Documentation/w1/slaves/w1_therm.rst): the first
+    /// with that document's scratchpad (23.125 °C), the second at −10.125 °C
+    /// (DS18B20 datasheet, Table 1: FF5Eh).
+    public let oneWireRoot: String
+    public static let oneWireProbes: [(rom: String, w1Slave: String)] = [
+        ("28-0316a2796aff", "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n"),
+        ("28-0416b3421bff", "5e ff 4b 46 7f ff 0c 10 6a : crc=6a YES\n5e ff 4b 46 7f ff 0c 10 6a t=-10125\n"),
+    ]
     public let sleeper: any Sleeper
 
     /// Default addresses of the simulated chips, as `fieldproof scan` finds them.
@@ -40,6 +49,7 @@ public final class SimulatedStation: HardwareAccess {
         self.sleeper = sleeper
         for (address, make) in Self.chips { bus.attach(make(), at: address) }
         thermalRoot = Self.makeThermalZone(millidegrees: 47250)
+        oneWireRoot = Self.makeOneWireBus()
         if weather { startWeather() }
     }
 
@@ -49,6 +59,12 @@ public final class SimulatedStation: HardwareAccess {
         for file in ["thermal_zone0/temp", "thermal_zone0/type"] { unlink("\(thermalRoot)/\(file)") }
         rmdir("\(thermalRoot)/thermal_zone0")
         rmdir(thermalRoot)
+        for probe in Self.oneWireProbes {
+            unlink("\(oneWireRoot)/\(probe.rom)/w1_slave")
+            rmdir("\(oneWireRoot)/\(probe.rom)")
+        }
+        rmdir("\(oneWireRoot)/w1_bus_master1")
+        rmdir(oneWireRoot)
     }
 
     public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
@@ -63,6 +79,21 @@ public final class SimulatedStation: HardwareAccess {
             throw GPIOError(kind: .missingChip, chip: descriptor, detail: "the simulator has one chip, \(chip.name) (\(chip.label))")
         }
         return chip
+    }
+
+    private static func makeOneWireBus() -> String {
+        var template = Array("/tmp/fieldproof-simulated-w1-XXXXXX".utf8CString)
+        guard let root = mkdtemp(&template) else { return "/nonexistent" }
+        let path = String(cString: root)
+        mkdir("\(path)/w1_bus_master1", 0o755)
+        for probe in oneWireProbes {
+            mkdir("\(path)/\(probe.rom)", 0o755)
+            if let file = fopen("\(path)/\(probe.rom)/w1_slave", "w") {
+                fputs(probe.w1Slave, file)
+                fclose(file)
+            }
+        }
+        return path
     }
 
     private static func makeThermalZone(millidegrees: Int) -> String {

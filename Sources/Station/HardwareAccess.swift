@@ -1,4 +1,5 @@
 import Hardware
+import Sensors
 import Synchronization
 
 /// Where sensors find their buses and chips: the machine's own
@@ -11,6 +12,8 @@ public protocol HardwareAccess: Sendable {
     func gpioChip(_ descriptor: String) throws(GPIOError) -> any GPIOChip
     /// The thermal-zone root (`/sys/class/thermal` on Linux).
     var thermalRoot: String { get }
+    /// The 1-Wire devices' root (`/sys/bus/w1/devices` on Linux).
+    var oneWireRoot: String { get }
     /// How drivers wait.
     var sleeper: any Sleeper { get }
     /// What watches the edge lines of pulse counters between reads: one
@@ -20,6 +23,7 @@ public protocol HardwareAccess: Sendable {
 
 extension HardwareAccess {
     public var edgeWatcher: GPIOEdgeWatcher { .shared }
+    public var oneWireRoot: String { DS18B20.defaultRoot }
 }
 
 /// The real buses and chips of this machine.

@@ -18,7 +18,7 @@ public struct SensorFactory: Sendable {
     public static let drivers: [(name: String, defaultAddress: Int?)] = [
         ("bme280", 0x76), ("bmp280", 0x76), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
         ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
-        ("board-temperature", nil),
+        ("board-temperature", nil), ("ds18b20", nil),
     ]
     public static var driverNames: [String] { drivers.map(\.name) }
 
@@ -62,6 +62,8 @@ public struct SensorFactory: Sendable {
             let quantity = options.string("quantity", default: "state")
             let line = try gpioLine(spec) { chip, offset throws(GPIOError) in try chip.requestInput(offset: offset, edge: nil, bias: bias) }
             sensor = DigitalInput(name: spec.name, line: line, activeLow: activeLow, quantity: quantity)
+        case "ds18b20":
+            sensor = try DS18B20(name: spec.name, rom: options.string("rom"), root: hardware.oneWireRoot)
         case "board-temperature":
             sensor = try ThermalZone(name: spec.name, zone: options.string("zone"), root: hardware.thermalRoot)
         default:

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Hardware
+import Sensors
 import Station
 
 /// `fieldproof scan`: which addresses answer on an I2C bus, and which chips
@@ -46,6 +47,8 @@ struct ScanCommand: ParsableCommand {
             }
             throw ExitCode(1)
         }
+        // DS18B20 probes the kernel's 1-Wire master found (w1-gpio), by ROM id.
+        let probes = DS18B20.probes(root: context.hardware.oneWireRoot)
         if json {
             print(JSONText.object([
                 ("bus", .string(busName)),
@@ -53,6 +56,7 @@ struct ScanCommand: ParsableCommand {
                 ("devices", .array(found.map { device in
                     .object([("address", .string("0x" + I2CError.hex(device.address))), ("chip", device.identity.map(JSONText.string) ?? .null)])
                 })),
+                ("oneWire", .array(probes.map { .object([("rom", .string($0)), ("chip", .string("DS18B20"))]) })),
             ]).render())
             return
         }
@@ -63,5 +67,9 @@ struct ScanCommand: ParsableCommand {
         print(found.isEmpty
             ? "no device answered: check power (3.3 V), ground, SDA on pin \(context.board.i2c.first?.sdaPin.map(String.init) ?? "?") and SCL on pin \(context.board.i2c.first?.sclPin.map(String.init) ?? "?")"
             : "\(found.count) device(s)")
+        if !probes.isEmpty {
+            print("1-Wire (\(context.hardware.oneWireRoot)):")
+            for rom in probes { print("  \(rom)  DS18B20 (set `rom: \(rom)`)") }
+        }
     }
 }

@@ -41,6 +41,7 @@ struct StationContext {
         SensorSpec(name: "soil", driver: "ads1115", bus: 1, address: 0x48, options: ["channels": "0,1"]),
         SensorSpec(name: "battery", driver: "ina219", bus: 1, address: 0x40, options: ["shunt_ohms": "0.1"]),
         SensorSpec(name: "supply", driver: "ina260", bus: 1, address: 0x41),
+        SensorSpec(name: "probe", driver: "ds18b20", options: ["rom": "28-0316a2796aff"]),
         SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
         SensorSpec(name: "board", driver: "board-temperature"),
     ]

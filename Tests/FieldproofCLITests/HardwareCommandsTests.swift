@@ -16,6 +16,8 @@ import TestSupport
         let devices = object?["devices"] as? [[String: Any]] ?? []
         #expect(devices.compactMap { $0["address"] as? String } == ["0x23", "0x40", "0x41", "0x44", "0x45", "0x48", "0x62", "0x76", "0x77"])
         #expect(devices.first { $0["address"] as? String == "0x41" }?["chip"] as? String == "INA260 (manufacturer 0x5449, die 0x2270)")
+        let probes = object?["oneWire"] as? [[String: Any]] ?? []
+        #expect(probes.compactMap { $0["rom"] as? String } == ["28-0316a2796aff", "28-0416b3421bff"], "the simulated 1-Wire bus")
         #expect(devices.first { $0["address"] as? String == "0x76" }?["chip"] as? String == "BME280 (chip-id 0x60)")
     }
 
@@ -27,6 +29,7 @@ import TestSupport
         #expect(result.output.contains("illuminance" + String(repeating: " ", count: 7) + "812.5 lx"))
         #expect(result.output.contains("battery") && result.output.contains("supply"), "the INA219 and INA260: \(result.output)")
         #expect(result.output.contains("5.1 V"), "\(result.output)")
+        #expect(result.output.contains("probe     ds18b20           temperature       296.27 K (23.13 °C)"), "the DS18B20: \(result.output)")
     }
 
     @Test func readFromAConfigReportsEachSensorAndExits1WhenOneFails() async throws {
