@@ -20,6 +20,11 @@ public final class SimulatedStation: HardwareAccess {
     /// with that document's scratchpad (23.125 °C), the second at −10.125 °C
     /// (DS18B20 datasheet, Table 1: FF5Eh).
     public let oneWireRoot: String
+    /// A kernel-driven SHT3x under hwmon (Documentation/hwmon/sht3x.rst:
+    /// temp1_input in m°C, humidity1_input in m%), as a board with
+    /// `dtoverlay=i2c-sensor,sht3x` shows it.
+    public let hwmonRoot: String
+    static let hwmonFiles = [("name", "sht3x\n"), ("temp1_input", "21400\n"), ("humidity1_input", "46000\n")]
     public static let oneWireProbes: [(rom: String, w1Slave: String)] = [
         ("28-0316a2796aff", "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n"),
         ("28-0416b3421bff", "5e ff 4b 46 7f ff 0c 10 6a : crc=6a YES\n5e ff 4b 46 7f ff 0c 10 6a t=-10125\n"),
@@ -50,6 +55,7 @@ public final class SimulatedStation: HardwareAccess {
         for (address, make) in Self.chips { bus.attach(make(), at: address) }
         thermalRoot = Self.makeThermalZone(millidegrees: 47250)
         oneWireRoot = Self.makeOneWireBus()
+        hwmonRoot = Self.makeHwmon()
         if weather { startWeather() }
     }
 
@@ -65,6 +71,9 @@ public final class SimulatedStation: HardwareAccess {
         }
         rmdir("\(oneWireRoot)/w1_bus_master1")
         rmdir(oneWireRoot)
+        for (file, _) in Self.hwmonFiles { unlink("\(hwmonRoot)/hwmon0/\(file)") }
+        rmdir("\(hwmonRoot)/hwmon0")
+        rmdir(hwmonRoot)
     }
 
     public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
@@ -79,6 +88,20 @@ public final class SimulatedStation: HardwareAccess {
             throw GPIOError(kind: .missingChip, chip: descriptor, detail: "the simulator has one chip, \(chip.name) (\(chip.label))")
         }
         return chip
+    }
+
+    private static func makeHwmon() -> String {
+        var template = Array("/tmp/fieldproof-simulated-hwmon-XXXXXX".utf8CString)
+        guard let root = mkdtemp(&template) else { return "/nonexistent" }
+        let path = String(cString: root)
+        mkdir("\(path)/hwmon0", 0o755)
+        for (name, text) in hwmonFiles {
+            if let file = fopen("\(path)/hwmon0/\(name)", "w") {
+                fputs(text, file)
+                fclose(file)
+            }
+        }
+        return path
     }
 
     private static func makeOneWireBus() -> String {

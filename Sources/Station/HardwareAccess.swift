@@ -14,6 +14,8 @@ public protocol HardwareAccess: Sendable {
     var thermalRoot: String { get }
     /// The 1-Wire devices' root (`/sys/bus/w1/devices` on Linux).
     var oneWireRoot: String { get }
+    /// The kernel's hardware-monitoring root (`/sys/class/hwmon` on Linux).
+    var hwmonRoot: String { get }
     /// How drivers wait.
     var sleeper: any Sleeper { get }
     /// What watches the edge lines of pulse counters between reads: one
@@ -24,6 +26,7 @@ public protocol HardwareAccess: Sendable {
 extension HardwareAccess {
     public var edgeWatcher: GPIOEdgeWatcher { .shared }
     public var oneWireRoot: String { DS18B20.defaultRoot }
+    public var hwmonRoot: String { Hwmon.defaultRoot }
 }
 
 /// The real buses and chips of this machine.

@@ -18,7 +18,7 @@ public struct SensorFactory: Sendable {
     public static let drivers: [(name: String, defaultAddress: Int?)] = [
         ("bme280", 0x76), ("bmp280", 0x76), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
         ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
-        ("board-temperature", nil), ("ds18b20", nil),
+        ("board-temperature", nil), ("ds18b20", nil), ("hwmon", nil),
     ]
     public static var driverNames: [String] { drivers.map(\.name) }
 
@@ -62,6 +62,11 @@ public struct SensorFactory: Sendable {
             let quantity = options.string("quantity", default: "state")
             let line = try gpioLine(spec) { chip, offset throws(GPIOError) in try chip.requestInput(offset: offset, edge: nil, bias: bias) }
             sensor = DigitalInput(name: spec.name, line: line, activeLow: activeLow, quantity: quantity)
+        case "hwmon":
+            guard let selector = options.string("device") else {
+                throw spec.problem("needs `device:`, the kernel device's name or directory, e.g. `device: sht3x` (see /sys/class/hwmon/*/name)")
+            }
+            sensor = try Hwmon(name: spec.name, device: selector, root: hardware.hwmonRoot)
         case "ds18b20":
             sensor = try DS18B20(name: spec.name, rom: options.string("rom"), root: hardware.oneWireRoot)
         case "board-temperature":

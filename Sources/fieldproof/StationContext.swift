@@ -42,6 +42,7 @@ struct StationContext {
         SensorSpec(name: "battery", driver: "ina219", bus: 1, address: 0x40, options: ["shunt_ohms": "0.1"]),
         SensorSpec(name: "supply", driver: "ina260", bus: 1, address: 0x41),
         SensorSpec(name: "probe", driver: "ds18b20", options: ["rom": "28-0316a2796aff"]),
+        SensorSpec(name: "kernel", driver: "hwmon", options: ["device": "sht3x"]),
         SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
         SensorSpec(name: "board", driver: "board-temperature"),
     ]

@@ -30,6 +30,7 @@ import TestSupport
         #expect(result.output.contains("battery") && result.output.contains("supply"), "the INA219 and INA260: \(result.output)")
         #expect(result.output.contains("5.1 V"), "\(result.output)")
         #expect(result.output.contains("probe     ds18b20           temperature       296.27 K (23.13 °C)"), "the DS18B20: \(result.output)")
+        #expect(result.output.contains("kernel    hwmon             temperature       294.55 K (21.4 °C)"), "a kernel-driven SHT3x: \(result.output)")
     }
 
     @Test func readFromAConfigReportsEachSensorAndExits1WhenOneFails() async throws {
