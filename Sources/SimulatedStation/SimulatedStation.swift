@@ -14,22 +14,25 @@ public final class SimulatedStation: HardwareAccess {
     public let kind = "simulated"
     public let bus = SimulatedI2CBus(name: "simulated i2c-1")
     public let chip: SimulatedGPIOChip
-    public let thermalRoot: String
+    public var thermalRoot: String { thermalZone.root }
     /// Two DS18B20 probes on a simulated 1-Wire bus, as the kernel's
     /// w1_therm shows them (Documentation/w1/slaves/w1_therm.rst): the first
     /// with that document's scratchpad (23.125 °C), the second at −10.125 °C
     /// (DS18B20 datasheet, Table 1: FF5Eh).
-    public let oneWireRoot: String
+    public var oneWireRoot: String { oneWireBus.root }
     /// A kernel-driven SHT3x under hwmon (Documentation/hwmon/sht3x.rst:
     /// temp1_input in m°C, humidity1_input in m%), as a board with
     /// `dtoverlay=i2c-sensor,sht3x` shows it.
-    public let hwmonRoot: String
-    static let hwmonFiles = [("name", "sht3x\n"), ("temp1_input", "21400\n"), ("humidity1_input", "46000\n")]
+    public var hwmonRoot: String { hwmon.root }
     public static let oneWireProbes: [(rom: String, w1Slave: String)] = [
         ("28-0316a2796aff", "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n"),
         ("28-0416b3421bff", "5e ff 4b 46 7f ff 0c 10 6a : crc=6a YES\n5e ff 4b 46 7f ff 0c 10 6a t=-10125\n"),
     ]
     public let sleeper: any Sleeper
+    /// A thermal zone at 47.25 °C, the 1-Wire bus and the hwmon device above.
+    private let thermalZone = SysfsTree(kind: "thermal", [("thermal_zone0/type", "cpu-thermal\n"), ("thermal_zone0/temp", "47250\n")])
+    private let oneWireBus = SysfsTree(kind: "w1", [("w1_bus_master1/", "")] + oneWireProbes.map { ("\($0.rom)/w1_slave", $0.w1Slave) })
+    private let hwmon = SysfsTree(kind: "hwmon", [("hwmon0/name", "sht3x\n"), ("hwmon0/temp1_input", "21400\n"), ("hwmon0/humidity1_input", "46000\n")])
 
     /// Default addresses of the simulated chips, as `fieldproof scan` finds them.
     public static let chips: [(address: UInt16, make: @Sendable () -> any SimulatedI2CChip)] = [
@@ -53,27 +56,13 @@ public final class SimulatedStation: HardwareAccess {
         chip = SimulatedGPIOChip(name: "gpiochip0", label: gpioLabel)
         self.sleeper = sleeper
         for (address, make) in Self.chips { bus.attach(make(), at: address) }
-        thermalRoot = Self.makeThermalZone(millidegrees: 47250)
-        oneWireRoot = Self.makeOneWireBus()
-        hwmonRoot = Self.makeHwmon()
         if weather { startWeather() }
     }
 
     deinit {
         weather.running.store(false, ordering: .sequentiallyConsistent)
         if let thread = weatherThread.withLock({ $0 }) { pthread_join(thread, nil) }
-        for file in ["thermal_zone0/temp", "thermal_zone0/type"] { unlink("\(thermalRoot)/\(file)") }
-        rmdir("\(thermalRoot)/thermal_zone0")
-        rmdir(thermalRoot)
-        for probe in Self.oneWireProbes {
-            unlink("\(oneWireRoot)/\(probe.rom)/w1_slave")
-            rmdir("\(oneWireRoot)/\(probe.rom)")
-        }
-        rmdir("\(oneWireRoot)/w1_bus_master1")
-        rmdir(oneWireRoot)
-        for (file, _) in Self.hwmonFiles { unlink("\(hwmonRoot)/hwmon0/\(file)") }
-        rmdir("\(hwmonRoot)/hwmon0")
-        rmdir(hwmonRoot)
+        for tree in [thermalZone, oneWireBus, hwmon] { tree.remove() }
     }
 
     public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
@@ -88,49 +77,6 @@ public final class SimulatedStation: HardwareAccess {
             throw GPIOError(kind: .missingChip, chip: descriptor, detail: "the simulator has one chip, \(chip.name) (\(chip.label))")
         }
         return chip
-    }
-
-    private static func makeHwmon() -> String {
-        var template = Array("/tmp/fieldproof-simulated-hwmon-XXXXXX".utf8CString)
-        guard let root = mkdtemp(&template) else { return "/nonexistent" }
-        let path = String(cString: root)
-        mkdir("\(path)/hwmon0", 0o755)
-        for (name, text) in hwmonFiles {
-            if let file = fopen("\(path)/hwmon0/\(name)", "w") {
-                fputs(text, file)
-                fclose(file)
-            }
-        }
-        return path
-    }
-
-    private static func makeOneWireBus() -> String {
-        var template = Array("/tmp/fieldproof-simulated-w1-XXXXXX".utf8CString)
-        guard let root = mkdtemp(&template) else { return "/nonexistent" }
-        let path = String(cString: root)
-        mkdir("\(path)/w1_bus_master1", 0o755)
-        for probe in oneWireProbes {
-            mkdir("\(path)/\(probe.rom)", 0o755)
-            if let file = fopen("\(path)/\(probe.rom)/w1_slave", "w") {
-                fputs(probe.w1Slave, file)
-                fclose(file)
-            }
-        }
-        return path
-    }
-
-    private static func makeThermalZone(millidegrees: Int) -> String {
-        var template = Array("/tmp/fieldproof-simulated-thermal-XXXXXX".utf8CString)
-        guard let root = mkdtemp(&template) else { return "/nonexistent" }
-        let path = String(cString: root)
-        mkdir("\(path)/thermal_zone0", 0o755)
-        for (name, text) in [("type", "cpu-thermal\n"), ("temp", "\(millidegrees)\n")] {
-            if let file = fopen("\(path)/thermal_zone0/\(name)", "w") {
-                fputs(text, file)
-                fclose(file)
-            }
-        }
-        return path
     }
 
     private func startWeather() {
