@@ -62,6 +62,12 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
     /// Sequences signed and skipped across runs, for the status.
     let ledger: SequenceLedger
     let live = Mutex(Live())
+    /// Held while the status file is written: the sampling loop, the broker
+    /// watcher and the log audit all write it, and the write goes through one
+    /// temporary name (`status.json.tmp`), so two at once truncated each
+    /// other's temporary and renamed half a file into place (a reader saw
+    /// invalid JSON under the full test suite's load).
+    private let statusWrite = Mutex(())
     /// nil unless `dependencies.logVerifier` is set.
     let logAudit: DeviceLogAudit?
 
@@ -257,7 +263,8 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
 
     func writeStatus() {
         do {
-            try currentStatus().write(toRuntimeDirectory: configuration.runtimeDirectory)
+            // The snapshot is taken inside the lock too, so the last file written holds the newest state.
+            try statusWrite.withLock { _ throws in try currentStatus().write(toRuntimeDirectory: configuration.runtimeDirectory) }
         } catch {
             logger.warning("could not write the status file", metadata: ["reason": "\(error)"])
         }
