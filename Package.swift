@@ -76,6 +76,9 @@ let package = Package(
         // Bus protocols with their Linux back-ends; drivers; simulated chips.
         .target(name: "Hardware", dependencies: ["CI2C", "CGPIOD", "LinuxService", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "Sensors", dependencies: ["Hardware", "LinuxService"]),
+        // How SI values are shown to people (°C, hPa, µg/m³): the one table
+        // every human-facing output of both binaries converts through.
+        .target(name: "Units"),
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
         // Runs inside the hardware-in-the-loop guest (scripts/hil).
         .executableTarget(name: "fieldproof-hil", dependencies: ["Hardware", "Sensors", "SimulatedHardware"]),
@@ -100,7 +103,7 @@ let package = Package(
 
         // Device binary: daemon and the technician's commands.
         .executableTarget(name: "fieldproof", dependencies: [
-            "Agent", "LinuxService", "MQTT", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "Station", "TransparencyLog",
+            "Agent", "LinuxService", "MQTT", "ConfigFile", "Wire", "Identity", "Hardware", "Sensors", "Station", "TransparencyLog", "Units",
             .target(name: "SimulatedStation", condition: .when(traits: ["Simulation"])),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -109,7 +112,7 @@ let package = Package(
 
         // The aggregator: verification pipeline, tallies, HTTP API and dashboard.
         .target(name: "Aggregator", dependencies: [
-            "ConfigFile", "MQTT", "LinuxService", "TransparencyLog",
+            "ConfigFile", "MQTT", "LinuxService", "TransparencyLog", "Units",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -125,7 +128,7 @@ let package = Package(
 
         // The aggregator binary: the service and the operator's commands.
         .executableTarget(name: "fieldproof-aggregator", dependencies: [
-            "Aggregator", "AggregatorStore", "LinuxService", "ConfigFile", "Identity", "MQTT", "Wire", "TransparencyLog",
+            "Aggregator", "AggregatorStore", "LinuxService", "ConfigFile", "Identity", "MQTT", "Wire", "TransparencyLog", "Units",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -151,6 +154,7 @@ let package = Package(
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "SimulatedHardware", "TestSupport"]),
         .testTarget(name: "StationTests", dependencies: ["Station", "SimulatedStation", "Sensors", "Hardware", "SimulatedHardware", "ConfigFile", "TestSupport"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units"]),
         .testTarget(name: "SensorsTests", dependencies: ["Sensors", "Hardware", "SimulatedHardware"]),
         // With Python's pycose and cbor2 (scripts/test installs them into .venv).
         .testTarget(name: "InteropTests", dependencies: [

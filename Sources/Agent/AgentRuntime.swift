@@ -1,3 +1,4 @@
+import ConfigFile
 import LinuxService
 import Logging
 import MQTT
@@ -162,22 +163,51 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
     private func sampleUntilStopped() async {
         let sampler = Sampler(sensors: dependencies.sensors, clock: timing)
         let watchdogEvery = dependencies.notifier.watchdogMicroseconds.map { Duration.microseconds(Int64($0 / 2)) }
-        var lastStatusWrite: C.Instant?
-        while !Task.isCancelled {
-            let results: [Sampler<C>.Result]
-            do {
-                results = try await sampler.nextTick(wakeBy: timing.now.advanced(by: watchdogEvery ?? .seconds(5)))
-            } catch {
-                break
+        // A read under way for a whole watchdog period is a hung bus: stop
+        // feeding the watchdog, so systemd restarts the daemon.
+        let stallLimit = dependencies.notifier.watchdogMicroseconds.map { Duration.microseconds(Int64($0)) } ?? .seconds(60)
+        let wakeEvery = watchdogEvery ?? .seconds(5)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await sampler.run() }
+            // Wakes the loop below when no reading comes (watchdog, status file).
+            group.addTask {
+                while true {
+                    do { try await self.timing.sleep(for: wakeEvery, tolerance: nil) } catch { return }
+                    sampler.wake()
+                }
             }
-            if !results.isEmpty { handle(results) }
-            // Only a live sampling loop gets here: that is what the watchdog checks.
-            if watchdogEvery != nil { dependencies.notifier.watchdog() }
-            if lastStatusWrite.map({ $0.duration(to: timing.now) >= .seconds(1) }) ?? true {
-                writeStatus()
-                lastStatusWrite = timing.now
+            var lastStatusWrite: C.Instant?
+            while !Task.isCancelled {
+                let results: [Sampler<C>.Result]
+                do {
+                    results = try await sampler.nextBatch()
+                } catch {
+                    break
+                }
+                if !results.isEmpty { handle(results) }
+                for lag in sampler.takeLags() { report(lag) }
+                live.withLock { state in
+                    for (sensor, pace) in zip(dependencies.sensors, sampler.paces) {
+                        state.sensors[sensor.name]?.pace = DeviceStatus.Sensor.Pace(pace)
+                    }
+                }
+                let stalled = sampler.stalled(longerThan: stallLimit)
+                if watchdogEvery != nil, stalled.isEmpty { dependencies.notifier.watchdog() }
+                if lastStatusWrite.map({ $0.duration(to: timing.now) >= .seconds(1) }) ?? true {
+                    writeStatus()
+                    lastStatusWrite = timing.now
+                }
             }
+            group.cancelAll()
         }
+    }
+
+    /// Says once that a sensor cannot keep its interval, and what to set instead.
+    private func report(_ lag: Sampler<C>.Lag) {
+        let took = lag.pace.lastReadDuration.map { DurationText.format($0) } ?? "?"
+        var metadata: Logger.Metadata = ["sensor": "\(lag.sensor.name)", "interval": "\(DurationText.format(lag.pace.interval))", "read_took": "\(took)"]
+        if let rate = lag.pace.readsPerSecond { metadata["reads_per_second"] = "\((rate * 100).rounded() / 100)" }
+        logger.warning("sensor cannot keep its interval: one read takes longer; it is read as often as it can be (see `fieldproof status`), the others keep theirs; set its interval to at least the read time", metadata: metadata)
     }
 
     func handle(_ results: [Sampler<C>.Result]) {
@@ -290,5 +320,12 @@ func withTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async throw
 extension AgentRuntime where C == ContinuousClock {
     public convenience init(configuration: AgentConfiguration, dependencies: Dependencies) throws {
         try self.init(configuration: configuration, dependencies: dependencies, timing: ContinuousClock())
+    }
+}
+
+extension DeviceStatus.Sensor.Pace {
+    init<C: Clock>(_ pace: Sampler<C>.Pace) where C.Duration == Duration {
+        self.init(intervalMilliseconds: DurationText.milliseconds(pace.interval) ?? .max, readsPerSecond: pace.readsPerSecond, behind: pace.behind,
+                  skippedSlots: pace.skippedSlots, lastReadMilliseconds: pace.lastReadDuration.flatMap { DurationText.milliseconds($0) })
     }
 }

@@ -37,15 +37,36 @@ public struct DeviceStatus: Codable, Equatable, Sendable {
         public var readings: [Reading]
         public var lastError: String?
         public var lastErrorAt: UInt64?
+        /// How it keeps its interval (nil before its first read, and in reports of earlier releases).
+        public var pace: Pace?
+
+        /// The interval a sensor is configured for and the rate it is really read at.
+        public struct Pace: Codable, Equatable, Sendable {
+            public var intervalMilliseconds: Int64
+            public var readsPerSecond: Double?
+            /// Its last read took longer than its interval.
+            public var behind: Bool
+            public var skippedSlots: UInt64
+            public var lastReadMilliseconds: Int64?
+
+            public init(intervalMilliseconds: Int64, readsPerSecond: Double?, behind: Bool, skippedSlots: UInt64, lastReadMilliseconds: Int64?) {
+                self.intervalMilliseconds = intervalMilliseconds
+                self.readsPerSecond = readsPerSecond
+                self.behind = behind
+                self.skippedSlots = skippedSlots
+                self.lastReadMilliseconds = lastReadMilliseconds
+            }
+        }
 
         public init(name: String, driver: String, lastReadAt: UInt64? = nil, readings: [Reading] = [],
-                    lastError: String? = nil, lastErrorAt: UInt64? = nil) {
+                    lastError: String? = nil, lastErrorAt: UInt64? = nil, pace: Pace? = nil) {
             self.name = name
             self.driver = driver
             self.lastReadAt = lastReadAt
             self.readings = readings
             self.lastError = lastError
             self.lastErrorAt = lastErrorAt
+            self.pace = pace
         }
     }
 

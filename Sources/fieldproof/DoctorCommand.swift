@@ -94,7 +94,7 @@ struct DoctorCommand: AsyncParsableCommand {
         for result in sensors.readAll() {
             switch result.result {
             case let .success(readings):
-                report.add("sensor \(result.name)", .pass, "\(result.driver): " + readings.map { "\($0.quantity) \(ReadCommand.format($0))" }.joined(separator: ", "))
+                report.add("sensor \(result.name)", .pass, "\(result.driver): " + readings.map { "\($0.quantity) \(ReadCommand.format($0, units: .display))" }.joined(separator: ", "))
             case let .failure(error):
                 report.add("sensor \(result.name)", .fail, "\(result.driver): \(error.code): \(error.message)",
                     fix: "check wiring and address with `fieldproof scan`; read it alone with `fieldproof read --sensor \(result.name)`")

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Sensors
 import Station
+import Units
 
 /// `fieldproof read`: every configured sensor read once, now.
 struct ReadCommand: ParsableCommand {
@@ -23,8 +24,11 @@ struct ReadCommand: ParsableCommand {
     @Option(help: "Read only this sensor (its `name` in the configuration).")
     var sensor: String?
 
-    @Flag(help: "Print the readings as JSON.")
+    @Flag(help: "Print the readings as JSON (SI values, each with its unit).")
     var json = false
+
+    @Option(help: "Units for the readings: display (°C, hPa, …) or si (the wire's K, Pa, … unrounded).")
+    var units = UnitSystem.display
 
     func run() throws {
         let context = try StationContext.load(station, requireConfiguration: true)
@@ -45,7 +49,7 @@ struct ReadCommand: ParsableCommand {
             ]).render())
         } else {
             let width = results.map(\.name.count).max() ?? 0
-            for result in results { print(Self.text(result, nameWidth: width)) }
+            for result in results { print(Self.text(result, nameWidth: width, units: units)) }
         }
         if results.contains(where: { if case .failure = $0.result { return true } else { return false } }) { throw ExitCode(1) }
     }
@@ -65,7 +69,7 @@ struct ReadCommand: ParsableCommand {
         return .object(pairs)
     }
 
-    static func text(_ result: SensorResult, nameWidth: Int) -> String {
+    static func text(_ result: SensorResult, nameWidth: Int, units: UnitSystem) -> String {
         let head = result.name.padding(nameWidth) + "  " + result.driver.padding(18)
         switch result.result {
         case let .failure(error):
@@ -73,25 +77,19 @@ struct ReadCommand: ParsableCommand {
         case let .success(readings):
             let indent = String(repeating: " ", count: nameWidth + 20)
             return readings.enumerated().map { index, reading in
-                (index == 0 ? head : indent) + reading.quantity.padding(18) + format(reading)
+                (index == 0 ? head : indent) + reading.quantity.padding(18) + format(reading, units: units)
             }.joined(separator: "\n")
         }
     }
 
-    /// SI value and unit, with the everyday unit beside kelvin and pascal.
-    static func format(_ reading: SensorReading) -> String {
-        var text = "\(rounded(reading.value)) \(reading.unit)"
-        if reading.unit == "K" { text += " (\(rounded(reading.value - 273.15)) °C)" }
-        if reading.unit == "Pa" { text += " (\(rounded(reading.value / 100)) hPa)" }
+    static func format(_ reading: SensorReading, units: UnitSystem) -> String {
+        var text = units.text(reading.value, unit: reading.unit, quantity: reading.quantity)
         if reading.outOfRange { text += "  OUT OF RANGE for this sensor" }
         return text
     }
-
-    static func rounded(_ value: Double) -> String {
-        let scaled = (value * 100).rounded() / 100
-        return scaled == scaled.rounded() && abs(scaled) < 1e12 ? String(Int64(scaled)) : String(scaled)
-    }
 }
+
+extension UnitSystem: ExpressibleByArgument {}
 
 extension String {
     func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }

@@ -3,6 +3,7 @@ import ArgumentParser
 import ConfigFile
 import FoundationEssentials
 import LinuxService
+import Units
 
 /// `fieldproof status`: what the daemon last reported, read from the status
 /// file in its runtime directory (works without talking to the daemon).
@@ -27,8 +28,11 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Read the status in this runtime directory instead of the configuration's.")
     var runtimeDirectory: String?
 
-    @Flag(help: "Print the status as JSON.")
+    @Flag(help: "Print the status as JSON (SI values, each with its unit).")
     var json = false
+
+    @Option(help: "Units for the readings: display (°C, hPa, …) or si (the wire's K, Pa, … unrounded).")
+    var units = UnitSystem.display
 
     func run() throws {
         let directory = try runtimeDirectory ?? RuntimeDirectory.fromConfiguration(config)
@@ -42,7 +46,7 @@ struct StatusCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(status), as: UTF8.self))
             return
         }
-        print(StatusText.render(status, now: WallClock.milliseconds()))
+        print(StatusText.render(status, now: WallClock.milliseconds(), units: units))
     }
 }
 
@@ -93,7 +97,7 @@ enum RuntimeDirectory {
 
 /// The human-readable form of a status report.
 enum StatusText {
-    static func render(_ status: DeviceStatus, now: UInt64) -> String {
+    static func render(_ status: DeviceStatus, now: UInt64, units: UnitSystem = .display) -> String {
         var lines: [String] = []
         let identity = status.paired ? "paired (key \(status.keyID ?? "?"))" : "NOT paired: run `fieldproof pair` to pair this device"
         lines.append("device   \(status.serial): \(identity)")
@@ -129,9 +133,15 @@ enum StatusText {
             if failedLast, let error = sensor.lastError {
                 line += "ERROR \(error)"
             } else if let at = sensor.lastReadAt {
-                line += sensor.readings.map { "\($0.quantity) \(format($0.value)) \($0.unit)" }.joined(separator: ", ") + " (\(age(at, now)) ago)"
+                line += sensor.readings.map { "\($0.quantity) \(units.text($0.value, unit: $0.unit, quantity: $0.quantity))" }.joined(separator: ", ")
+                    + " (\(age(at, now)) ago)"
             } else {
                 line += "not read yet"
+            }
+            if let pace = sensor.pace, pace.behind {
+                let rate = pace.readsPerSecond.map { " it is read \(format($0)) times a second" } ?? ""
+                let took = pace.lastReadMilliseconds.map { ", one read takes \($0) ms" } ?? ""
+                line += "; NOT keeping its \(pace.intervalMilliseconds) ms interval:\(rate)\(took) (set `interval:` to at least that)"
             }
             lines.append(line)
         }

@@ -52,6 +52,18 @@ import TestSupport
                     + "fp-0001,\"air,odd \"\"name\"\"\",1,1700000000000,1700003600000,2,0.25,0.75,1,0.5\r\n"
                 #expect(String(buffer: response.body) == expected)
             }
+            // For a person's spreadsheet: °C with two decimals (the sum counts
+            // the offset once per value: 1169 K − 4 × 273.15 = 76.40 °C).
+            try await client.execute(uri: "/api/v1/tallies?format=csv&units=display", method: .get) { response in
+                let expected = "device,metric,unit,epoch_start_ms,epoch_end_ms,count,min,max,sum,mean\r\n"
+                    + "fp-0001,air/temperature,°C,1700000000000,1700003600000,4,16.85,21.35,76.40,19.10\r\n"
+                    + "fp-0001,\"air,odd \"\"name\"\"\",,1700000000000,1700003600000,2,0.25,0.75,1,0.5\r\n"
+                #expect(String(buffer: response.body) == expected)
+            }
+            try await client.execute(uri: "/api/v1/tallies?format=csv&units=imperial", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("display"))
+            }
             try await client.execute(uri: "/api/v1/tallies", method: .get, headers: [.accept: "text/csv"]) { response in
                 #expect(String(buffer: response.body).hasPrefix("device,metric"))
             }
@@ -141,6 +153,7 @@ import TestSupport
                 #expect(html.contains("fp-&lt;b&gt;"), "serials are escaped")
                 #expect(!html.contains("fp-<b>"))
                 #expect(html.contains("<polyline"), "latest readings are plotted")
+                #expect(html.contains("title=\"294.65 K\">21.50 °C</td>"), "in °C, the wire's SI value on hover")
                 #expect(html.components(separatedBy: "class=\"accepted\"").count == 25, "one bar per hour")
                 #expect(!html.contains("http://") && !html.contains("https://"), "nothing from a CDN")
             }

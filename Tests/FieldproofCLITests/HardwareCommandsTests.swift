@@ -24,13 +24,25 @@ import TestSupport
     @Test func readOfTheSimulatedStationPrintsValuesUnitsAndStatus() async throws {
         let result = try await fieldproof(["read", "--simulate", "--config", "/nonexistent.yaml"])
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("temperature" + String(repeating: " ", count: 7) + "294.65 K (21.5 °C)"), "\(result.output)")
-        #expect(result.output.contains("pressure" + String(repeating: " ", count: 10) + "101320 Pa (1013.2 hPa)"))
-        #expect(result.output.contains("illuminance" + String(repeating: " ", count: 7) + "812.5 lx"))
+        #expect(result.output.contains("air       bme280            temperature       21.50 °C\n"), "\(result.output)")
+        #expect(result.output.contains("pressure          1013.20 hPa\n"))
+        #expect(result.output.contains("illuminance       812.5 lx\n"))
         #expect(result.output.contains("battery") && result.output.contains("supply"), "the INA219 and INA260: \(result.output)")
-        #expect(result.output.contains("5.1 V"), "\(result.output)")
-        #expect(result.output.contains("probe     ds18b20           temperature       296.27 K (23.13 °C)"), "the DS18B20: \(result.output)")
-        #expect(result.output.contains("kernel    hwmon             temperature       294.55 K (21.4 °C)"), "a kernel-driven SHT3x: \(result.output)")
+        #expect(result.output.contains("voltage           5.100 V\n"), "\(result.output)")
+        #expect(result.output.contains("probe     ds18b20           temperature       23.13 °C\n"), "the DS18B20: \(result.output)")
+        #expect(result.output.contains("kernel    hwmon             temperature       21.40 °C\n"), "a kernel-driven SHT3x: \(result.output)")
+    }
+
+    /// `--units si`: the wire's values, unrounded; JSON is SI whatever the flag.
+    @Test func readInSIUnits() async throws {
+        let result = try await fieldproof(["read", "--simulate", "--units", "si", "--config", "/nonexistent.yaml"])
+        #expect(result.status == 0, "\(result.output)")
+        // The BME280's compensation of the simulated 294.65 K and 101320 Pa, as computed, in K and Pa.
+        #expect(result.output.contains("air       bme280            temperature       294.6501"), "\(result.output)")
+        #expect(result.output.contains("pressure          101319.99"), "\(result.output)")
+        #expect(result.output.contains(" K\n") && result.output.contains(" Pa\n") && !result.output.contains("°C"))
+        let wrong = try await fieldproof(["read", "--simulate", "--units", "imperial", "--config", "/nonexistent.yaml"])
+        #expect(wrong.status != 0 && wrong.output.contains("display") && wrong.output.contains("si"), "\(wrong.output)")
     }
 
     @Test func readFromAConfigReportsEachSensorAndExits1WhenOneFails() async throws {

@@ -25,6 +25,8 @@ func fieldproof(_ arguments: [String]) async throws -> ProcessRunner.Result {
             sensors: [
                 .init(name: "air", driver: "bme280", lastReadAt: now - 2_000, readings: [.init(quantity: "temperature", value: 294.65, unit: "K")]),
                 .init(name: "rain", driver: "rain-gauge", lastReadAt: now - 90_000, lastError: "no acknowledge", lastErrorAt: now - 2_000),
+                .init(name: "light", driver: "bh1750", lastReadAt: now - 1_000, readings: [.init(quantity: "illuminance", value: 812.5, unit: "lx")],
+                      pace: .init(intervalMilliseconds: 50, readsPerSecond: 5.26, behind: true, skippedSlots: 40, lastReadMilliseconds: 180)),
             ],
             spool: .init(SpoolStatistics(records: 12, bytes: 4200, oldestAppendedAt: now - 12_000, oldestSequence: 1044, acknowledgedUpTo: 1043,
                                          droppedRecords: 2, truncatedTails: 0, truncatedBytes: 0), now: now))
@@ -40,8 +42,16 @@ func fieldproof(_ arguments: [String]) async throws -> ProcessRunner.Result {
         #expect(lines.contains { $0.hasPrefix("clock    NOT synchronised") })
         #expect(lines.contains("spool    12 message(s) waiting (4.1 KiB), oldest 12 s; acknowledged up to 1043, last sequence 1055"))
         #expect(lines.contains { $0.hasPrefix("losses   2 dropped") })
-        #expect(lines.contains("sensor   air (bme280): temperature 294.65 K (2 s ago)"))
+        #expect(lines.contains("sensor   air (bme280): temperature 21.50 °C (2 s ago)"))
         #expect(lines.contains("sensor   rain (rain-gauge): ERROR no acknowledge"))
+        #expect(lines.contains("sensor   light (bh1750): illuminance 812.5 lx (1 s ago); NOT keeping its 50 ms interval: it is read 5.26 times a second, "
+            + "one read takes 180 ms (set `interval:` to at least that)"), "\(lines)")
+    }
+
+    @Test func siUnitsOnRequest() async throws {
+        let now = WallClock.milliseconds()
+        let result = try await fieldproof(["status", "--units", "si", "--runtime-directory", try runtimeDirectory(with: sample(now: now))])
+        #expect(result.output.split(separator: "\n").contains("sensor   air (bme280): temperature 294.65 K (2 s ago)"), "\(result.output)")
     }
 
     @Test func jsonIsTheStatusFile() async throws {

@@ -1,3 +1,4 @@
+import Units
 /// The dashboard: one server-rendered page (HTML, inline CSS and SVG; no
 /// scripts and nothing loaded from elsewhere), refreshed every 15 s.
 struct DashboardPage {
@@ -85,7 +86,7 @@ struct DashboardPage {
         var rows = ""
         for reading in latest {
             rows += "<tr><td><code>\(Self.escape(reading.serial))</code></td><td>\(Self.escape(reading.metric))</td>"
-                + "<td class=\"num\">\(Self.f(reading.value, digits: 2)) \(Self.escape(reading.unit))</td>"
+                + "<td class=\"num\" title=\"\(Self.escape("\(reading.value) \(reading.unit)"))\">\(Self.escape(UnitSystem.display.text(reading.value, unit: reading.unit, quantity: reading.quantity)))</td>"
                 + "<td>\(Self.sparkline(reading.recent))</td><td>\(Self.time(reading.at))</td></tr>"
         }
         return "<table><thead><tr><th>device</th><th>metric</th><th>value</th><th>recent</th><th>at</th></tr></thead><tbody>\(rows)</tbody></table>"

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import TransparencyLog
 import LinuxService
+import Units
 
 /// The aggregator's HTTP API and dashboard (Hummingbird).
 ///
@@ -15,7 +16,7 @@ import LinuxService
 /// | `GET /metrics` | Prometheus text |
 /// | `GET /api/v1/devices?limit=&cursor=`, `/api/v1/devices/{serial}` | device summaries (JSON) |
 /// | `GET /api/v1/devices/{serial}/quality?epoch_start=` | data-quality score per metric with every check (JSON) |
-/// | `GET /api/v1/tallies?device=&from=&to=&format=csv&limit=&cursor=` | tallies (JSON, or CSV by `format=csv` or `Accept: text/csv`) |
+/// | `GET /api/v1/tallies?device=&from=&to=&format=csv&units=&limit=&cursor=` | tallies (JSON, or CSV by `format=csv` or `Accept: text/csv`; CSV in °C, hPa, … with `units=display`) |
 /// | `GET /api/v1/epochs?limit=&cursor=`, `/api/v1/epochs/{id}` | signed epochs |
 /// | `GET /api/v1/dead-letters?device=&limit=&cursor=` | messages the store could not commit (`DeadLetter`) |
 /// | `GET /api/v1/epochs/{id}/proofs/{serial}/{sequence}` | inclusion proof (CBOR): one message's, log2(epoch size) hashes |
@@ -121,7 +122,8 @@ public struct AggregatorHTTPServer: Sendable {
             let rows = page.items
             let wantsCSV = request.uri.queryParameters["format"] == "csv"
                 || (request.headers[.accept]?.contains("text/csv") ?? false)
-            let response = wantsCSV ? Self.text(TallyCSV.render(rows), contentType: "text/csv; charset=utf-8") : try Self.json(rows)
+            let units = try Self.unitSystem(request.uri.queryParameters["units"].map(String.init))
+            let response = wantsCSV ? Self.text(TallyCSV.render(rows, units: units), contentType: "text/csv; charset=utf-8") : try Self.json(rows)
             return Paging.withNext(response, next: page.more ? rows.last.map { Paging.encode(TallyKey($0)) } : nil, request: request)
         }
         router.get("/api/v1/epochs") { request, _ in
@@ -201,6 +203,15 @@ public struct AggregatorHTTPServer: Sendable {
             return value
         }
         return TallyQuery(serial: parameters["device"].map(String.init), from: try time("from"), to: try time("to"))
+    }
+
+    /// `units=display` or `units=si` (the default: CSV is for programs first).
+    static func unitSystem(_ text: String?) throws -> UnitSystem {
+        guard let text else { return .si }
+        guard let units = UnitSystem(rawValue: text) else {
+            throw HTTPError(.badRequest, message: "units must be display (°C, hPa, …) or si")
+        }
+        return units
     }
 
     static func text(_ body: String, contentType: String = "text/plain; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {

@@ -58,6 +58,7 @@ public struct TallyRow: Codable, Equatable, Sendable {
     public var maximum: Double
     public var sum: Double
     public var mean: Double { count == 0 ? 0 : sum / Double(count) }
+    public var quantity: String { MetricName.quantity(metric) }
 
     public init(serial: String, metric: String, unit: String, epochStart: Int64, epochEnd: Int64, count: UInt64,
                 minimum: Double, maximum: Double, sum: Double) {
@@ -125,6 +126,7 @@ public struct LatestReading: Codable, Equatable, Sendable {
     public var at: Int64
     /// Recent values, oldest first, for the dashboard's sparkline.
     public var recent: [Double]
+    public var quantity: String { MetricName.quantity(metric) }
 
     public init(serial: String, metric: String, value: Double, unit: String, at: Int64, recent: [Double] = []) {
         self.serial = serial
@@ -288,4 +290,12 @@ public protocol AggregatorOperations: Sendable {
 
 extension AggregatorOperations {
     public var aggregatorFingerprint: String? { nil }
+}
+
+/// A metric is `<sensor>/<quantity>` (`air/temperature`).
+public enum MetricName {
+    /// What follows the sensor name (a sensor name holds no '/').
+    public static func quantity(_ metric: String) -> String {
+        metric.split(separator: "/", maxSplits: 1).last.map(String.init) ?? metric
+    }
 }

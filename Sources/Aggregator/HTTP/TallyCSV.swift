@@ -1,14 +1,28 @@
+import Units
+
 /// Tallies as CSV (RFC 4180: CRLF line ends, quoted fields where needed).
+/// SI values unrounded by default, as stored; in display units (°C, hPa,
+/// …, with their precision) on request, for a spreadsheet a person reads.
 public enum TallyCSV {
     static let header = ["device", "metric", "unit", "epoch_start_ms", "epoch_end_ms", "count", "min", "max", "sum", "mean"]
 
-    public static func render(_ rows: [TallyRow]) -> String {
+    public static func render(_ rows: [TallyRow], units: UnitSystem = .si) -> String {
         var lines = [header.joined(separator: ",")]
         for row in rows {
-            lines.append([
-                quote(row.serial), quote(row.metric), quote(row.unit), String(row.epochStart), String(row.epochEnd),
-                String(row.count), number(row.minimum), number(row.maximum), number(row.sum), number(row.mean),
-            ].joined(separator: ","))
+            let values: [String]
+            let unit: String
+            switch units {
+            case .si:
+                unit = row.unit
+                values = [number(row.minimum), number(row.maximum), number(row.sum), number(row.mean)]
+            case .display:
+                let shown = DisplayUnit.forSI(row.unit, quantity: row.quantity)
+                unit = shown.symbol
+                values = [shown.number(row.minimum), shown.number(row.maximum),
+                          shown.shown(shown.sum(row.sum, count: Int(clamping: row.count))), shown.number(row.mean)]
+            }
+            lines.append(([quote(row.serial), quote(row.metric), quote(unit), String(row.epochStart), String(row.epochEnd), String(row.count)] + values)
+                .joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
