@@ -88,7 +88,7 @@ let package = Package(
         // of each chip on a simulated bus. Linked into `fieldproof` only with
         // the Simulation trait (on by default; scripts/build-daemon builds the
         // installed binary without it).
-        .target(name: "SimulatedStation", dependencies: ["Station", "Hardware", "SimulatedHardware"]),
+        .target(name: "SimulatedStation", dependencies: ["Station", "Hardware", "SimulatedHardware", "LinuxService"]),
 
         // What both binaries use as Linux services: systemd notify and
         // watchdog, glibc malloc settings, file I/O with errno, the wall

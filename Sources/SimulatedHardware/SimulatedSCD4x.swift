@@ -25,6 +25,14 @@ public final class SimulatedSCD4x: SimulatedI2CChip, Sendable {
 
     public func markMeasurementReady() { state.withLock { $0.ready = true } }
 
+    public func set(ppm: Double? = nil, celsius: Double? = nil, humidity: Double? = nil) {
+        state.withLock { state in
+            if let ppm { state.ppm = ppm }
+            if let celsius { state.celsius = celsius }
+            if let humidity { state.humidity = humidity }
+        }
+    }
+
     public func write(_ bytes: [UInt8]) throws(SimulatedFault) {
         try state.withLock { (state: inout State) throws(SimulatedFault) in
             guard bytes.count >= 2 else { throw .noAcknowledge }

@@ -16,6 +16,13 @@ public final class SimulatedSHT3x: SimulatedI2CChip, Sendable {
         state = Mutex(State(celsius: celsius, humidity: humidity))
     }
 
+    public func set(celsius: Double? = nil, humidity: Double? = nil) {
+        state.withLock { state in
+            if let celsius { state.celsius = celsius }
+            if let humidity { state.humidity = humidity }
+        }
+    }
+
     public func corruptNextReplies(_ count: Int) { state.withLock { $0.corruptReplies = count } }
 
     public func write(_ bytes: [UInt8]) throws(SimulatedFault) {

@@ -1,6 +1,7 @@
 import Hardware
 import Station
 import SimulatedHardware
+import LinuxService
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -8,62 +9,68 @@ import Glibc
 
 /// A whole simulated sensor station, what `--simulate` and the demo run on:
 /// I2C bus 1 with one of each supported chip at its default address, a GPIO
-/// chip whose edge-watching inputs get a pulse every half second (a light
-/// rain, a breeze), and a thermal zone at 47.25 °C.
+/// chip whose edge-watching inputs get pulses (rain tips, anemometer
+/// turns), a thermal zone, a 1-Wire bus and a hwmon device.
+///
+/// With an environment (`SimulatedEnvironment`, the daemon's and the demo's
+/// case), every chip and file measures that world as it moves, and injected
+/// faults (`InjectedFault`) make chips stick, spike or drop out. Without one
+/// (tests of drivers and commands) the values stay the fixed ones below.
 public final class SimulatedStation: HardwareAccess {
     public let kind = "simulated"
-    public let bus = SimulatedI2CBus(name: "simulated i2c-1")
-    public let chip: SimulatedGPIOChip
-    public var thermalRoot: String { thermalZone.root }
+    public var bus: SimulatedI2CBus { world.bus }
+    public var chip: SimulatedGPIOChip { world.chip }
+    public var thermalRoot: String { world.thermalZone.root }
     /// Two DS18B20 probes on a simulated 1-Wire bus, as the kernel's
     /// w1_therm shows them (Documentation/w1/slaves/w1_therm.rst): the first
     /// with that document's scratchpad (23.125 °C), the second at −10.125 °C
-    /// (DS18B20 datasheet, Table 1: FF5Eh).
-    public var oneWireRoot: String { oneWireBus.root }
+    /// (DS18B20 datasheet, Table 1: FF5Eh). In a moving world the first is
+    /// in the air, the second in the ground.
+    public var oneWireRoot: String { world.oneWireBus.root }
     /// A kernel-driven SHT3x under hwmon (Documentation/hwmon/sht3x.rst:
     /// temp1_input in m°C, humidity1_input in m%), as a board with
-    /// `dtoverlay=i2c-sensor,sht3x` shows it.
-    public var hwmonRoot: String { hwmon.root }
+    /// `dtoverlay=i2c-sensor,sht3x` shows it; in the station's box.
+    public var hwmonRoot: String { world.hwmon.root }
     public static let oneWireProbes: [(rom: String, w1Slave: String)] = [
         ("28-0316a2796aff", "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n"),
         ("28-0416b3421bff", "5e ff 4b 46 7f ff 0c 10 6a : crc=6a YES\n5e ff 4b 46 7f ff 0c 10 6a t=-10125\n"),
     ]
     public let sleeper: any Sleeper
-    /// A thermal zone at 47.25 °C, the 1-Wire bus and the hwmon device above.
-    private let thermalZone = SysfsTree(kind: "thermal", [("thermal_zone0/type", "cpu-thermal\n"), ("thermal_zone0/temp", "47250\n")])
-    private let oneWireBus = SysfsTree(kind: "w1", [("w1_bus_master1/", "")] + oneWireProbes.map { ("\($0.rom)/w1_slave", $0.w1Slave) })
-    private let hwmon = SysfsTree(kind: "hwmon", [("hwmon0/name", "sht3x\n"), ("hwmon0/temp1_input", "21400\n"), ("hwmon0/humidity1_input", "46000\n")])
+    public var environment: SimulatedEnvironment? { world.environment }
+    let world: SimulatedWorld
 
-    /// Default addresses of the simulated chips, as `fieldproof scan` finds them.
-    public static let chips: [(address: UInt16, make: @Sendable () -> any SimulatedI2CChip)] = [
-        (0x23, { SimulatedBH1750(lux: 812.5) }),
-        (0x40, { SimulatedINA219(volts: 12.6, amperes: 0.25, shuntOhms: 0.1) }), // a 12 V battery through a 0.1 Ω shunt
-        (0x41, { SimulatedINA260(volts: 5.1, amperes: 0.6) }), // the board's 5 V supply
-        (0x44, { SimulatedSHT4x(celsius: 21.5, humidity: 45) }),
-        (0x45, { SimulatedSHT3x(celsius: 21.4, humidity: 46) }),
-        (0x48, { SimulatedADS1115(volts: [1.25, 0.5, 3.3, 0]) }),
-        (0x62, { SimulatedSCD4x(ppm: 612, celsius: 22, humidity: 40) }),
-        (0x76, { SimulatedBME280(celsius: 21.5, humidity: 45, hectopascal: 1013.2) }),
-        (0x77, { SimulatedBME280(celsius: 21.6, humidity: 0, hectopascal: 1013.1, bmp280: true) }),
-    ]
+    /// The addresses of the simulated chips, as `fieldproof scan` finds them.
+    public var addresses: [UInt16] { world.chips.map(\.address) }
 
-    private let weather = WeatherContext()
+    private let weather: WeatherContext
     private let weatherThread = Mutex<pthread_t?>(nil)
 
-    /// `weather`: pulse edge-watching lines in the background. `sleeper`:
-    /// the demo waits like real chips; tests pass one that does not wait.
-    public init(gpioLabel: String = "simulated", weather: Bool = true, sleeper: any Sleeper = SystemSleeper()) {
-        chip = SimulatedGPIOChip(name: "gpiochip0", label: gpioLabel)
+    /// `weather`: move the world (and pulse edge-watching lines) in the
+    /// background. `sleeper`: the demo waits like real chips; tests pass one
+    /// that does not wait. `environment`: the world the chips measure (nil:
+    /// fixed values). `faults`: what goes wrong, and when.
+    public init(gpioLabel: String = "simulated", weather: Bool = true, sleeper: any Sleeper = SystemSleeper(),
+                environment: SimulatedEnvironment? = nil, faults: [InjectedFault] = []) {
         self.sleeper = sleeper
-        for (address, make) in Self.chips { bus.attach(make(), at: address) }
+        world = SimulatedWorld(gpioLabel: gpioLabel, environment: environment, faults: faults)
+        self.weather = WeatherContext(world: world)
+        world.update(atUnixSeconds: Double(WallClock.milliseconds()) / 1000)
         if weather { startWeather() }
     }
 
     deinit {
         weather.running.store(false, ordering: .sequentiallyConsistent)
         if let thread = weatherThread.withLock({ $0 }) { pthread_join(thread, nil) }
-        for tree in [thermalZone, oneWireBus, hwmon] { tree.remove() }
+        world.remove()
     }
+
+    /// Sets every chip and file to the world at `time` (Unix seconds), with
+    /// the faults active then; the weather thread does this twice a second.
+    public func update(atUnixSeconds time: Double) { world.update(atUnixSeconds: time) }
+
+    /// Makes the edge-watching line `offset` pulse as a rain gauge tips or
+    /// an anemometer turns in this world (other lines pulse twice a second).
+    public func drive(line offset: Int, as role: PulseRole) { world.roles.withLock { $0[offset] = role } }
 
     public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
         guard number == 1 else {
@@ -80,7 +87,6 @@ public final class SimulatedStation: HardwareAccess {
     }
 
     private func startWeather() {
-        weather.chip.withLock { $0 = chip }
         weather.running.store(true, ordering: .sequentiallyConsistent)
         // The thread holds the context, not the station, so the station's
         // deinit can stop and join it.
@@ -98,22 +104,61 @@ public final class SimulatedStation: HardwareAccess {
     }
 }
 
-/// The weather thread's state: the chip it pulses and whether to go on.
+/// What an edge-watching line stands for in the simulated world.
+public enum PulseRole: Sendable {
+    /// A tipping bucket: a tip per 0.2794 mm of rain.
+    case rain
+    /// A cup anemometer: a pulse per second per 0.667 m/s of wind.
+    case wind
+}
+
+/// The weather thread's state: the world it moves and whether to go on.
 private final class WeatherContext: Sendable {
     let running = Atomic<Bool>(false)
-    let chip = Mutex<SimulatedGPIOChip?>(nil)
+    let world: SimulatedWorld
+
+    init(world: SimulatedWorld) { self.world = world }
 
     func run() {
-        guard let chip = chip.withLock({ $0 }) else { return }
+        var pulses = PulseSchedule()
+        var lastUpdate = 0.0
         while running.load(ordering: .sequentiallyConsistent) {
-            var pause = timespec(tv_sec: 0, tv_nsec: 500_000_000)
+            var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
             nanosleep(&pause, nil)
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            let nanoseconds = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-            for offset in chip.edgeWatchingLines() {
-                chip.pulse(offset, atNanoseconds: nanoseconds, widthNanoseconds: 20_000_000)
+            let now = Double(WallClock.milliseconds()) / 1000
+            if now - lastUpdate >= 0.5 {
+                world.update(atUnixSeconds: now)
+                lastUpdate = now
+            }
+            var monotonic = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &monotonic)
+            let nanoseconds = UInt64(monotonic.tv_sec) * 1_000_000_000 + UInt64(monotonic.tv_nsec)
+            let conditions = world.environment?.conditions(atUnixSeconds: now)
+            let roles = world.roles.withLock { $0 }
+            for offset in world.chip.edgeWatchingLines() {
+                let perSecond: Double
+                switch (roles[offset], conditions) {
+                case let (.rain?, conditions?): perSecond = conditions.rainMillimetresPerHour / 0.2794 / 3600
+                case let (.wind?, conditions?): perSecond = conditions.windMetresPerSecond / (2.4 / 3.6)
+                default: perSecond = 2 // no world: a light rain, a breeze
+                }
+                // Up to ten in this 50 ms, 4 ms apart.
+                for index in 0..<pulses.due(offset, perSecond: perSecond, seconds: 0.05) {
+                    world.chip.pulse(offset, atNanoseconds: nanoseconds + UInt64(index) * 4_000_000, widthNanoseconds: 2_000_000)
+                }
             }
         }
+    }
+}
+
+/// Whole pulses due on each line, carrying the fractions over.
+struct PulseSchedule {
+    private var owed: [Int: Double] = [:]
+
+    mutating func due(_ line: Int, perSecond rate: Double, seconds: Double) -> Int {
+        let total = (owed[line] ?? 0) + max(0, min(rate, 200)) * seconds
+        let whole = total.rounded(.down)
+        owed[line] = total - whole
+        return Int(whole)
     }
 }

@@ -30,6 +30,16 @@ struct SysfsTree: Sendable {
         }
     }
 
+    /// Replaces a file's text at once (written beside it, then renamed), so
+    /// a driver reading it meanwhile sees the old text or the new, never half.
+    func update(_ path: String, _ text: String) {
+        let temporary = "\(root)/\(path).new"
+        guard let file = fopen(temporary, "w") else { return }
+        fputs(text, file)
+        fclose(file)
+        rename(temporary, "\(root)/\(path)")
+    }
+
     func remove() {
         for entry in entries where !entry.path.hasSuffix("/") { unlink("\(root)/\(entry.path)") }
         for directory in Self.directories(of: entries).reversed() { rmdir("\(root)/\(directory)") }

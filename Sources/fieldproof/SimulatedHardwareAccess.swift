@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConfigFile
 import Station
 #if Simulation
 import SimulatedStation
@@ -9,9 +10,18 @@ import SimulatedStation
 /// daemon installed on boards is built without it (scripts/build-daemon), so
 /// it carries no simulated chips.
 enum SimulatedHardwareAccess {
-    static func station(gpioLabel: String) throws -> any HardwareAccess {
+    /// The station's world is seeded by `seed` (the device's serial), so
+    /// each simulated device has its own site and weather. Rain gauges and
+    /// anemometers in `specs` get pulses from that weather.
+    static func station(gpioLabel: String, seed: String, specs: [SensorSpec], board: Board) throws -> any HardwareAccess {
         #if Simulation
-        return SimulatedStation(gpioLabel: gpioLabel)
+        let station = SimulatedStation(gpioLabel: gpioLabel, environment: SimulatedEnvironment(name: seed))
+        for spec in specs {
+            let role: PulseRole? = spec.driver == "rain-gauge" ? .rain : spec.driver == "anemometer" ? .wind : nil
+            guard let role, let line = spec.line ?? spec.pin.flatMap({ try? board.line(forPin: $0) }) else { continue }
+            station.drive(line: line, as: role)
+        }
+        return station
         #else
         throw ValidationError("""
             this fieldproof was built without the simulated station (the installed daemon is built by \

@@ -66,8 +66,10 @@ struct StationContext {
         } catch {
             throw ValidationError(error.description)
         }
-        let hardware: any HardwareAccess = simulate ? try SimulatedHardwareAccess.station(gpioLabel: board.gpioChip) : LinuxHardware()
         let specs = configuration?.sensors ?? (simulate ? simulatedSensors : [])
+        let hardware: any HardwareAccess = simulate
+            ? try SimulatedHardwareAccess.station(gpioLabel: board.gpioChip, seed: configuration?.serial ?? "simulated", specs: specs, board: board)
+            : LinuxHardware()
         return StationContext(board: board, hardware: hardware, specs: specs, configuration: configuration)
     }
 
