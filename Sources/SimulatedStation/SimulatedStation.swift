@@ -43,6 +43,7 @@ public final class SimulatedStation: HardwareAccess {
         (0x45, { SimulatedSHT3x(celsius: 21.4, humidity: 46) }),
         (0x48, { SimulatedADS1115(volts: [1.25, 0.5, 3.3, 0]) }),
         (0x62, { SimulatedSCD4x(ppm: 612, celsius: 22, humidity: 40) }),
+        (0x69, { SimulatedSPS30(.indoor) }),
         (0x76, { SimulatedBME280(celsius: 21.5, humidity: 45, hectopascal: 1013.2) }),
         (0x77, { SimulatedBME280(celsius: 21.6, humidity: 0, hectopascal: 1013.1, bmp280: true) }),
     ]

@@ -38,6 +38,7 @@ struct StationContext {
         SensorSpec(name: "humidity", driver: "sht4x", bus: 1, address: 0x44),
         SensorSpec(name: "light", driver: "bh1750", bus: 1, address: 0x23),
         SensorSpec(name: "co2", driver: "scd4x", bus: 1, address: 0x62),
+        SensorSpec(name: "particles", driver: "sps30", bus: 1, address: 0x69),
         SensorSpec(name: "soil", driver: "ads1115", bus: 1, address: 0x48, options: ["channels": "0,1"]),
         SensorSpec(name: "battery", driver: "ina219", bus: 1, address: 0x40, options: ["shunt_ohms": "0.1"]),
         SensorSpec(name: "supply", driver: "ina260", bus: 1, address: 0x41),
