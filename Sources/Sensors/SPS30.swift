@@ -120,7 +120,9 @@ public final class SPS30: Sensor {
         let words = try protocolDevice.words(Command.readMeasuredValues, wait: 0, words: 20)
         var readings: [SensorReading] = []
         for (index, value) in Self.values.enumerated() {
-            let measured = Double(Float(bitPattern: UInt32(words[2 * index]) << 16 | UInt32(words[2 * index + 1])))
+            let float = Float(bitPattern: UInt32(words[2 * index]) << 16 | UInt32(words[2 * index + 1]))
+            // The float's shortest decimal (33.6, not 33.599998474), so the SI value carries no binary noise.
+            let measured = Double(float.description) ?? Double(float)
             guard measured.isFinite, measured >= 0 else {
                 throw SensorError(code: .badValue, message: "\(chip): the \(value.what) read as \(measured), which is not a measurement; "
                     + "if it persists, power-cycle the sensor")
