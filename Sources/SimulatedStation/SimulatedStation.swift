@@ -36,6 +36,7 @@ public final class SimulatedStation: HardwareAccess {
 
     /// Default addresses of the simulated chips, as `fieldproof scan` finds them.
     public static let chips: [(address: UInt16, make: @Sendable () -> any SimulatedI2CChip)] = [
+        (0x10, { SimulatedVEML7700(lux: 350) }),
         (0x23, { SimulatedBH1750(lux: 812.5) }),
         (0x40, { SimulatedINA219(volts: 12.6, amperes: 0.25, shuntOhms: 0.1) }), // a 12 V battery through a 0.1 Ω shunt
         (0x41, { SimulatedINA260(volts: 5.1, amperes: 0.6) }), // the board's 5 V supply

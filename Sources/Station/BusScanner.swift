@@ -77,6 +77,9 @@ public struct BusScanner: Sendable {
             guard let type = sensirionWords(device, command: [0xD0, 0x02], words: 4), SPS30.ascii(type) == SPS30.productType else { return nil }
             guard let serial = sensirionWords(device, command: [0xD0, 0x33], words: 16) else { return "SPS30 (product type 00080000)" }
             return "SPS30 (product type 00080000, serial \(SPS30.ascii(serial)))"
+        case 0x10:
+            // Vishay's datasheet 84286 lists command codes 00h–06h, no id.
+            return "VEML7700? (it has no id register; 0x10 is its fixed address)"
         case 0x23, 0x5C:
             return "BH1750? (it has no id register; 0x23/0x5C are its addresses)"
         case 0x40...0x4F:
