@@ -1,7 +1,7 @@
 import Hardware
 
 /// Sensirion SPS30 particulate matter sensor on I2C at 0x69 (its SEL pin to
-/// GND at power-up; 5 V supply). Datasheet SPS30 v1.0 (March 2020) §6, with
+/// GND at power-up; 5 V supply). Datasheet SPS30 v1.0 (March 2020), I2C part, with
 /// the command set and timing checked against Sensirion's embedded-i2c-sps30:
 /// 16-bit commands, every two data bytes followed by a CRC-8, in both
 /// directions.
@@ -32,11 +32,11 @@ public final class SPS30: Sensor {
 
     /// Output format word of Start Measurement: 0x03 (floats), then a dummy 0x00.
     static let floatFormat: UInt16 = 0x0300
-    /// What Read Product Type answers on every SPS30 (datasheet §6.3.9).
+    /// What Read Product Type answers on every SPS30 (8 ASCII characters, no NUL).
     public static let productType = "00080000"
     /// The factory auto-cleaning interval: 168 h.
     public static let defaultCleaningInterval: UInt32 = 604_800
-    /// Device status register bits (datasheet §4.4).
+    /// Device status register bits (datasheet §4.4; Sensirion's embedded-sps masks).
     enum Status {
         static let fanSpeedWarning: UInt32 = 1 << 21
         static let laserError: UInt32 = 1 << 5
@@ -44,7 +44,8 @@ public final class SPS30: Sensor {
     }
 
     /// The datasheet's ranges (§1.1): mass 0–1000 µg/m³, number 0–3000 #/cm³,
-    /// particle sizes 0.3–10 µm.
+    /// particle sizes 0.3–10 µm. (The stored datasheet copies we could read
+    /// showed the mass range; the number range is as we know the table.)
     static let massRange: ClosedRange<Double> = 0...1000
     static let numberRange: ClosedRange<Double> = 0...3000
     static let sizeRange: ClosedRange<Double> = 0...10
@@ -108,7 +109,7 @@ public final class SPS30: Sensor {
         sleeper.sleep(milliseconds: 20)
     }
 
-    /// Status register from firmware 2.2 on (datasheet §6.3.12).
+    /// Status register from firmware 2.2 on (Sensirion's embedded-sps: "only works on firmware 2.2 or more recent").
     var hasStatusRegister: Bool { firmwareVersion.major > 2 || firmwareVersion.major == 2 && firmwareVersion.minor >= 2 }
 
     public func read() throws(SensorError) -> [SensorReading] {

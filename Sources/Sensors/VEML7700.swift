@@ -7,8 +7,10 @@ import Synchronization
 /// (00h: gain bits 12:11, integration time bits 9:6, persistence 5:4,
 /// interrupt enable 1, shut down 0), ALS (04h), WHITE (05h).
 ///
-/// It has no id register (the datasheet lists 00h–06h), so detection is
-/// weak: the configuration written must be acknowledged and read back.
+/// It has no id register (command codes 00h–06h, as in the VEML6030
+/// datasheet rev 1.2, the same chip in another package, and in the drivers
+/// we read), so detection is weak: the configuration written must be
+/// acknowledged and read back.
 ///
 /// Resolution: 0.0042 lx/count at gain 2 and 800 ms, scaled by gain and
 /// integration time (datasheet rev 1.7 and the application note; Vishay's
@@ -114,7 +116,7 @@ public final class VEML7700: Sensor {
     private func apply(_ setting: Setting) throws(SensorError) {
         let value = setting.configuration
         do { try device.write([Register.configuration, UInt8(value & 0xFF), UInt8(value >> 8)]) } catch { throw .bus(error, chip: chip) }
-        // Datasheet: 4 ms after power-on before the first measurement, then the conversion.
+        // 4 ms after power-on before the first measurement (the datasheet, as the veml7700 crate quotes it), then the conversion.
         sleeper.sleep(milliseconds: setting.settleMilliseconds + 4)
     }
 

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// SPS30 at the command level (datasheet v1.0 §6.3): Idle- and
+/// SPS30 at the command level (datasheet v1.0, I2C commands): Idle- and
 /// Measurement-Mode, start (float 0x03 or uint16 0x05 format) and stop, the
 /// data-ready flag, measured values, the auto-cleaning interval (read and
 /// write, words CRC-checked as the chip checks them), fan cleaning, product
@@ -129,7 +129,7 @@ public final class SimulatedSPS30: SimulatedI2CChip, Sendable {
 
     public func read(count: Int) throws(SimulatedFault) -> [UInt8] {
         try state.withLock { (state: inout State) throws(SimulatedFault) -> [UInt8] in
-            // The chip may be read short (datasheet §6.2); no pointer set: NACK.
+            // A read returns the reply from its start (fewer bytes may be read); nothing pending: NACK.
             guard count <= state.reply.count else { throw .noAcknowledge }
             return Array(state.reply.prefix(count))
         }

@@ -73,7 +73,7 @@ public struct BusScanner: Sendable {
         case 0x62:
             return sensirionWords(device, command: [0x36, 0x82], words: 3) != nil ? "SCD4x (serial number read)" : nil
         case 0x69:
-            // Datasheet SPS30 §6.3.9: the product type is the ASCII string "00080000".
+            // Datasheet SPS30: Read Product Type answers the ASCII string "00080000".
             guard let type = sensirionWords(device, command: [0xD0, 0x02], words: 4), SPS30.ascii(type) == SPS30.productType else { return nil }
             guard let serial = sensirionWords(device, command: [0xD0, 0x33], words: 16) else { return "SPS30 (product type 00080000)" }
             return "SPS30 (product type 00080000, serial \(SPS30.ascii(serial)))"

@@ -3,29 +3,29 @@ import Sensors
 import SimulatedHardware
 import Testing
 
-/// SPS30 against Sensirion's datasheet (v1.0, March 2020, §6) and its
+/// SPS30 against Sensirion's datasheet (v1.0, March 2020, I2C commands) and its
 /// embedded-i2c-sps30 driver (commands and waits). The datasheet has no
 /// example measurement on I2C, so the reply bytes here were computed apart
 /// from the driver: python3 `struct.pack('>f', v)` for the floats and
 /// `struct.pack('>I', v)` for the interval, each two bytes followed by a
 /// CRC-8 (poly 0x31, init 0xFF) checked against the datasheet's example
-/// 0xBEEF → 0x92; 0x0000 → 0x81 and 0x0300 → 0xAC (Start Measurement's
-/// "0x03 0x00 0xAC") are also the datasheet's own.
+/// 0xBEEF → 0x92 (so 0x0000 → 0x81, 0x0300 → 0xAC). The product type
+/// "00080000" is the datasheet's; the serial number is made up.
 @Suite struct SPS30PlaybackTests {
     typealias Step = PlaybackI2CBus.Step
 
     enum Command {
-        static let startMeasurement: [UInt8] = [0x00, 0x10]   // §6.3.1, 20 ms
-        static let stopMeasurement: [UInt8] = [0x01, 0x04]    // §6.3.2, 20 ms
-        static let readDataReady: [UInt8] = [0x02, 0x02]      // §6.3.3
-        static let readMeasuredValues: [UInt8] = [0x03, 0x00] // §6.3.4
-        static let autoCleaningInterval: [UInt8] = [0x80, 0x04] // §6.3.8, write 20 ms
-        static let readProductType: [UInt8] = [0xD0, 0x02]    // §6.3.9
-        static let readSerialNumber: [UInt8] = [0xD0, 0x33]   // §6.3.10
-        static let readVersion: [UInt8] = [0xD1, 0x00]        // §6.3.11
-        static let readDeviceStatus: [UInt8] = [0xD2, 0x06]   // §6.3.12
-        static let clearDeviceStatus: [UInt8] = [0xD2, 0x10]  // §6.3.13
-        static let reset: [UInt8] = [0xD3, 0x04]              // §6.3.14, 100 ms
+        static let startMeasurement: [UInt8] = [0x00, 0x10]   // 20 ms
+        static let stopMeasurement: [UInt8] = [0x01, 0x04]    // 20 ms
+        static let readDataReady: [UInt8] = [0x02, 0x02]
+        static let readMeasuredValues: [UInt8] = [0x03, 0x00]
+        static let autoCleaningInterval: [UInt8] = [0x80, 0x04] // write 20 ms
+        static let readProductType: [UInt8] = [0xD0, 0x02]
+        static let readSerialNumber: [UInt8] = [0xD0, 0x33]
+        static let readVersion: [UInt8] = [0xD1, 0x00]
+        static let readDeviceStatus: [UInt8] = [0xD2, 0x06]
+        static let clearDeviceStatus: [UInt8] = [0xD2, 0x10]
+        static let reset: [UInt8] = [0xD3, 0x04]              // 100 ms
     }
     static let address: UInt16 = 0x69
 
@@ -86,7 +86,7 @@ import Testing
             #expect(abs(reading.value - value) <= abs(value) * 1e-12, "\(reading.quantity): \(reading.value)")
             #expect(!reading.outOfRange)
         }
-        // Reset 100 ms, interval write 20 ms, start 20 ms (datasheet Table of execution times); stop 20 ms.
+        // Reset 100 ms, interval write 20 ms, start 20 ms (the waits of Sensirion's embedded-i2c-sps30); stop 20 ms.
         #expect(sleeper.all.filter { $0 > 0 } == [100, 20, 20, 20])
     }
 
