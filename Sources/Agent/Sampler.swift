@@ -89,10 +89,18 @@ public final class Sampler<C: Clock>: Sendable where C.Duration == Duration {
             try await doorbell.wait()
             guard state.withLock({ !$0.pending.isEmpty }) else { return [] }
             try await clock.sleep(for: grouping, tolerance: nil)
-            let batch = state.withLock { state in
-                defer { state.pending.removeAll() }
-                return state.pending
+            // One reading per sensor in a batch (a message has one time): a
+            // second one, there when batches are taken late, waits for the next.
+            let (batch, more) = state.withLock { state in
+                var taken: [(index: Int, result: Result)] = [], rest: [(index: Int, result: Result)] = []
+                var sensors = Set<Int>()
+                for entry in state.pending {
+                    if sensors.insert(entry.index).inserted { taken.append(entry) } else { rest.append(entry) }
+                }
+                state.pending = rest
+                return (taken, !rest.isEmpty)
             }
+            if more { doorbell.ring() }
             // A ring of an earlier reading whose batch already went.
             if batch.isEmpty { continue }
             return batch.sorted { $0.index < $1.index }.map(\.result)

@@ -11,6 +11,7 @@ final class SimulatedWorld: Sendable {
     let faults: [InjectedFault]
     let roles = Mutex<[Int: PulseRole]>([:])
 
+    let ambient = SimulatedVEML7700(lux: 350)
     let light = SimulatedBH1750(lux: 812.5)
     let battery = SimulatedINA219(volts: 12.6, amperes: 0.25, shuntOhms: 0.1) // a 12 V battery through a 0.1 Ω shunt
     let supply = SimulatedINA260(volts: 5.1, amperes: 0.6) // the board's 5 V supply
@@ -18,6 +19,7 @@ final class SimulatedWorld: Sendable {
     let enclosure = SimulatedSHT3x(celsius: 21.4, humidity: 46)
     let soil = SimulatedADS1115(volts: [1.25, 0.5, 3.3, 0])
     let carbonDioxide = SimulatedSCD4x(ppm: 612, celsius: 22, humidity: 40)
+    let particles = SimulatedSPS30(.indoor)
     let air = SimulatedBME280(celsius: 21.5, humidity: 45, hectopascal: 1013.2)
     let barometer = SimulatedBME280(celsius: 21.6, humidity: 0, hectopascal: 1013.1, bmp280: true)
 
@@ -30,6 +32,7 @@ final class SimulatedWorld: Sendable {
     /// Each chip at its address, and how it takes the world's conditions.
     var chips: [(address: UInt16, chip: any SimulatedI2CChip, measure: @Sendable (SimulatedEnvironment.Conditions) -> Void)] {
         [
+            (0x10, ambient, { [ambient] in ambient.set(lux: $0.lux) }),
             (0x23, light, { [light] in light.set(lux: $0.lux) }),
             (0x40, battery, { [battery] in battery.set(volts: $0.batteryVolts, amperes: $0.batteryAmperes) }),
             (0x41, supply, { [supply] in supply.set(volts: $0.supplyVolts, amperes: $0.supplyAmperes) }),
@@ -42,6 +45,7 @@ final class SimulatedWorld: Sendable {
             (0x62, carbonDioxide, { [carbonDioxide] in
                 carbonDioxide.set(ppm: $0.carbonDioxidePPM, celsius: $0.enclosureCelsius, humidity: $0.enclosureHumidity)
             }),
+            (0x69, particles, { [particles] in particles.set(Self.particles($0)) }),
             (0x76, air, { [air] in air.set(celsius: $0.airCelsius, humidity: $0.relativeHumidity, hectopascal: $0.hectopascal) }),
             (0x77, barometer, { [barometer] in barometer.set(celsius: $0.enclosureCelsius, hectopascal: $0.hectopascal) }),
         ]
@@ -79,6 +83,17 @@ final class SimulatedWorld: Sendable {
     }
 
     static func milli(_ value: Double) -> Int { Int((value * 1000).rounded()) }
+
+    /// An SPS30's view of the world's PM2.5 and PM10: PM1.0 and PM4.0
+    /// between them, and about 5.5 particles per cm³ per µg/m³ (the ratio in
+    /// the SPS30's own readings of outdoor air), most of them small.
+    static func particles(_ conditions: SimulatedEnvironment.Conditions) -> SimulatedSPS30.Environment {
+        let pm25 = conditions.pm2_5, pm10 = conditions.pm10
+        let mass = [pm25 * 0.85, pm25, pm25 + (pm10 - pm25) * 0.6, pm10]
+        let count = pm25 * 5.5
+        return SimulatedSPS30.Environment(mass: mass, number: [count * 0.84, count * 0.98, count, count * 1.003, count * 1.004],
+                                          typicalSize: max(0.3, min(2.5, 0.4 + 0.15 * (pm10 / max(pm25, 0.1) - 1))))
+    }
 
     /// A DS18B20's scratchpad at 12 bits as w1_therm prints it: the nine
     /// bytes with the CRC verdict, then again with t= in millidegrees

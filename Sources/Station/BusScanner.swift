@@ -14,7 +14,10 @@ public struct ScannedDevice: Equatable, Sendable {
 /// identification read (its id register or serial-number command).
 /// Sensirion chips NACK a read that no command preceded (SHT3x datasheet
 /// §4.4), so at their addresses the probe is their read-serial command,
-/// which only returns the serial number.
+/// which only returns the serial number (SPS30 at 0x69: Read Product Type,
+/// 0xD002; to a register chip there, such as an MPU-6050 with AD0 high,
+/// that writes 0x02 to register 0xD0, beyond the register maps of the
+/// chips found at 0x69).
 public struct BusScanner: Sendable {
     public let bus: any I2CBus
     public let sleeper: any Sleeper
@@ -27,7 +30,7 @@ public struct BusScanner: Sendable {
     /// The 7-bit addresses `i2cdetect` scans by default (0x00–0x07 and
     /// 0x78–0x7F are reserved).
     public static let addresses: ClosedRange<UInt16> = 0x08...0x77
-    static let sensirionAddresses: Set<UInt16> = [0x44, 0x45, 0x46, 0x62]
+    static let sensirionAddresses: Set<UInt16> = [0x44, 0x45, 0x46, 0x62, 0x69]
 
     public func scan() throws(I2CError) -> [ScannedDevice] {
         var found: [ScannedDevice] = []
@@ -69,6 +72,14 @@ public struct BusScanner: Sendable {
             return nil
         case 0x62:
             return sensirionWords(device, command: [0x36, 0x82], words: 3) != nil ? "SCD4x (serial number read)" : nil
+        case 0x69:
+            // Datasheet SPS30: Read Product Type answers the ASCII string "00080000".
+            guard let type = sensirionWords(device, command: [0xD0, 0x02], words: 4), SPS30.ascii(type) == SPS30.productType else { return nil }
+            guard let serial = sensirionWords(device, command: [0xD0, 0x33], words: 16) else { return "SPS30 (product type 00080000)" }
+            return "SPS30 (product type 00080000, serial \(SPS30.ascii(serial)))"
+        case 0x10:
+            // Vishay's datasheet 84286 lists command codes 00h–06h, no id.
+            return "VEML7700? (it has no id register; 0x10 is its fixed address)"
         case 0x23, 0x5C:
             return "BH1750? (it has no id register; 0x23/0x5C are its addresses)"
         case 0x40...0x4F:

@@ -17,7 +17,7 @@ public struct SensorFactory: Sendable {
     /// Every driver name, with its default I2C address where it has one.
     public static let drivers: [(name: String, defaultAddress: Int?)] = [
         ("bme280", 0x76), ("bmp280", 0x76), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
-        ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
+        ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("sps30", 0x69), ("veml7700", 0x10), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
         ("board-temperature", nil), ("ds18b20", nil), ("hwmon", nil),
     ]
     public static var driverNames: [String] { drivers.map(\.name) }
@@ -46,6 +46,26 @@ public struct SensorFactory: Sendable {
         case "ina260":
             let averaging = try options.int("averaging", default: 1, allowed: INA260.averages.map(\.count))
             sensor = try INA260(name: spec.name, device: try device(spec), averaging: averaging)
+        case "sps30":
+            let interval = try options.integer("fan_cleaning_interval", allowed: 0...Int(UInt32.max), example: "604800",
+                                               meaning: "seconds between automatic fan cleanings, 0 turns them off; the chip's default is 604800, one week")
+            sensor = try SPS30(name: spec.name, device: try device(spec), cleaningInterval: interval.map { UInt32($0) }, sleeper: hardware.sleeper)
+        case "veml7700":
+            let gains = VEML7700.Gain.allCases.map(\.rawValue)
+            let gainText = options.string("gain", default: "auto")
+            let milliseconds = try options.int("integration_time", default: 100, allowed: VEML7700.IntegrationTime.allCases.map(\.rawValue))
+            let mode: VEML7700.Mode
+            if gainText == "auto" {
+                guard spec.options["integration_time"] == nil else {
+                    throw spec.problem("option integration_time needs a fixed gain (auto-range chooses both): add `gain:` (one of \(gains.joined(separator: ", "))) or remove integration_time")
+                }
+                mode = .auto
+            } else if let gain = VEML7700.Gain(rawValue: gainText), let time = VEML7700.IntegrationTime(rawValue: milliseconds) {
+                mode = .fixed(.init(gain, time))
+            } else {
+                throw spec.problem("option gain: \"\(gainText)\" is not one of auto, \(gains.joined(separator: ", ")), e.g. `gain: auto`")
+            }
+            sensor = try VEML7700(name: spec.name, device: try device(spec), mode: mode, sleeper: hardware.sleeper)
         case "rain-gauge", "anemometer", "pulse-counter":
             let kind = PulseCounter.Kind(rawValue: spec.driver) ?? .counter
             let factorKey = kind == .rainGauge ? "mm_per_tip" : kind == .anemometer ? "ms_per_hz" : nil
@@ -145,6 +165,15 @@ final class OptionReader {
         guard let text = string(key) else { return fallback }
         guard let value = Int(text), allowed.contains(value) else {
             throw spec.problem("option \(key): \"\(text)\" is not one of \(allowed.map(String.init).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// An optional whole number in `allowed`; nil when the option is absent.
+    func integer(_ key: String, allowed: ClosedRange<Int>, example: String, meaning: String) throws(SensorError) -> Int? {
+        guard let text = string(key) else { return nil }
+        guard let value = Int(text), allowed.contains(value) else {
+            throw spec.problem("option \(key): \"\(text)\" is not a whole number from \(allowed.lowerBound) to \(allowed.upperBound) (\(meaning)), e.g. `\(key): \(example)`")
         }
         return value
     }

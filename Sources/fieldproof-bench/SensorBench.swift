@@ -26,7 +26,8 @@ struct SensorBench: ParsableCommand {
         for spec in [SensorSpec(name: "bme280", driver: "bme280", address: 0x76), SensorSpec(name: "sht4x", driver: "sht4x", address: 0x44),
                      SensorSpec(name: "sht3x", driver: "sht3x", address: 0x45), SensorSpec(name: "scd4x", driver: "scd4x"),
                      SensorSpec(name: "bh1750", driver: "bh1750"), SensorSpec(name: "ads1115", driver: "ads1115", options: ["channels": "0,1,2,3"]),
-                     SensorSpec(name: "ina219", driver: "ina219", address: 0x40), SensorSpec(name: "ina260", driver: "ina260", address: 0x41)] {
+                     SensorSpec(name: "ina219", driver: "ina219", address: 0x40), SensorSpec(name: "ina260", driver: "ina260", address: 0x41),
+                     SensorSpec(name: "sps30", driver: "sps30"), SensorSpec(name: "veml7700", driver: "veml7700")] {
             let sensor = try factory.make(spec)
             // One read on a recording bus gives the transactions a read costs.
             let recording = RecordingI2CBus(station.bus)

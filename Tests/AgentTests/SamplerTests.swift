@@ -140,6 +140,34 @@ func yieldABit() async {
         #expect(fastBatches.allSatisfy { (21...31).contains(($0.at.components.attoseconds / 1_000_000_000_000_000) % 50) }, "\(log.all)")
     }
 
+    /// Batches taken late (a slow disk under the spool) hold one reading
+    /// per sensor: the second waits for the next batch, as a message has one time.
+    @Test func aBatchHoldsOneReadingPerSensor() async throws {
+        let clock = TestClock()
+        let fast = TimedSensor(name: "fast", interval: .milliseconds(10), takes: .milliseconds(1), clock: clock)
+        let sampler = Sampler(sensors: [fast], clock: clock)
+        let sampling = Task { await sampler.run() }
+        defer { sampling.cancel() }
+        await yieldABit()
+        // Nobody takes a batch for 45 ms: five readings wait.
+        for _ in 0..<9 {
+            await clock.advance(by: .milliseconds(5))
+            await yieldABit()
+        }
+        sampling.cancel()
+        await sampling.value
+        var values: [[Double]] = []
+        for _ in 0..<5 {
+            let batch = Task { try await sampler.nextBatch() }
+            await yieldABit()
+            await clock.advance(by: .milliseconds(20))
+            values.append(try await batch.value.flatMap { result -> [Double] in
+                if case let .readings(readings) = result.outcome { return readings.map(\.value) } else { return [] }
+            })
+        }
+        #expect(values == [[1], [2], [3], [4], [5]])
+    }
+
     /// A read that never returns (a hung bus) is named, so the daemon stops
     /// feeding systemd's watchdog; the other sensors go on.
     @Test func aHungReadIsReportedAsStalled() async throws {

@@ -47,12 +47,12 @@ import TestSupport
     @Test func eachProblemIsOneFailLineWithItsFixAndExitsOne() async throws {
         let directory = try TemporaryDirectory.make(prefix: "doctor").path
         let port = try LoopbackNetwork.freePort() // nothing listens
-        let path = try config(directory, brokerPort: port, extraSensor: "  - {name: ghost, driver: sht4x, address: 0x10, interval: 1s}")
+        let path = try config(directory, brokerPort: port, extraSensor: "  - {name: ghost, driver: sht4x, address: 0x11, interval: 1s}") // 0x10 is the simulated VEML7700
         let result = try await fieldproof(["doctor", "--config", path, "--timeout", "2"])
         #expect(result.status == 1, "\(result.output)")
         let lines = result.output.split(separator: "\n").map(String.init)
         func line(_ prefix: String) async -> String { lines.first { $0.hasPrefix(prefix) } ?? "" }
-        await #expect(line("FAIL  sensor ghost").contains("no acknowledge from 0x10"), "\(result.output)")
+        await #expect(line("FAIL  sensor ghost").contains("no acknowledge from 0x11"), "\(result.output)")
         await #expect(line("FAIL  broker").contains("127.0.0.1:\(port)"), "\(result.output)")
         await #expect(line("FAIL  identity").contains("fieldproof pair"), "\(result.output)")
         await #expect(line("PASS  sensor air").contains("temperature"), "\(result.output)")

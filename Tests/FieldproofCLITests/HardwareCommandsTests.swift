@@ -14,8 +14,9 @@ import TestSupport
         #expect(result.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         let devices = object?["devices"] as? [[String: Any]] ?? []
-        #expect(devices.compactMap { $0["address"] as? String } == ["0x23", "0x40", "0x41", "0x44", "0x45", "0x48", "0x62", "0x76", "0x77"])
+        #expect(devices.compactMap { $0["address"] as? String } == ["0x10", "0x23", "0x40", "0x41", "0x44", "0x45", "0x48", "0x62", "0x69", "0x76", "0x77"])
         #expect(devices.first { $0["address"] as? String == "0x41" }?["chip"] as? String == "INA260 (manufacturer 0x5449, die 0x2270)")
+        #expect((devices.first { $0["address"] as? String == "0x69" }?["chip"] as? String)?.hasPrefix("SPS30 (product type 00080000") == true)
         let probes = object?["oneWire"] as? [[String: Any]] ?? []
         #expect(probes.compactMap { $0["rom"] as? String } == ["28-0316a2796aff", "28-0416b3421bff"], "the simulated 1-Wire bus")
         #expect(devices.first { $0["address"] as? String == "0x76" }?["chip"] as? String == "BME280 (chip-id 0x60)")

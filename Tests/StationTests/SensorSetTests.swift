@@ -27,6 +27,9 @@ struct NoSleep: Sleeper {
             SensorSpec(name: "sht4", driver: "sht4x", address: 0x44),
             SensorSpec(name: "sht3", driver: "sht3x", address: 0x45),
             SensorSpec(name: "co2", driver: "scd4x"),
+            SensorSpec(name: "pm", driver: "sps30", options: ["fan_cleaning_interval": "86400"]),
+            SensorSpec(name: "ambient", driver: "veml7700"),
+            SensorSpec(name: "ambient-fixed", driver: "veml7700", options: ["gain": "1/4", "integration_time": "200"]),
             SensorSpec(name: "light", driver: "bh1750"),
             SensorSpec(name: "adc", driver: "ads1115", options: ["channels": "0,1", "full_scale": "4.096"]),
             SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
@@ -45,6 +48,12 @@ struct NoSleep: Sleeper {
         #expect(byName["baro"]?.map(\.quantity) == ["temperature", "pressure"])
         #expect(abs((byName["sht4"]?[0].value ?? 0) - (21.5 + 273.15)) < 0.01)
         #expect(byName["co2"]?.first?.value == 612)
+        #expect(byName["pm"]?.count == 10)
+        #expect(abs((byName["pm"]?[1].value ?? 0) - 6.1e-9) < 1e-15, "PM2.5 6.1 µg/m³ as kg/m³")
+        #expect(abs((byName["ambient"]?.first?.value ?? 0) - 350) < 1.75, "auto-range: \(byName["ambient"] ?? [])")
+        #expect(abs((byName["ambient-fixed"]?.first?.value ?? 0) - 350) < 1.75, "gain 1/4, 200 ms: \(byName["ambient-fixed"] ?? [])")
+        let sps30 = station.bus.detach(at: 0x69) as? SimulatedSPS30
+        #expect(sps30?.cleaningInterval == 86400, "the option written to the chip")
         #expect(byName["light"] == [SensorReading(quantity: "illuminance", value: 812.5, unit: "lx")])
         #expect(byName["adc"]?.count == 2)
         #expect(abs((byName["adc"]?[0].value ?? 0) - 1.25) < 0.001)
@@ -102,6 +111,18 @@ struct NoSleep: Sleeper {
          "a.yaml:9: sensor \"air\" (bme280): unknown option oversample; known: oversampling"),
         (SensorSpec(name: "adc", driver: "ads1115", options: ["channels": "0,4"], file: "a.yaml", lineNumber: 1),
          "a.yaml:1: sensor \"adc\" (ads1115): option channels: \"0,4\" must be numbers 0…3 separated by commas, e.g. `channels: 0,1`"),
+        (SensorSpec(name: "pm", driver: "sps30", options: ["fan_cleaning_interval": "1 week"], file: "a.yaml", lineNumber: 5),
+         "a.yaml:5: sensor \"pm\" (sps30): option fan_cleaning_interval: \"1 week\" is not a whole number from 0 to 4294967295 "
+            + "(seconds between automatic fan cleanings, 0 turns them off; the chip's default is 604800, one week), e.g. `fan_cleaning_interval: 604800`"),
+        (SensorSpec(name: "pm", driver: "sps30", options: ["fan_cleaning_interval": "4294967296"], file: "a.yaml", lineNumber: 5),
+         "a.yaml:5: sensor \"pm\" (sps30): option fan_cleaning_interval: \"4294967296\" is not a whole number from 0 to 4294967295 "
+            + "(seconds between automatic fan cleanings, 0 turns them off; the chip's default is 604800, one week), e.g. `fan_cleaning_interval: 604800`"),
+        (SensorSpec(name: "lux", driver: "veml7700", options: ["gain": "4"], file: "a.yaml", lineNumber: 7),
+         "a.yaml:7: sensor \"lux\" (veml7700): option gain: \"4\" is not one of auto, 1/8, 1/4, 1, 2, e.g. `gain: auto`"),
+        (SensorSpec(name: "lux", driver: "veml7700", options: ["integration_time": "800"], file: "a.yaml", lineNumber: 7),
+         "a.yaml:7: sensor \"lux\" (veml7700): option integration_time needs a fixed gain (auto-range chooses both): add `gain:` (one of 1/8, 1/4, 1, 2) or remove integration_time"),
+        (SensorSpec(name: "lux", driver: "veml7700", options: ["gain": "2", "integration_time": "300"], file: "a.yaml", lineNumber: 7),
+         "a.yaml:7: sensor \"lux\" (veml7700): option integration_time: \"300\" is not one of 25, 50, 100, 200, 400, 800"),
     ])
     func configurationProblemsNameTheEntryAndTheFix(spec: SensorSpec, message: String) {
         let station = station()
@@ -128,7 +149,7 @@ struct NoSleep: Sleeper {
         let station = SimulatedStation(weather: false, sleeper: NoSleep())
         let recording = RecordingI2CBus(station.bus)
         let found = try BusScanner(bus: recording, sleeper: NoSleep()).scan()
-        #expect(found.map(\.address) == [0x23, 0x40, 0x41, 0x44, 0x45, 0x48, 0x62, 0x76, 0x77])
+        #expect(found.map(\.address) == [0x10, 0x23, 0x40, 0x41, 0x44, 0x45, 0x48, 0x62, 0x69, 0x76, 0x77])
         let names = Dictionary(uniqueKeysWithValues: found.map { ($0.address, $0.identity ?? "?") })
         #expect(names[0x76] == "BME280 (chip-id 0x60)")
         #expect(names[0x77] == "BMP280 (chip-id 0x58)")
@@ -138,7 +159,9 @@ struct NoSleep: Sleeper {
         #expect(names[0x48]?.hasPrefix("ADS1115") == true, "\(names[0x48] ?? "")")
         #expect(names[0x40]?.hasPrefix("INA219?") == true, "\(names[0x40] ?? "")")
         #expect(names[0x41] == "INA260 (manufacturer 0x5449, die 0x2270)")
-        let known: Set<UInt16> = [0x23, 0x40, 0x41, 0x44, 0x45, 0x46, 0x48, 0x62, 0x76, 0x77]
+        #expect(names[0x69] == "SPS30 (product type 00080000, serial 3A1F6C2E9B7D4051)")
+        #expect(names[0x10]?.hasPrefix("VEML7700?") == true, "\(names[0x10] ?? "")")
+        let known: Set<UInt16> = [0x10, 0x23, 0x40, 0x41, 0x44, 0x45, 0x46, 0x48, 0x62, 0x69, 0x76, 0x77]
         for step in recording.steps where !known.contains(step.address) {
             #expect(step.operations == [.read(count: 1)], "0x\(String(step.address, radix: 16)) got more than a read-only probe")
         }
