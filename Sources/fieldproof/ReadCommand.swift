@@ -57,7 +57,7 @@ struct ReadCommand: ParsableCommand {
             pairs.append(("status", .string("ok")))
             pairs.append(("readings", .array(readings.map { reading in
                 .object([("quantity", .string(reading.quantity)), ("value", .number(reading.value)), ("unit", .string(reading.unit)),
-                         ("out_of_range", .bool(reading.outOfRange))])
+                         ("out_of_range", .bool(reading.outOfRange)), ("settling", .bool(reading.settling))])
             })))
         case let .failure(error):
             pairs += [("status", .string("error")), ("code", .string(error.code.rawValue)), ("message", .string(error.message))]
@@ -84,6 +84,7 @@ struct ReadCommand: ParsableCommand {
         if reading.unit == "K" { text += " (\(rounded(reading.value - 273.15)) °C)" }
         if reading.unit == "Pa" { text += " (\(rounded(reading.value / 100)) hPa)" }
         if reading.outOfRange { text += "  OUT OF RANGE for this sensor" }
+        if reading.settling { text += "  NOT SETTLED yet (gas sensor burn-in or heater off target)" }
         return text
     }
 
