@@ -7,12 +7,16 @@ import Glibc
 #endif
 
 /// A whole simulated sensor station, what `--simulate` and the demo run on:
-/// I2C bus 1 with one of each supported chip at its default address, a GPIO
+/// I2C bus 1 with one of each supported chip at its default address (and a
+/// bus 2 for the BME680, whose addresses 0x76/0x77 bus 1's BME280 and
+/// BMP280 already take), a GPIO
 /// chip whose edge-watching inputs get a pulse every half second (a light
 /// rain, a breeze), and a thermal zone at 47.25 °C.
 public final class SimulatedStation: HardwareAccess {
     public let kind = "simulated"
     public let bus = SimulatedI2CBus(name: "simulated i2c-1")
+    /// A second bus: a BME680 at 0x77 (its breakouts' default address).
+    public let bus2 = SimulatedI2CBus(name: "simulated i2c-2")
     public let chip: SimulatedGPIOChip
     public var thermalRoot: String { thermalZone.root }
     /// Two DS18B20 probes on a simulated 1-Wire bus, as the kernel's
@@ -47,6 +51,11 @@ public final class SimulatedStation: HardwareAccess {
         (0x77, { SimulatedBME280(celsius: 21.6, humidity: 0, hectopascal: 1013.1, bmp280: true) }),
     ]
 
+    /// The chips on bus 2.
+    public static let bus2Chips: [(address: UInt16, make: @Sendable () -> any SimulatedI2CChip)] = [
+        (0x77, { SimulatedBME680(celsius: 21.8, humidity: 42, pascal: 101_250, gasOhms: 85_000) }),
+    ]
+
     private let weather = WeatherContext()
     private let weatherThread = Mutex<pthread_t?>(nil)
 
@@ -56,6 +65,7 @@ public final class SimulatedStation: HardwareAccess {
         chip = SimulatedGPIOChip(name: "gpiochip0", label: gpioLabel)
         self.sleeper = sleeper
         for (address, make) in Self.chips { bus.attach(make(), at: address) }
+        for (address, make) in Self.bus2Chips { bus2.attach(make(), at: address) }
         if weather { startWeather() }
     }
 
@@ -66,10 +76,12 @@ public final class SimulatedStation: HardwareAccess {
     }
 
     public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
-        guard number == 1 else {
-            throw I2CError(kind: .missingBus, bus: "simulated i2c-\(number)", address: nil, detail: "the simulator has only bus 1")
+        switch number {
+        case 1: return bus
+        case 2: return bus2
+        default:
+            throw I2CError(kind: .missingBus, bus: "simulated i2c-\(number)", address: nil, detail: "the simulator has only buses 1 and 2")
         }
-        return bus
     }
 
     public func gpioChip(_ descriptor: String) throws(GPIOError) -> any GPIOChip {
