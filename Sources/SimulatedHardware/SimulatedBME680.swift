@@ -13,8 +13,8 @@ import Synchronization
 /// compensation, written out again from the datasheet rather than borrowed
 /// from the driver, so a mistake in either shows up in the tests.
 public final class SimulatedBME680: SimulatedI2CChip, Sendable {
-    /// Trimming values published with a real part's dump (elixir-sensors/bmp280's
-    /// BME680 test): par_t1…t3, par_p1…p10, par_h1…h7, par_g1…g3,
+    /// Trimming values published in elixir-sensors/bmp280's BME680 test
+    /// (the vector BME680PlaybackTests replays): par_t1…t3, par_p1…p10, par_h1…h7, par_g1…g3,
     /// range_switching_error, res_heat_val, res_heat_range.
     public struct Calibration: Sendable {
         public var t: (UInt16, Int16, Int8)

@@ -24,8 +24,8 @@ import Testing
         static let controlMeasurement: UInt8 = 0x74
     }
 
-    /// A real BME680's trimming values with raw readings and the values
-    /// they give, published as elixir-sensors/bmp280's test
+    /// BME680 trimming values with raw readings and the values they give,
+    /// published as elixir-sensors/bmp280's test
     /// (test/bmp280/sensor/bme680_sensor_test.exs): par_t1 26195, par_t2
     /// 26290, par_t3 3, par_p1 35395, par_p2 −10405, par_p3 88, par_p4 4836,
     /// par_p5 −118, par_p6 30, par_p7 26, par_p8 −765, par_p9 −3367, par_p10

@@ -80,6 +80,31 @@ import Testing
         }
     }
 
+    /// A second published vector: pimoroni/bme680-python's
+    /// library/tests/test_compensation.py with the calibration in its
+    /// conftest.py (a dump from its issue #11). Its driver runs Bosch's
+    /// integer routines: adc_T 501240 → 2669 (26.69 °C), adc_P 353485 →
+    /// 98712 Pa, adc_H 19019 → 42402 (42.402 %), gas_r 0 in range 0 →
+    /// 12946860 Ω. The float formulas used here give, in python3,
+    /// 26.6931 °C, 98716.93 Pa, 42.4097 % and 12946859.90 Ω: the same within
+    /// the integer routines' resolution (pressure's is a few Pa).
+    @Test func pimoronisPublishedIntegerVectorAgrees() {
+        let calibration = BME680Calibration(
+            t1: 26041, t2: 26469, t3: 3, p1: 36673, p2: -10515, p3: 88, p4: 7310, p5: -129, p6: 30, p7: 46, p8: -3177, p9: -2379, p10: 30,
+            h1: 676, h2: 1029, h3: 0, h4: 45, h5: 20, h6: 120, h7: -100, gh1: -30, gh2: -24754, gh3: 18,
+            resHeatRange: 1, resHeatVal: 48, rangeSwitchingError: 0)
+        let (celsius, tFine) = calibration.temperature(adc: 501_240)
+        #expect(abs(celsius - 26.6931) < 0.0001)
+        #expect(abs(celsius - 26.69) < 0.01, "pimoroni: 2669")
+        let pascal = calibration.pressure(adc: 353_485, tFine: tFine)
+        #expect(abs(pascal - 98_716.93) < 0.01)
+        #expect(abs(pascal - 98_712) < 6, "pimoroni: 98712")
+        let humidity = calibration.humidity(adc: 19_019, celsius: celsius)
+        #expect(abs(humidity - 42.4097) < 0.0001)
+        #expect(abs(humidity - 42.402) < 0.01, "pimoroni: 42402")
+        #expect(abs(calibration.bme680GasResistance(adc: 0, range: 0) - 12_946_860) < 1, "pimoroni: 12946860")
+    }
+
     /// 0x04 = 243 (0xF3) is range_switching_error −1, a signed nibble (as
     /// the Adafruit CircuitPython issue #31 found); the rest as laid out.
     @Test func calibrationBytesParseWithTheirSignsAndNibbles() throws {
