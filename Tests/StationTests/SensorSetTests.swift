@@ -143,7 +143,7 @@ struct NoSleep: Sleeper {
         #expect(chip.register(0x5A) != calibration.heaterResistance(target: 320, ambient: 25), "not the default")
         #expect(chip.register(0x64) == 0x59)
         #expect(readings.first { $0.quantity == "gas_resistance" }?.settling == false)
-        // The default address is 0x77 (Adafruit's and Pimoroni's breakouts).
+        // The default address is 0x77 (Adafruit_BME680's BME68X_DEFAULT_ADDRESS; Pimoroni's library uses 0x76).
         #expect(SensorFactory.drivers.first { $0.name == "bme680" }?.defaultAddress == 0x77)
     }
 
