@@ -9,7 +9,9 @@
 //   daemon (`StationSampledSensor`, Sources/fieldproof);
 // - it carries the datasheet's out-of-range flag, which `fieldproof read`
 //   prints; the wire has no field for it (the aggregator judges a value's
-//   validity itself, `QualityScore`), so the flag stops at the device.
+//   validity itself, `QualityScore`), so the flag stops at the device;
+// - likewise its "not settled" flag (a BME680's gas reading during burn-in
+//   or with its heater off target), which `fieldproof read` prints too.
 
 /// One measured value, in SI units, with the quantity it measures.
 public struct SensorReading: Equatable, Sendable {
@@ -17,16 +19,21 @@ public struct SensorReading: Equatable, Sendable {
     /// `carbon_dioxide`, `voltage`, `precipitation`, `wind_speed`, `state`.
     public var quantity: String
     public var value: Double
-    /// `K`, `%`, `Pa`, `lx`, `ppm`, `V`, `mm`, `m/s`, `1`.
+    /// `K`, `%`, `Pa`, `lx`, `ppm`, `V`, `mm`, `m/s`, `Ohm`, `1`.
     public var unit: String
     /// Outside the sensor's datasheet operating range: reported, flagged.
     public var outOfRange: Bool
+    /// The sensor says the value has not settled yet (a metal-oxide gas
+    /// sensor in its burn-in, or its heater short of its target): reported,
+    /// flagged, not to be trusted as a measurement of the air yet.
+    public var settling: Bool
 
-    public init(quantity: String, value: Double, unit: String, outOfRange: Bool = false) {
+    public init(quantity: String, value: Double, unit: String, outOfRange: Bool = false, settling: Bool = false) {
         self.quantity = quantity
         self.value = value
         self.unit = unit
         self.outOfRange = outOfRange
+        self.settling = settling
     }
 
     /// A Celsius value as an SI temperature (kelvin), flagged against a range in °C.

@@ -12,14 +12,16 @@ public struct InjectedFault: Equatable, Sendable {
     }
 
     public var kind: Kind
-    /// The chip's I2C address on the simulated bus.
+    /// The chip's simulated bus (1 or 2) and I2C address.
+    public var bus: Int
     public var address: UInt16
     /// When it begins, Unix seconds, and for how long.
     public var start: Double
     public var duration: Double
 
-    public init(_ kind: Kind, address: UInt16, start: Double, duration: Double) {
+    public init(_ kind: Kind, bus: Int = 1, address: UInt16, start: Double, duration: Double) {
         self.kind = kind
+        self.bus = bus
         self.address = address
         self.start = start
         self.duration = duration
@@ -40,6 +42,7 @@ extension SimulatedEnvironment.Conditions {
         spiked.lux *= 4
         spiked.carbonDioxidePPM += 8000
         spiked.batteryVolts += 6
+        spiked.gasResistanceOhms /= 10
         return spiked
     }
 }

@@ -23,6 +23,9 @@ public struct SimulatedEnvironment: Sendable {
         public var pm2_5: Double
         public var pm10: Double
         public var carbonDioxidePPM: Double
+        /// A BME680's metal-oxide layer: high in clean air, lower with
+        /// volatile compounds (which come with the particulate episodes) and damp.
+        public var gasResistanceOhms: Double
         /// A probe 10 cm down: slower and milder than the air.
         public var groundCelsius: Double
         /// Inside the station's box, which the sun warms.
@@ -98,6 +101,7 @@ public struct SimulatedEnvironment: Sendable {
         let pm25 = max(0.5, (5 + 60 * episode * episode) * (1 - 0.6 * wet) + 0.8 * smooth(19, time, period: 90) + 0.3 * white(20, time))
         let pm10 = pm25 * (1.5 + 0.2 * smooth(21, time, period: 3600)) + 0.3 * white(22, time)
         let co2 = 420 + 25 * smooth(23, time, period: 3600) + 40 * max(0, -daily) + 2 * white(24, time)
+        let gas = 180_000 * (1 - 0.6 * episode) * (1 - 0.004 * (humidity - 50)) * (1 + 0.1 * smooth(36, time, period: 600)) + 300 * white(37, time)
         let ground = 11 + site.warmth + 2 * Self.sine(hours: hour - 12) + 0.02 * white(25, time)
         let warmedBox = 8 * sun * (1 - cloud)
         let enclosure = air + 2 + warmedBox + 0.05 * white(26, time)
@@ -108,7 +112,7 @@ public struct SimulatedEnvironment: Sendable {
         let batteryVolts = 12.3 + 0.5 * min(1, charging) + 0.01 * white(30, time)
         return Conditions(
             airCelsius: air, relativeHumidity: humidity, hectopascal: pressure, lux: lux, cloudCover: cloud, rainMillimetresPerHour: rain,
-            windMetresPerSecond: wind, pm2_5: pm25, pm10: pm10, carbonDioxidePPM: co2, groundCelsius: ground, enclosureCelsius: enclosure,
+            windMetresPerSecond: wind, pm2_5: pm25, pm10: pm10, carbonDioxidePPM: co2, gasResistanceOhms: gas, groundCelsius: ground, enclosureCelsius: enclosure,
             enclosureHumidity: enclosureHumidity, boardCelsius: board, batteryVolts: batteryVolts, batteryAmperes: batteryAmperes,
             supplyVolts: 5.1 + 0.01 * white(31, time), supplyAmperes: 0.6 + 0.05 * smooth(32, time, period: 10) + 0.01 * white(33, time),
             soilMoistureVolts: 1.6 - 0.5 * smooth01(34, time, period: 4 * 3600) - 0.3 * wet + 0.005 * white(35, time))

@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// A whole simulated sensor station, what `--simulate` and the demo run on:
-/// I2C bus 1 with one of each supported chip at its default address, a GPIO
+/// I2C bus 1 with one of each supported chip at its default address (and a
+/// bus 2 for the BME680, whose addresses bus 1's BME280 and BMP280 take), a GPIO
 /// chip whose edge-watching inputs get pulses (rain tips, anemometer
 /// turns), a thermal zone, a 1-Wire bus and a hwmon device.
 ///
@@ -19,6 +20,8 @@ import Glibc
 public final class SimulatedStation: HardwareAccess {
     public let kind = "simulated"
     public var bus: SimulatedI2CBus { world.bus }
+    /// A second bus, with a BME680 at 0x77.
+    public var bus2: SimulatedI2CBus { world.bus2 }
     public var chip: SimulatedGPIOChip { world.chip }
     public var thermalRoot: String { world.thermalZone.root }
     /// Two DS18B20 probes on a simulated 1-Wire bus, as the kernel's
@@ -39,8 +42,8 @@ public final class SimulatedStation: HardwareAccess {
     public var environment: SimulatedEnvironment? { world.environment }
     let world: SimulatedWorld
 
-    /// The addresses of the simulated chips, as `fieldproof scan` finds them.
-    public var addresses: [UInt16] { world.chips.map(\.address) }
+    /// The addresses of the simulated chips on bus 1, as `fieldproof scan` finds them.
+    public var addresses: [UInt16] { world.chips.filter { $0.bus == 1 }.map(\.address) }
 
     private let weather: WeatherContext
     private let weatherThread = Mutex<pthread_t?>(nil)
@@ -73,10 +76,10 @@ public final class SimulatedStation: HardwareAccess {
     public func drive(line offset: Int, as role: PulseRole) { world.roles.withLock { $0[offset] = role } }
 
     public func i2cBus(_ number: Int) throws(I2CError) -> any I2CBus {
-        guard number == 1 else {
-            throw I2CError(kind: .missingBus, bus: "simulated i2c-\(number)", address: nil, detail: "the simulator has only bus 1")
+        guard number == 1 || number == 2 else {
+            throw I2CError(kind: .missingBus, bus: "simulated i2c-\(number)", address: nil, detail: "the simulator has only buses 1 and 2")
         }
-        return bus
+        return world.bus(number)
     }
 
     public func gpioChip(_ descriptor: String) throws(GPIOError) -> any GPIOChip {

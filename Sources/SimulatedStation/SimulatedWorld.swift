@@ -6,6 +6,9 @@ import Synchronization
 /// not hold the station itself, so the station's deinit can join it).
 final class SimulatedWorld: Sendable {
     let bus = SimulatedI2CBus(name: "simulated i2c-1")
+    /// A second bus, for a BME680 at 0x77 (its breakouts' default address),
+    /// which bus 1's BMP280 takes.
+    let bus2 = SimulatedI2CBus(name: "simulated i2c-2")
     let chip: SimulatedGPIOChip
     let environment: SimulatedEnvironment?
     let faults: [InjectedFault]
@@ -22,6 +25,7 @@ final class SimulatedWorld: Sendable {
     let particles = SimulatedSPS30(.indoor)
     let air = SimulatedBME280(celsius: 21.5, humidity: 45, hectopascal: 1013.2)
     let barometer = SimulatedBME280(celsius: 21.6, humidity: 0, hectopascal: 1013.1, bmp280: true)
+    let gas = SimulatedBME680(celsius: 21.8, humidity: 42, pascal: 101_250, gasOhms: 85_000)
 
     /// A thermal zone at 47.25 °C, the 1-Wire bus and the hwmon device
     /// (the fixed values; a moving world rewrites them).
@@ -29,25 +33,30 @@ final class SimulatedWorld: Sendable {
     let oneWireBus = SysfsTree(kind: "w1", [("w1_bus_master1/", "")] + SimulatedStation.oneWireProbes.map { ("\($0.rom)/w1_slave", $0.w1Slave) })
     let hwmon = SysfsTree(kind: "hwmon", [("hwmon0/name", "sht3x\n"), ("hwmon0/temp1_input", "21400\n"), ("hwmon0/humidity1_input", "46000\n")])
 
-    /// Each chip at its address, and how it takes the world's conditions.
-    var chips: [(address: UInt16, chip: any SimulatedI2CChip, measure: @Sendable (SimulatedEnvironment.Conditions) -> Void)] {
+    typealias Entry = (bus: Int, address: UInt16, chip: any SimulatedI2CChip, measure: @Sendable (SimulatedEnvironment.Conditions) -> Void)
+
+    /// Each chip at its bus and address, and how it takes the world's conditions.
+    var chips: [Entry] {
         [
-            (0x10, ambient, { [ambient] in ambient.set(lux: $0.lux) }),
-            (0x23, light, { [light] in light.set(lux: $0.lux) }),
-            (0x40, battery, { [battery] in battery.set(volts: $0.batteryVolts, amperes: $0.batteryAmperes) }),
-            (0x41, supply, { [supply] in supply.set(volts: $0.supplyVolts, amperes: $0.supplyAmperes) }),
-            (0x44, humidity, { [humidity] in humidity.set(celsius: $0.airCelsius, humidity: $0.relativeHumidity) }),
-            (0x45, enclosure, { [enclosure] in enclosure.set(celsius: $0.enclosureCelsius, humidity: $0.enclosureHumidity) }),
-            (0x48, soil, { [soil] in
+            (1, 0x10, ambient, { [ambient] in ambient.set(lux: $0.lux) }),
+            (1, 0x23, light, { [light] in light.set(lux: $0.lux) }),
+            (1, 0x40, battery, { [battery] in battery.set(volts: $0.batteryVolts, amperes: $0.batteryAmperes) }),
+            (1, 0x41, supply, { [supply] in supply.set(volts: $0.supplyVolts, amperes: $0.supplyAmperes) }),
+            (1, 0x44, humidity, { [humidity] in humidity.set(celsius: $0.airCelsius, humidity: $0.relativeHumidity) }),
+            (1, 0x45, enclosure, { [enclosure] in enclosure.set(celsius: $0.enclosureCelsius, humidity: $0.enclosureHumidity) }),
+            (1, 0x48, soil, { [soil] in
                 soil.set(volts: $0.soilMoistureVolts, channel: 0)
                 soil.set(volts: $0.batteryVolts / 25, channel: 1) // the battery through a 1:25 divider
             }),
-            (0x62, carbonDioxide, { [carbonDioxide] in
+            (1, 0x62, carbonDioxide, { [carbonDioxide] in
                 carbonDioxide.set(ppm: $0.carbonDioxidePPM, celsius: $0.enclosureCelsius, humidity: $0.enclosureHumidity)
             }),
-            (0x69, particles, { [particles] in particles.set(Self.particles($0)) }),
-            (0x76, air, { [air] in air.set(celsius: $0.airCelsius, humidity: $0.relativeHumidity, hectopascal: $0.hectopascal) }),
-            (0x77, barometer, { [barometer] in barometer.set(celsius: $0.enclosureCelsius, hectopascal: $0.hectopascal) }),
+            (1, 0x69, particles, { [particles] in particles.set(Self.particles($0)) }),
+            (1, 0x76, air, { [air] in air.set(celsius: $0.airCelsius, humidity: $0.relativeHumidity, hectopascal: $0.hectopascal) }),
+            (1, 0x77, barometer, { [barometer] in barometer.set(celsius: $0.enclosureCelsius, hectopascal: $0.hectopascal) }),
+            (2, 0x77, gas, { [gas] in
+                gas.set(celsius: $0.airCelsius, humidity: $0.relativeHumidity, pascal: $0.hectopascal * 100, gasOhms: $0.gasResistanceOhms)
+            }),
         ]
     }
 
@@ -55,16 +64,17 @@ final class SimulatedWorld: Sendable {
         chip = SimulatedGPIOChip(name: "gpiochip0", label: gpioLabel)
         self.environment = environment
         self.faults = faults
-        for entry in chips { bus.attach(entry.chip, at: entry.address) }
+        for entry in chips { self.bus(entry.bus).attach(entry.chip, at: entry.address) }
     }
 
     func update(atUnixSeconds time: Double) {
         guard let environment else { return }
         let now = environment.conditions(atUnixSeconds: time)
         for entry in chips {
-            let active = faults.filter { $0.address == entry.address && $0.isActive(atUnixSeconds: time) }
-            if faults.contains(where: { $0.address == entry.address && $0.kind == .dropout }) {
-                bus.silence(entry.address, active.contains { $0.kind == .dropout })
+            let mine = faults.filter { $0.bus == entry.bus && $0.address == entry.address }
+            let active = mine.filter { $0.isActive(atUnixSeconds: time) }
+            if mine.contains(where: { $0.kind == .dropout }) {
+                bus(entry.bus).silence(entry.address, active.contains { $0.kind == .dropout })
             }
             // A stuck chip keeps what it measured when it stuck.
             if active.contains(where: { $0.kind == .stuck }) { continue }
@@ -77,6 +87,8 @@ final class SimulatedWorld: Sendable {
         oneWireBus.update("\(probes[0].rom)/w1_slave", Self.w1Slave(celsius: now.airCelsius))
         oneWireBus.update("\(probes[1].rom)/w1_slave", Self.w1Slave(celsius: now.groundCelsius))
     }
+
+    func bus(_ number: Int) -> SimulatedI2CBus { number == 2 ? bus2 : bus }
 
     func remove() {
         for tree in [thermalZone, oneWireBus, hwmon] { tree.remove() }

@@ -59,6 +59,13 @@ public struct BusScanner: Sendable {
             guard let id = try? device.readRegister(0xD0) else { return nil }
             switch id {
             case 0x60: return "BME280 (chip-id 0x60)"
+            case 0x61:
+                // BME680 and BME688 share chip-id 0x61; variant id F0h: 0x00 BME680, 0x01 BME688.
+                switch try? device.readRegister(0xF0) {
+                case 0x00: return "BME680 (chip-id 0x61, variant 0x00)"
+                case 0x01: return "BME688 (chip-id 0x61, variant 0x01)"
+                default: return "BME680/BME688 (chip-id 0x61)"
+                }
             case 0x56, 0x57, 0x58: return "BMP280 (chip-id 0x\(I2CError.hex(UInt16(id))))"
             default: return nil
             }

@@ -16,8 +16,9 @@ public struct SensorFactory: Sendable {
 
     /// Every driver name, with its default I2C address where it has one.
     public static let drivers: [(name: String, defaultAddress: Int?)] = [
-        ("bme280", 0x76), ("bmp280", 0x76), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
-        ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("sps30", 0x69), ("veml7700", 0x10), ("rain-gauge", nil), ("anemometer", nil), ("pulse-counter", nil), ("digital-input", nil),
+        ("bme280", 0x76), ("bmp280", 0x76), ("bme680", 0x77), ("bme688", 0x77), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
+        ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("sps30", 0x69), ("veml7700", 0x10), ("rain-gauge", nil), ("anemometer", nil),
+        ("pulse-counter", nil), ("digital-input", nil),
         ("board-temperature", nil), ("ds18b20", nil), ("hwmon", nil),
     ]
     public static var driverNames: [String] { drivers.map(\.name) }
@@ -31,6 +32,13 @@ public struct SensorFactory: Sendable {
             let variant: BME280.Variant = spec.driver == "bme280" ? .bme280 : .bmp280
             sensor = try BME280(name: spec.name, device: try device(spec), expected: variant,
                                 oversampling: .init(temperature: factor, pressure: factor, humidity: factor), sleeper: hardware.sleeper)
+        case "bme680", "bme688":
+            // One driver for both: the chip's variant id tells them apart.
+            let celsius = try options.double("heater_temperature", default: 320, range: BME680.Heater.celsiusRange, unit: "°C")
+            let milliseconds = try options.int("heater_duration", default: 150, range: BME680.Heater.millisecondsRange, unit: "ms")
+            let burnIn = try options.double("burn_in", default: 1800, range: 0...604_800, unit: "s")
+            sensor = try BME680(name: spec.name, device: try device(spec), heater: .init(celsius: celsius, milliseconds: milliseconds),
+                                burnInSeconds: burnIn, sleeper: hardware.sleeper)
         case "sht3x": sensor = try SHT3x(name: spec.name, device: try device(spec), sleeper: hardware.sleeper)
         case "sht4x": sensor = try SHT4x(name: spec.name, device: try device(spec), sleeper: hardware.sleeper)
         case "scd4x": sensor = try SCD4x(name: spec.name, device: try device(spec), sleeper: hardware.sleeper)
@@ -47,8 +55,8 @@ public struct SensorFactory: Sendable {
             let averaging = try options.int("averaging", default: 1, allowed: INA260.averages.map(\.count))
             sensor = try INA260(name: spec.name, device: try device(spec), averaging: averaging)
         case "sps30":
-            let interval = try options.integer("fan_cleaning_interval", allowed: 0...Int(UInt32.max), example: "604800",
-                                               meaning: "seconds between automatic fan cleanings, 0 turns them off; the chip's default is 604800, one week")
+            // The chip's own default is 604800 s, a week; 0 turns the cleaning off.
+            let interval = try options.int("fan_cleaning_interval", range: 0...Int(UInt32.max), unit: "seconds between fan cleanings (0: none)", example: 604_800)
             sensor = try SPS30(name: spec.name, device: try device(spec), cleaningInterval: interval.map { UInt32($0) }, sleeper: hardware.sleeper)
         case "veml7700":
             let gains = VEML7700.Gain.allCases.map(\.rawValue)
@@ -161,19 +169,35 @@ final class OptionReader {
         return value
     }
 
-    func int(_ key: String, default fallback: Int, allowed: [Int]) throws(SensorError) -> Int {
+    func double(_ key: String, default fallback: Double, range: ClosedRange<Double>, unit: String) throws(SensorError) -> Double {
         guard let text = string(key) else { return fallback }
-        guard let value = Int(text), allowed.contains(value) else {
-            throw spec.problem("option \(key): \"\(text)\" is not one of \(allowed.map(String.init).joined(separator: ", "))")
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw spec.problem("option \(key): \"\(text)\" is not a number of \(unit) in \(Self.number(range.lowerBound))…\(Self.number(range.upperBound)), e.g. `\(key): \(Self.number(fallback))`")
         }
         return value
     }
 
-    /// An optional whole number in `allowed`; nil when the option is absent.
-    func integer(_ key: String, allowed: ClosedRange<Int>, example: String, meaning: String) throws(SensorError) -> Int? {
+    func int(_ key: String, default fallback: Int, range: ClosedRange<Int>, unit: String) throws(SensorError) -> Int {
+        try int(key, range: range, unit: unit, example: fallback) ?? fallback
+    }
+
+    /// A whole number in `range`; nil when the option is absent.
+    func int(_ key: String, range: ClosedRange<Int>, unit: String, example: Int) throws(SensorError) -> Int? {
         guard let text = string(key) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw spec.problem("option \(key): \"\(text)\" is not a whole number of \(unit) in \(range.lowerBound)…\(range.upperBound), e.g. `\(key): \(example)`")
+        }
+        return value
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    func int(_ key: String, default fallback: Int, allowed: [Int]) throws(SensorError) -> Int {
+        guard let text = string(key) else { return fallback }
         guard let value = Int(text), allowed.contains(value) else {
-            throw spec.problem("option \(key): \"\(text)\" is not a whole number from \(allowed.lowerBound) to \(allowed.upperBound) (\(meaning)), e.g. `\(key): \(example)`")
+            throw spec.problem("option \(key): \"\(text)\" is not one of \(allowed.map(String.init).joined(separator: ", "))")
         }
         return value
     }

@@ -27,10 +27,13 @@ struct SensorBench: ParsableCommand {
                      SensorSpec(name: "sht3x", driver: "sht3x", address: 0x45), SensorSpec(name: "scd4x", driver: "scd4x"),
                      SensorSpec(name: "bh1750", driver: "bh1750"), SensorSpec(name: "ads1115", driver: "ads1115", options: ["channels": "0,1,2,3"]),
                      SensorSpec(name: "ina219", driver: "ina219", address: 0x40), SensorSpec(name: "ina260", driver: "ina260", address: 0x41),
-                     SensorSpec(name: "sps30", driver: "sps30"), SensorSpec(name: "veml7700", driver: "veml7700")] {
+                     SensorSpec(name: "sps30", driver: "sps30"), SensorSpec(name: "veml7700", driver: "veml7700"),
+                     SensorSpec(name: "bme680", driver: "bme680", bus: 2, address: 0x77)] {
             let sensor = try factory.make(spec)
-            // One read on a recording bus gives the transactions a read costs.
-            let recording = RecordingI2CBus(station.bus)
+            // One read on a recording bus gives the transactions a read costs
+            // (the BME680 sits on the simulated station's bus 2).
+            let base = spec.bus == 2 ? station.bus2 : station.bus
+            let recording = RecordingI2CBus(base)
             var recorded = spec
             recorded.name += "-recorded"
             let recordingFactory = SensorFactory(hardware: RecordingStation(station: station, bus: recording), board: board)
@@ -42,7 +45,7 @@ struct SensorBench: ParsableCommand {
             let driverSeconds = try time { for _ in 0..<count { _ = try sensor.read() } }
             let replaySeconds = try time {
                 for _ in 0..<count {
-                    for step in steps { _ = try station.bus.transaction(address: step.address, step.operations) }
+                    for step in steps { _ = try base.transaction(address: step.address, step.operations) }
                 }
             }
             let rate = Double(count) / driverSeconds

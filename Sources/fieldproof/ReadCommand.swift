@@ -61,7 +61,7 @@ struct ReadCommand: ParsableCommand {
             pairs.append(("status", .string("ok")))
             pairs.append(("readings", .array(readings.map { reading in
                 .object([("quantity", .string(reading.quantity)), ("value", .number(reading.value)), ("unit", .string(reading.unit)),
-                         ("out_of_range", .bool(reading.outOfRange))])
+                         ("out_of_range", .bool(reading.outOfRange)), ("settling", .bool(reading.settling))])
             })))
         case let .failure(error):
             pairs += [("status", .string("error")), ("code", .string(error.code.rawValue)), ("message", .string(error.message))]
@@ -85,6 +85,7 @@ struct ReadCommand: ParsableCommand {
     static func format(_ reading: SensorReading, units: UnitSystem) -> String {
         var text = units.text(reading.value, unit: reading.unit, quantity: reading.quantity)
         if reading.outOfRange { text += "  OUT OF RANGE for this sensor" }
+        if reading.settling { text += "  NOT SETTLED yet (gas sensor burn-in or heater off target)" }
         return text
     }
 }

@@ -36,6 +36,7 @@ struct StationContext {
     static let simulatedSensors = [
         SensorSpec(name: "air", driver: "bme280", bus: 1, address: 0x76),
         SensorSpec(name: "humidity", driver: "sht4x", bus: 1, address: 0x44),
+        SensorSpec(name: "gas", driver: "bme680", bus: 2, address: 0x77),
         SensorSpec(name: "light", driver: "bh1750", bus: 1, address: 0x23),
         SensorSpec(name: "ambient", driver: "veml7700", bus: 1, address: 0x10),
         SensorSpec(name: "co2", driver: "scd4x", bus: 1, address: 0x62),

@@ -35,6 +35,7 @@ struct NoSleep: Sleeper {
             SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
             SensorSpec(name: "door", driver: "digital-input", line: 22),
             SensorSpec(name: "board", driver: "board-temperature"),
+            SensorSpec(name: "gas", driver: "bme680", bus: 2),
         ]
         // Kept until the end: a dropped set releases its drivers' GPIO lines.
         let set = SensorSet(specs: specs, factory: factory)
@@ -46,6 +47,8 @@ struct NoSleep: Sleeper {
         }
         #expect(byName["air"]?.map(\.quantity) == ["temperature", "pressure", "relative_humidity"])
         #expect(byName["baro"]?.map(\.quantity) == ["temperature", "pressure"])
+        #expect(byName["gas"]?.map(\.quantity) == ["temperature", "relative_humidity", "pressure", "gas_resistance"])
+        #expect(byName["gas"]?.last?.settling == true, "the first read is within the default 30 min burn-in")
         #expect(abs((byName["sht4"]?[0].value ?? 0) - (21.5 + 273.15)) < 0.01)
         #expect(byName["co2"]?.first?.value == 612)
         #expect(byName["pm"]?.count == 10)
@@ -112,17 +115,25 @@ struct NoSleep: Sleeper {
         (SensorSpec(name: "adc", driver: "ads1115", options: ["channels": "0,4"], file: "a.yaml", lineNumber: 1),
          "a.yaml:1: sensor \"adc\" (ads1115): option channels: \"0,4\" must be numbers 0…3 separated by commas, e.g. `channels: 0,1`"),
         (SensorSpec(name: "pm", driver: "sps30", options: ["fan_cleaning_interval": "1 week"], file: "a.yaml", lineNumber: 5),
-         "a.yaml:5: sensor \"pm\" (sps30): option fan_cleaning_interval: \"1 week\" is not a whole number from 0 to 4294967295 "
-            + "(seconds between automatic fan cleanings, 0 turns them off; the chip's default is 604800, one week), e.g. `fan_cleaning_interval: 604800`"),
+         "a.yaml:5: sensor \"pm\" (sps30): option fan_cleaning_interval: \"1 week\" is not a whole number of seconds between fan cleanings (0: none) "
+            + "in 0…4294967295, e.g. `fan_cleaning_interval: 604800`"),
         (SensorSpec(name: "pm", driver: "sps30", options: ["fan_cleaning_interval": "4294967296"], file: "a.yaml", lineNumber: 5),
-         "a.yaml:5: sensor \"pm\" (sps30): option fan_cleaning_interval: \"4294967296\" is not a whole number from 0 to 4294967295 "
-            + "(seconds between automatic fan cleanings, 0 turns them off; the chip's default is 604800, one week), e.g. `fan_cleaning_interval: 604800`"),
+         "a.yaml:5: sensor \"pm\" (sps30): option fan_cleaning_interval: \"4294967296\" is not a whole number of seconds between fan cleanings (0: none) "
+            + "in 0…4294967295, e.g. `fan_cleaning_interval: 604800`"),
         (SensorSpec(name: "lux", driver: "veml7700", options: ["gain": "4"], file: "a.yaml", lineNumber: 7),
          "a.yaml:7: sensor \"lux\" (veml7700): option gain: \"4\" is not one of auto, 1/8, 1/4, 1, 2, e.g. `gain: auto`"),
         (SensorSpec(name: "lux", driver: "veml7700", options: ["integration_time": "800"], file: "a.yaml", lineNumber: 7),
          "a.yaml:7: sensor \"lux\" (veml7700): option integration_time needs a fixed gain (auto-range chooses both): add `gain:` (one of 1/8, 1/4, 1, 2) or remove integration_time"),
         (SensorSpec(name: "lux", driver: "veml7700", options: ["gain": "2", "integration_time": "300"], file: "a.yaml", lineNumber: 7),
          "a.yaml:7: sensor \"lux\" (veml7700): option integration_time: \"300\" is not one of 25, 50, 100, 200, 400, 800"),
+        (SensorSpec(name: "gas", driver: "bme680", bus: 2, options: ["heater_temperature": "450"], file: "a.yaml", lineNumber: 4),
+         "a.yaml:4: sensor \"gas\" (bme680): option heater_temperature: \"450\" is not a number of °C in 200…400, e.g. `heater_temperature: 320`"),
+        (SensorSpec(name: "gas", driver: "bme688", bus: 2, options: ["heater_duration": "5000"], file: "a.yaml", lineNumber: 4),
+         "a.yaml:4: sensor \"gas\" (bme688): option heater_duration: \"5000\" is not a whole number of ms in 1…4032, e.g. `heater_duration: 150`"),
+        (SensorSpec(name: "gas", driver: "bme680", bus: 2, options: ["burn_in": "-1"], file: "a.yaml", lineNumber: 4),
+         "a.yaml:4: sensor \"gas\" (bme680): option burn_in: \"-1\" is not a number of s in 0…604800, e.g. `burn_in: 1800`"),
+        (SensorSpec(name: "gas", driver: "bme680", bus: 2, options: ["heater_temp": "300"], file: "a.yaml", lineNumber: 4),
+         "a.yaml:4: sensor \"gas\" (bme680): unknown option heater_temp; known: burn_in, heater_duration, heater_temperature"),
     ])
     func configurationProblemsNameTheEntryAndTheFix(spec: SensorSpec, message: String) {
         let station = station()
@@ -131,6 +142,30 @@ struct NoSleep: Sleeper {
         #expect(error.message == message)
         #expect(error.code == .config)
         #expect(result.attempts == 1, "a configuration error is not tried again")
+    }
+
+    /// The heater options reach the chip: 250 °C is res_heat_0 =
+    /// heaterResistance(250, 25) of the simulated chip's trimming values,
+    /// 100 ms is gas_wait_0 0x59 (the datasheet's example), and burn_in 0
+    /// leaves the gas reading settled from the first read.
+    @Test func theBME680sHeaterOptionsAreWrittenToTheChip() throws {
+        let station = station()
+        let spec = SensorSpec(name: "gas", driver: "bme680", bus: 2,
+                              options: ["heater_temperature": "250", "heater_duration": "100", "burn_in": "0"])
+        let sensor = try SensorFactory(hardware: station, board: board).make(spec)
+        let readings = try sensor.read()
+        let chip = try #require(station.bus2.detach(at: 0x77) as? SimulatedBME680)
+        let trimming = SimulatedBME680.Calibration.sample
+        let calibration = BME680Calibration(t1: trimming.t.0, t2: trimming.t.1, t3: trimming.t.2, p1: 0, p2: 0, p3: 0, p4: 0, p5: 0, p6: 0, p7: 0,
+                                            p8: 0, p9: 0, p10: 0, h1: 0, h2: 0, h3: 0, h4: 0, h5: 0, h6: 0, h7: 0,
+                                            gh1: trimming.g.0, gh2: trimming.g.1, gh3: trimming.g.2, resHeatRange: trimming.resHeatRange,
+                                            resHeatVal: trimming.resHeatVal, rangeSwitchingError: trimming.rangeSwitchingError)
+        #expect(chip.register(0x5A) == calibration.heaterResistance(target: 250, ambient: 25))
+        #expect(chip.register(0x5A) != calibration.heaterResistance(target: 320, ambient: 25), "not the default")
+        #expect(chip.register(0x64) == 0x59)
+        #expect(readings.first { $0.quantity == "gas_resistance" }?.settling == false)
+        // The default address is 0x77 (Adafruit_BME680's BME68X_DEFAULT_ADDRESS; Pimoroni's library uses 0x76).
+        #expect(SensorFactory.drivers.first { $0.name == "bme680" }?.defaultAddress == 0x77)
     }
 
     @Test func aMissingBusOnLinuxSaysHowToEnableI2COnThisBoard() {
@@ -165,5 +200,22 @@ struct NoSleep: Sleeper {
         for step in recording.steps where !known.contains(step.address) {
             #expect(step.operations == [.read(count: 1)], "0x\(String(step.address, radix: 16)) got more than a read-only probe")
         }
+    }
+
+    /// BME680 and BME688 share chip-id 0x61 (and the BME280's addresses):
+    /// the variant id at 0xF0 names them, read only after 0xD0 said 0x61.
+    @Test func scanTellsTheBME680AndBME688FromTheBME280Family() throws {
+        let station = SimulatedStation(weather: false, sleeper: NoSleep())
+        let found = try BusScanner(bus: station.bus2, sleeper: NoSleep()).scan()
+        #expect(found.map(\.address) == [0x77])
+        #expect(found.first?.identity == "BME680 (chip-id 0x61, variant 0x00)")
+        let bus = SimulatedI2CBus()
+        bus.attach(SimulatedBME680(bme688: true), at: 0x76)
+        bus.attach(SimulatedBME280(), at: 0x77)
+        let recording = RecordingI2CBus(bus)
+        let names = try BusScanner(bus: recording, sleeper: NoSleep()).scan().map(\.identity)
+        #expect(names == ["BME688 (chip-id 0x61, variant 0x01)", "BME280 (chip-id 0x60)"])
+        #expect(!recording.steps.contains { $0.address == 0x77 && $0.operations == [.write([0xF0]), .read(count: 1)] },
+                "no variant read on a BME280")
     }
 }
