@@ -93,8 +93,9 @@ public struct SimulatedEnvironment: Sendable {
         let pressure = 1013 + site.height + 8 * smooth(10, time, period: 2 * 86_400) + 2 * smooth(11, time, period: 5 * 3600)
             - 1.5 * wet + 0.03 * white(12, time)
         let daylight = 110_000 * pow(sun, 1.3) * (1 - 0.8 * cloud) * site.openSky
-        // Night is not 0 lx: a street lamp, the moon; 0 for hours would look stuck.
-        let lux = max(0, daylight * (1 + 0.02 * white(13, time)) + 3 + 1.5 * smooth(14, time, period: 120) + 0.2 * white(15, time))
+        // Night is not 0 lx here: a street lamp, the moon, flickering by more
+        // than a BH1750's 0.83 lx step.
+        let lux = max(0, daylight * (1 + 0.02 * white(13, time)) + 4 + 2 * smooth(14, time, period: 120) + white(15, time))
         let wind = max(0, 3 + 2.5 * smooth(16, time, period: 1800) + 1.5 * smooth(17, time, period: 20) + 4 * wet)
         // A smoke or traffic episode now and then, washed out by rain.
         let episode = max(0, smooth(18, time, period: 5400) - 0.3) / 0.7
@@ -102,7 +103,8 @@ public struct SimulatedEnvironment: Sendable {
         let pm10 = pm25 * (1.5 + 0.2 * smooth(21, time, period: 3600)) + 0.3 * white(22, time)
         let co2 = 420 + 25 * smooth(23, time, period: 3600) + 40 * max(0, -daily) + 2 * white(24, time)
         let gas = 180_000 * (1 - 0.6 * episode) * (1 - 0.004 * (humidity - 50)) * (1 + 0.1 * smooth(36, time, period: 600)) + 300 * white(37, time)
-        let ground = 11 + site.warmth + 2 * Self.sine(hours: hour - 12) + 0.02 * white(25, time)
+        // A DS18B20's reading jitters by about a step (1/16 °C) even where the ground is still.
+        let ground = 11 + site.warmth + 2 * Self.sine(hours: hour - 12) + 0.1 * white(25, time)
         let warmedBox = 8 * sun * (1 - cloud)
         let enclosure = air + 2 + warmedBox + 0.05 * white(26, time)
         let enclosureHumidity = clamp(humidity - 2.5 * (enclosure - air), 3, 100)

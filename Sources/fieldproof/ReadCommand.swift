@@ -49,7 +49,9 @@ struct ReadCommand: ParsableCommand {
             ]).render())
         } else {
             let width = results.map(\.name.count).max() ?? 0
-            for result in results { print(Self.text(result, nameWidth: width, units: units)) }
+            // At least 18 (`relative_humidity `), wider for `typical_particle_size`.
+            let quantities = results.flatMap { (try? $0.result.get()) ?? [] }.map(\.quantity.count).max() ?? 0
+            for result in results { print(Self.text(result, nameWidth: width, quantityWidth: max(18, quantities + 1), units: units)) }
         }
         if results.contains(where: { if case .failure = $0.result { return true } else { return false } }) { throw ExitCode(1) }
     }
@@ -69,7 +71,7 @@ struct ReadCommand: ParsableCommand {
         return .object(pairs)
     }
 
-    static func text(_ result: SensorResult, nameWidth: Int, units: UnitSystem) -> String {
+    static func text(_ result: SensorResult, nameWidth: Int, quantityWidth: Int = 18, units: UnitSystem) -> String {
         let head = result.name.padding(nameWidth) + "  " + result.driver.padding(18)
         switch result.result {
         case let .failure(error):
@@ -77,7 +79,7 @@ struct ReadCommand: ParsableCommand {
         case let .success(readings):
             let indent = String(repeating: " ", count: nameWidth + 20)
             return readings.enumerated().map { index, reading in
-                (index == 0 ? head : indent) + reading.quantity.padding(18) + format(reading, units: units)
+                (index == 0 ? head : indent) + reading.quantity.padding(quantityWidth) + format(reading, units: units)
             }.joined(separator: "\n")
         }
     }

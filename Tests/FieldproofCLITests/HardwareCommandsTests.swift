@@ -28,13 +28,17 @@ import TestSupport
         // The simulated world moves, so the values differ each time; the
         // units and precision do not (two decimals in °C and hPa, one in lx).
         func shows(_ pattern: String) -> Bool { (try? Regex(pattern)).map { result.output.contains($0) } ?? false }
-        #expect(shows("air       bme280            temperature       -?[0-9]+\\.[0-9]{2} °C\n"), "\(result.output)")
-        #expect(shows("pressure          [0-9]{3,4}\\.[0-9]{2} hPa\n"))
-        #expect(shows("illuminance       [0-9]+\\.[0-9] lx\n"))
+        #expect(shows("air +bme280 +temperature +-?[0-9]+\\.[0-9]{2} °C\n"), "\(result.output)")
+        #expect(shows("pressure +[0-9]{3,4}\\.[0-9]{2} hPa\n"))
+        #expect(shows("illuminance +[0-9]+\\.[0-9] lx\n"))
         #expect(result.output.contains("battery") && result.output.contains("supply"), "the INA219 and INA260: \(result.output)")
-        #expect(shows("supply    ina260            voltage           5\\.[01][0-9]{2} V\n"), "\(result.output)")
-        #expect(shows("probe     ds18b20           temperature       -?[0-9]+\\.[0-9]{2} °C\n"), "the DS18B20: \(result.output)")
-        #expect(shows("kernel    hwmon             temperature       -?[0-9]+\\.[0-9]{2} °C\n"), "a kernel-driven SHT3x: \(result.output)")
+        #expect(shows("supply +ina260 +voltage +5\\.[01][0-9]{2} V\n"), "\(result.output)")
+        #expect(shows("probe +ds18b20 +temperature +-?[0-9]+\\.[0-9]{2} °C\n"), "the DS18B20: \(result.output)")
+        #expect(shows("kernel +hwmon +temperature +-?[0-9]+\\.[0-9]{2} °C\n"), "a kernel-driven SHT3x: \(result.output)")
+        #expect(shows("pm +sps30 +pm1_0 +[0-9]+\\.[0-9] µg/m³\n") && shows("pm10_count +[0-9]+\\.[0-9] /cm³\n")
+                && shows("typical_particle_size +[0-9]\\.[0-9]{2} µm\n"), "the SPS30: \(result.output)")
+        #expect(shows("gas_resistance +[0-9]+\\.[0-9] kΩ"), "the BME680: \(result.output)")
+        #expect(shows("ambient +veml7700 +illuminance +[0-9]+\\.[0-9] lx\n"), "the VEML7700: \(result.output)")
     }
 
     /// `--units si`: the wire's values, unrounded; JSON is SI whatever the flag.
@@ -42,8 +46,8 @@ import TestSupport
         let result = try await fieldproof(["read", "--simulate", "--units", "si", "--config", "/nonexistent.yaml"])
         #expect(result.status == 0, "\(result.output)")
         func shows(_ pattern: String) -> Bool { (try? Regex(pattern)).map { result.output.contains($0) } ?? false }
-        #expect(shows("air       bme280            temperature       2[0-9]{2}\\.[0-9]{5,} K\n"), "K, unrounded: \(result.output)")
-        #expect(shows("pressure          [0-9]{5,6}\\.[0-9]{3,} Pa\n"), "\(result.output)")
+        #expect(shows("air +bme280 +temperature +2[0-9]{2}\\.[0-9]{5,} K\n"), "K, unrounded: \(result.output)")
+        #expect(shows("pressure +[0-9]{5,6}\\.[0-9]{3,} Pa\n"), "\(result.output)")
         #expect(!result.output.contains("°C") && !result.output.contains("hPa"))
         let wrong = try await fieldproof(["read", "--simulate", "--units", "imperial", "--config", "/nonexistent.yaml"])
         #expect(wrong.status != 0 && wrong.output.contains("display") && wrong.output.contains("si"), "\(wrong.output)")

@@ -7,7 +7,7 @@
 /// |---|---|---|
 /// | `completeness` | received samples ÷ expected (epoch length ÷ declared interval), at most 1 | 0.3 |
 /// | `validity` | share of readings that are finite and inside the quantity's plausible range | 0.3 |
-/// | `not_stuck` | share of readings *not* in a run of ≥ `stuckRun` identical consecutive values | 0.2 |
+/// | `not_stuck` | share of readings *not* in a run of ≥ `stuckRun` identical consecutive values (a run of 0 does not count for rain, light and wind, which rest there) | 0.2 |
 /// | `no_jumps` | share of consecutive pairs whose rate of change is physically possible | 0.2 |
 public struct QualityScore: Equatable, Sendable, Codable {
     public struct Check: Equatable, Sendable, Codable {
@@ -36,7 +36,8 @@ public struct QualityScore: Equatable, Sendable, Codable {
         var stuck = 0
         var runStart = 0
         for index in 0...ordered.count where index == ordered.count || ordered[index].value != ordered[runStart].value {
-            if index - runStart >= stuckRun { stuck += index - runStart }
+            let resting = limits?.restsAtZero == true && ordered[runStart].value == 0
+            if index - runStart >= stuckRun, !resting { stuck += index - runStart }
             runStart = index
         }
         let notStuck = ordered.isEmpty ? 0 : 1 - Double(stuck) / Double(ordered.count)
@@ -67,16 +68,31 @@ public struct QualityScore: Equatable, Sendable, Codable {
 public struct PlausibleRange: Equatable, Sendable {
     public var range: ClosedRange<Double>
     public var maximumRatePerMinute: Double?
+    /// Reads 0 for hours when nothing happens (no rain, a dark night, calm
+    /// air): a run of 0 is rest, not a stuck sensor.
+    public var restsAtZero = false
+
+    public init(range: ClosedRange<Double>, maximumRatePerMinute: Double?, restsAtZero: Bool = false) {
+        self.range = range
+        self.maximumRatePerMinute = maximumRatePerMinute
+        self.restsAtZero = restsAtZero
+    }
 
     public static func forQuantity(_ quantity: String) -> PlausibleRange? {
         switch quantity {
         case "temperature": PlausibleRange(range: 183.15...343.15, maximumRatePerMinute: 5)          // K: −90…70 °C
         case "relative_humidity", "humidity": PlausibleRange(range: 0...100, maximumRatePerMinute: 30) // %
         case "pressure": PlausibleRange(range: 30_000...110_000, maximumRatePerMinute: 300)          // Pa
-        case "illuminance": PlausibleRange(range: 0...150_000, maximumRatePerMinute: nil)            // lx: clouds change it at once
+        case "illuminance": PlausibleRange(range: 0...150_000, maximumRatePerMinute: nil, restsAtZero: true) // lx: clouds change it at once
         case "co2", "carbon_dioxide": PlausibleRange(range: 250...40_000, maximumRatePerMinute: 5_000) // ppm
-        case "precipitation", "rain": PlausibleRange(range: 0...500, maximumRatePerMinute: nil)      // mm per reading
-        case "wind_speed": PlausibleRange(range: 0...75, maximumRatePerMinute: nil)                  // m/s: gusts
+        case "precipitation", "rain": PlausibleRange(range: 0...500, maximumRatePerMinute: nil, restsAtZero: true) // mm per reading
+        case "wind_speed": PlausibleRange(range: 0...75, maximumRatePerMinute: nil, restsAtZero: true)             // m/s: gusts
+        // Particulates: smoke comes and goes at once. kg/m³ (1000 µg/m³, the
+        // SPS30's range, is 1e-6), 1/m³ (3000 per cm³), m.
+        case "pm1_0", "pm2_5", "pm4_0", "pm10": PlausibleRange(range: 0...1e-6, maximumRatePerMinute: nil)
+        case "pm0_5_count", "pm1_0_count", "pm2_5_count", "pm4_0_count", "pm10_count": PlausibleRange(range: 0...3e9, maximumRatePerMinute: nil)
+        case "typical_particle_size": PlausibleRange(range: 0...1e-5, maximumRatePerMinute: nil)
+        case "gas_resistance": PlausibleRange(range: 10...2e8, maximumRatePerMinute: nil)          // Ω: a heated MOX layer
         default: nil
         }
     }
