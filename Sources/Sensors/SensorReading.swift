@@ -16,7 +16,8 @@
 /// One measured value, in SI units, with the quantity it measures.
 public struct SensorReading: Equatable, Sendable {
     /// `temperature`, `relative_humidity`, `pressure`, `illuminance`,
-    /// `carbon_dioxide`, `voltage`, `precipitation`, `wind_speed`, `state`.
+    /// `carbon_dioxide`, `voltage`, `current`, `power`, `gas_resistance`,
+    /// `pm2_5` (and the other PM sizes), `precipitation`, `wind_speed`, `state`.
     public var quantity: String
     public var value: Double
     /// `K`, `%`, `Pa`, `lx`, `ppm`, `V`, `mm`, `m/s`, `Ohm`, `1`.
