@@ -206,7 +206,8 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
     private func report(_ lag: Sampler<C>.Lag) {
         let took = lag.pace.lastReadDuration.map { DurationText.format($0) } ?? "?"
         var metadata: Logger.Metadata = ["sensor": "\(lag.sensor.name)", "interval": "\(DurationText.format(lag.pace.interval))", "read_took": "\(took)"]
-        if let rate = lag.pace.readsPerSecond { metadata["reads_per_second"] = "\((rate * 100).rounded() / 100)" }
+        let rate = 1 / Sampler<C>.seconds(lag.period)
+        metadata["reads_per_second"] = "\((rate * 100).rounded() / 100)"
         logger.warning("sensor cannot keep its interval: one read takes longer; it is read as often as it can be (see `fieldproof status`), the others keep theirs; set its interval to at least the read time", metadata: metadata)
     }
 

@@ -35,6 +35,8 @@ public final class Sampler<C: Clock>: Sendable where C.Duration == Duration {
     public struct Lag: Sendable {
         public var sensor: any SampledSensor
         public var pace: Pace
+        /// How often it is read now: its interval times the slots one read takes.
+        public var period: Duration
     }
 
     private struct Slot {
@@ -167,7 +169,7 @@ public final class Sampler<C: Clock>: Sendable where C.Duration == Duration {
                 slot.pace.lastReadDuration = began.duration(to: finished)
                 if skipped > 0, !slot.lagReported {
                     slot.lagReported = true
-                    state.lags.append(Lag(sensor: sensor, pace: slot.pace))
+                    state.lags.append(Lag(sensor: sensor, pace: slot.pace, period: sensor.interval * Int(skipped + 1)))
                 }
                 state.slots[index] = slot
                 state.pending.append((index, Result(sensor: sensor, outcome: outcome, at: finished)))

@@ -131,6 +131,7 @@ func yieldABit() async {
         #expect(!paces[1].behind && abs((paces[1].readsPerSecond ?? 0) - 20) < 1e-9 && paces[1].skippedSlots == 0)
         let lags = sampler.takeLags()
         #expect(lags.map(\.sensor.name) == ["slow"], "reported once")
+        #expect(lags.first?.period == .milliseconds(200), "read every fourth 50 ms slot")
         #expect(sampler.takeLags().isEmpty)
         // Every fast slot went out within the grouping window of its read.
         let fastBatches = log.all.filter { $0.sensors.contains("fast") }

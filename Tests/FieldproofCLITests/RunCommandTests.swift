@@ -134,6 +134,42 @@ import TestSupport
         #expect(!status.paired)
     }
 
+    /// A simulated BH1750 (180 ms per high-resolution conversion) set to be
+    /// read every 50 ms beside a BME280 at 50 ms, in the real daemon: the
+    /// BME280 keeps its 20 reads a second, the BH1750 is read as often as it
+    /// can be, and says so once in the log and on its status line.
+    @Test func aSlowSensorBesideAFastOneIsReportedWithItsRealRate() async throws {
+        let path = directory + "/agent.yaml"
+        try """
+            serial: dev-1
+            state_directory: \(stateDirectory)
+            runtime_directory: \(runtimeDirectory)
+            simulate: true
+            board: raspberry-pi-4b
+            broker:
+              port: \(try LoopbackNetwork.freePort())
+            sensors:
+              - {name: light, driver: bh1750, interval: 50ms}
+              - {name: air, driver: bme280, interval: 50ms}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let process = try daemon(path)
+        func pace(_ name: String) -> DeviceStatus.Sensor.Pace? {
+            ((try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)) ?? nil)?.sensors.first { $0.name == name }?.pace
+        }
+        // The rate is over the last eight reads: 1.4 s of the BH1750's.
+        #expect(await waitUntil(seconds: 30) { pace("light")?.behind == true && (pace("air")?.readsPerSecond ?? 0) > 0 })
+        try await Task.sleep(for: .seconds(2))
+        let light = try #require(pace("light")), air = try #require(pace("air"))
+        #expect(process.isRunning)
+        #expect(await process.stop(signal: SIGTERM, timeout: 10))
+        #expect(light.behind && light.intervalMilliseconds == 50 && (light.lastReadMilliseconds ?? 0) >= 180, "\(light)")
+        #expect((3.0...5.6).contains(light.readsPerSecond ?? 0), "a read every 200 ms (180 ms and the next slot): \(light)")
+        #expect(!air.behind && (15.0...21.0).contains(air.readsPerSecond ?? 0), "the BME280 keeps its 50 ms: \(air) beside \(light)")
+        let reports = log.components(separatedBy: "sensor cannot keep its interval").count - 1
+        #expect(reports == 1, "reported once: \(log)")
+        #expect(log.contains("reads_per_second=5.0 sensor=light"), "a read every 200 ms: \(log)")
+    }
+
     /// Waits for a status file written after `time` (Unix ms): the daemon
     /// writes one a second, so what it shows was true after that moment.
     func statusWritten(after time: UInt64) async -> Bool {
