@@ -177,6 +177,7 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
                 }
             }
             var lastStatusWrite: C.Instant?
+            var reportedStall: [String] = []
             while !Task.isCancelled {
                 let results: [Sampler<C>.Result]
                 do {
@@ -193,6 +194,11 @@ public final class AgentRuntime<C: Clock>: Sendable where C.Duration == Duration
                 }
                 let stalled = sampler.stalled(longerThan: stallLimit)
                 if watchdogEvery != nil, stalled.isEmpty { dependencies.notifier.watchdog() }
+                if !stalled.isEmpty, stalled != reportedStall {
+                    logger.error("a sensor read has not returned (a hung bus or kernel driver); the watchdog is no longer fed, so systemd restarts the daemon",
+                                 metadata: ["sensors": "\(stalled.joined(separator: ","))", "for_more_than": "\(DurationText.format(stallLimit))"])
+                }
+                reportedStall = stalled
                 if lastStatusWrite.map({ $0.duration(to: timing.now) >= .seconds(1) }) ?? true {
                     writeStatus()
                     lastStatusWrite = timing.now
