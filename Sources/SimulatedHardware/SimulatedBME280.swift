@@ -118,17 +118,9 @@ public final class SimulatedBME280: SimulatedI2CChip, Sendable {
         registers[register &+ 2] = UInt8((value & 0x0F) << 4)
     }
 
-    /// The ADC value whose compensated value is closest to the target (bisection).
+    /// The ADC value whose compensated value is closest to the target.
     private func invert(_ range: Range<Int>, decreasing: Bool = false, _ value: (Int) -> Double, target: () -> Double) -> Int {
-        let goal = target()
-        var low = range.lowerBound, high = range.upperBound - 1
-        while low < high {
-            let middle = (low + high) / 2
-            let below = decreasing ? value(middle) > goal : value(middle) < goal
-            if below { low = middle + 1 } else { high = middle }
-        }
-        if low > range.lowerBound, abs(value(low - 1) - goal) < abs(value(low) - goal) { return low - 1 }
-        return low
+        ADCSearch.closest(in: range, decreasing: decreasing, value, to: target())
     }
 
     // The datasheet's double-precision compensation (BME280 §8.1).

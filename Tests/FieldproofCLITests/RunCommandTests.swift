@@ -19,7 +19,7 @@ import TestSupport
     var runtimeDirectory: String { directory + "/run" }
     var logFile: String { directory + "/daemon.log" }
 
-    func writeConfig(port: Int, interval: String = "20ms", extra: String = "") throws -> String {
+    func writeConfig(port: Int, interval: String = "20ms", extra: String = "", sensors: String? = nil) throws -> String {
         let path = directory + "/agent.yaml"
         try """
             serial: dev-1
@@ -34,12 +34,14 @@ import TestSupport
               resend_after: 1s
             \(extra)
             sensors:
+            \(sensors ?? """
               - name: air
                 driver: bme280
                 interval: \(interval)
               - name: humidity
                 driver: sht4x
                 interval: \(interval)
+            """)
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -139,19 +141,11 @@ import TestSupport
     /// BME280 keeps its 20 reads a second, the BH1750 is read as often as it
     /// can be, and says so once in the log and on its status line.
     @Test func aSlowSensorBesideAFastOneIsReportedWithItsRealRate() async throws {
-        let path = directory + "/agent.yaml"
-        try """
-            serial: dev-1
-            state_directory: \(stateDirectory)
-            runtime_directory: \(runtimeDirectory)
-            simulate: true
-            board: raspberry-pi-4b
-            broker:
-              port: \(try LoopbackNetwork.freePort())
-            sensors:
+        // No broker listens: an unpaired daemon samples all the same.
+        let path = try writeConfig(port: try LoopbackNetwork.freePort(), sensors: """
               - {name: light, driver: bh1750, interval: 50ms}
               - {name: air, driver: bme280, interval: 50ms}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """)
         let process = try daemon(path)
         func pace(_ name: String) -> DeviceStatus.Sensor.Pace? {
             ((try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)) ?? nil)?.sensors.first { $0.name == name }?.pace
