@@ -11,7 +11,7 @@ import Glibc
 /// I2C bus 1 with one of each supported chip at its default address (and a
 /// bus 2 for the BME680, whose addresses bus 1's BME280 and BMP280 take), a GPIO
 /// chip whose edge-watching inputs get pulses (rain tips, anemometer
-/// turns), a thermal zone, a 1-Wire bus and a hwmon device.
+/// turns), a thermal zone, a 1-Wire bus, a hwmon device and two IIO devices.
 ///
 /// With an environment (`SimulatedEnvironment`, the daemon's and the demo's
 /// case), every chip and file measures that world as it moves, and injected
@@ -34,6 +34,16 @@ public final class SimulatedStation: HardwareAccess {
     /// temp1_input in m°C, humidity1_input in m%), as a board with
     /// `dtoverlay=i2c-sensor,sht3x` shows it; in the station's box.
     public var hwmonRoot: String { world.hwmon.root }
+    /// Two devices under the kernel's Industrial I/O subsystem
+    /// (Documentation/ABI/testing/sysfs-bus-iio): `iio:device0`, a BME280
+    /// through the `bmp280` driver (processed `in_temp_input` m°C,
+    /// `in_humidityrelative_input` m%, `in_pressure_input` kPa with nine
+    /// decimals), and `iio:device1`, an `ads1115` through `ti-ads1015`
+    /// (`in_voltage0_raw` with its `in_voltage0_scale`, 0.0625 mV at
+    /// ±2.048 V) beside a raw temperature with an offset and a scale, as
+    /// an ADC's die sensor shows it (`in_temp_raw`, `in_temp_offset`,
+    /// `in_temp_scale`). In the station's box, like the hwmon SHT3x.
+    public var iioRoot: String { world.iio.root }
     public static let oneWireProbes: [(rom: String, w1Slave: String)] = [
         ("28-0316a2796aff", "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n"),
         ("28-0416b3421bff", "5e ff 4b 46 7f ff 0c 10 6a : crc=6a YES\n5e ff 4b 46 7f ff 0c 10 6a t=-10125\n"),

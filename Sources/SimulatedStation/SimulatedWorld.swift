@@ -32,6 +32,19 @@ final class SimulatedWorld: Sendable {
     let thermalZone = SysfsTree(kind: "thermal", [("thermal_zone0/type", "cpu-thermal\n"), ("thermal_zone0/temp", "47250\n")])
     let oneWireBus = SysfsTree(kind: "w1", [("w1_bus_master1/", "")] + SimulatedStation.oneWireProbes.map { ("\($0.rom)/w1_slave", $0.w1Slave) })
     let hwmon = SysfsTree(kind: "hwmon", [("hwmon0/name", "sht3x\n"), ("hwmon0/temp1_input", "21400\n"), ("hwmon0/humidity1_input", "46000\n")])
+    /// A BME280 (bmp280 driver) and an ADS1115 (ti-ads1015) under IIO, at
+    /// 21.4 °C, 46 %, 101.32 kPa, and 1.25 V on AIN0 with the die at 21.4 °C.
+    let iio = SysfsTree(kind: "iio", [
+        ("iio:device0/name", "bme280\n"), ("iio:device0/in_temp_input", "21400\n"), ("iio:device0/in_humidityrelative_input", "46000\n"),
+        ("iio:device0/in_pressure_input", "101.320000000\n"), ("iio:device0/in_pressure_oversampling_ratio", "16\n"),
+        ("iio:device1/name", "ads1115\n"), ("iio:device1/in_voltage0_raw", "20000\n"), ("iio:device1/in_voltage0_scale", "0.062500000\n"),
+        ("iio:device1/in_temp_raw", "\(SimulatedWorld.iioTemperatureRaw(celsius: 21.4))\n"),
+        ("iio:device1/in_temp_offset", "\(SimulatedWorld.iioTemperatureOffset)\n"), ("iio:device1/in_temp_scale", "\(SimulatedWorld.iioTemperatureScale)\n"),
+    ])
+    /// The ADC's die sensor: 0.125 °C a count (125 m°C), 0 counts at −40 °C (offset −320).
+    static let iioTemperatureScale = "125.000000000"
+    static let iioTemperatureOffset = -320
+    static func iioTemperatureRaw(celsius: Double) -> Int { Int((celsius * 1000 / 125).rounded()) - iioTemperatureOffset }
 
     typealias Entry = (bus: Int, address: UInt16, chip: any SimulatedI2CChip, measure: @Sendable (SimulatedEnvironment.Conditions) -> Void)
 
@@ -83,6 +96,12 @@ final class SimulatedWorld: Sendable {
         thermalZone.update("thermal_zone0/temp", "\(Self.milli(now.boardCelsius))\n")
         hwmon.update("hwmon0/temp1_input", "\(Self.milli(now.enclosureCelsius))\n")
         hwmon.update("hwmon0/humidity1_input", "\(Self.milli(now.enclosureHumidity))\n")
+        iio.update("iio:device0/in_temp_input", "\(Self.milli(now.enclosureCelsius))\n")
+        iio.update("iio:device0/in_humidityrelative_input", "\(Self.milli(now.enclosureHumidity))\n")
+        // kPa with nine decimals, as IIO_VAL_FRACTIONAL prints.
+        iio.update("iio:device0/in_pressure_input", Self.kilopascalText(hectopascal: now.hectopascal))
+        iio.update("iio:device1/in_voltage0_raw", "\(Int((max(-2.048, min(2.048, now.soilMoistureVolts)) * 1000 / 0.0625).rounded()))\n")
+        iio.update("iio:device1/in_temp_raw", "\(Self.iioTemperatureRaw(celsius: now.enclosureCelsius))\n")
         let probes = SimulatedStation.oneWireProbes
         oneWireBus.update("\(probes[0].rom)/w1_slave", Self.w1Slave(celsius: now.airCelsius))
         oneWireBus.update("\(probes[1].rom)/w1_slave", Self.w1Slave(celsius: now.groundCelsius))
@@ -91,7 +110,14 @@ final class SimulatedWorld: Sendable {
     func bus(_ number: Int) -> SimulatedI2CBus { number == 2 ? bus2 : bus }
 
     func remove() {
-        for tree in [thermalZone, oneWireBus, hwmon] { tree.remove() }
+        for tree in [thermalZone, oneWireBus, hwmon, iio] { tree.remove() }
+    }
+
+    /// `101.320000000`: hectopascals as the bmp280 driver's kPa, nine decimals.
+    static func kilopascalText(hectopascal: Double) -> String {
+        let nano = Int64((hectopascal / 10 * 1_000_000_000).rounded())
+        let fraction = String(nano % 1_000_000_000)
+        return "\(nano / 1_000_000_000).\(String(repeating: "0", count: 9 - fraction.count))\(fraction)\n"
     }
 
     static func milli(_ value: Double) -> Int { Int((value * 1000).rounded()) }

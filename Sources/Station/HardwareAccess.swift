@@ -16,6 +16,8 @@ public protocol HardwareAccess: Sendable {
     var oneWireRoot: String { get }
     /// The kernel's hardware-monitoring root (`/sys/class/hwmon` on Linux).
     var hwmonRoot: String { get }
+    /// The Industrial I/O devices' root (`/sys/bus/iio/devices` on Linux).
+    var iioRoot: String { get }
     /// How drivers wait.
     var sleeper: any Sleeper { get }
     /// What watches the edge lines of pulse counters between reads: one
@@ -27,6 +29,7 @@ extension HardwareAccess {
     public var edgeWatcher: GPIOEdgeWatcher { .shared }
     public var oneWireRoot: String { DS18B20.defaultRoot }
     public var hwmonRoot: String { Hwmon.defaultRoot }
+    public var iioRoot: String { IIO.defaultRoot }
 }
 
 /// The real buses and chips of this machine.

@@ -19,7 +19,7 @@ public struct SensorFactory: Sendable {
         ("bme280", 0x76), ("bmp280", 0x76), ("bme680", 0x77), ("bme688", 0x77), ("sht3x", 0x44), ("sht4x", 0x44), ("scd4x", 0x62), ("bh1750", 0x23),
         ("ads1115", 0x48), ("ina219", 0x40), ("ina260", 0x40), ("sps30", 0x69), ("veml7700", 0x10), ("rain-gauge", nil), ("anemometer", nil),
         ("pulse-counter", nil), ("digital-input", nil),
-        ("board-temperature", nil), ("ds18b20", nil), ("hwmon", nil),
+        ("board-temperature", nil), ("ds18b20", nil), ("hwmon", nil), ("iio", nil),
     ]
     public static var driverNames: [String] { drivers.map(\.name) }
 
@@ -95,6 +95,15 @@ public struct SensorFactory: Sendable {
                 throw spec.problem("needs `device:`, the kernel device's name or directory, e.g. `device: sht3x` (see /sys/class/hwmon/*/name)")
             }
             sensor = try Hwmon(name: spec.name, device: selector, root: hardware.hwmonRoot)
+        case "iio":
+            guard let selector = options.string("device") else {
+                throw spec.problem("needs `device:`, the kernel device's name, directory or path, e.g. `device: bme280` (see /sys/bus/iio/devices/*/name)")
+            }
+            let channels = options.string("channels").map { $0.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty } }
+            if let channels, channels.isEmpty {
+                throw spec.problem("option channels: name the kernel's channels separated by commas, e.g. `channels: voltage0,voltage1`")
+            }
+            sensor = try IIO(name: spec.name, device: selector, channels: channels, root: hardware.iioRoot)
         case "ds18b20":
             sensor = try DS18B20(name: spec.name, rom: options.string("rom"), root: hardware.oneWireRoot)
         case "board-temperature":

@@ -49,6 +49,8 @@ struct ScanCommand: ParsableCommand {
         }
         // DS18B20 probes the kernel's 1-Wire master found (w1-gpio), by ROM id.
         let probes = DS18B20.probes(root: context.hardware.oneWireRoot)
+        // Devices the kernel's Industrial I/O drivers made (dtoverlay=i2c-sensor,…), by directory and name.
+        let iio = IIO.devices(root: context.hardware.iioRoot)
         if json {
             print(JSONText.object([
                 ("bus", .string(busName)),
@@ -57,6 +59,7 @@ struct ScanCommand: ParsableCommand {
                     .object([("address", .string("0x" + I2CError.hex(device.address))), ("chip", device.identity.map(JSONText.string) ?? .null)])
                 })),
                 ("oneWire", .array(probes.map { .object([("rom", .string($0)), ("chip", .string("DS18B20"))]) })),
+                ("iio", .array(iio.map { .object([("directory", .string($0.directory)), ("name", .string($0.name))]) })),
             ]).render())
             return
         }
@@ -70,6 +73,10 @@ struct ScanCommand: ParsableCommand {
         if !probes.isEmpty {
             print("1-Wire (\(context.hardware.oneWireRoot)):")
             for rom in probes { print("  \(rom)  DS18B20 (set `rom: \(rom)`)") }
+        }
+        if !iio.isEmpty {
+            print("IIO (\(context.hardware.iioRoot)):")
+            for device in iio { print("  \(device.directory)  \(device.name) (driver `iio`, set `device: \(device.name)`)") }
         }
     }
 }

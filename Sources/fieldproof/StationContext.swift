@@ -46,6 +46,8 @@ struct StationContext {
         SensorSpec(name: "supply", driver: "ina260", bus: 1, address: 0x41),
         SensorSpec(name: "probe", driver: "ds18b20", options: ["rom": "28-0316a2796aff"]),
         SensorSpec(name: "kernel", driver: "hwmon", options: ["device": "sht3x"]),
+        SensorSpec(name: "iio", driver: "iio", options: ["device": "bme280"]),
+        SensorSpec(name: "iio-adc", driver: "iio", options: ["device": "iio:device1", "channels": "voltage0,temp"]),
         SensorSpec(name: "rain", driver: "rain-gauge", pin: 11),
         SensorSpec(name: "board", driver: "board-temperature"),
     ]
