@@ -19,6 +19,8 @@ import TestSupport
         #expect((devices.first { $0["address"] as? String == "0x69" }?["chip"] as? String)?.hasPrefix("SPS30 (product type 00080000") == true)
         let probes = object?["oneWire"] as? [[String: Any]] ?? []
         #expect(probes.compactMap { $0["rom"] as? String } == ["28-0316a2796aff", "28-0416b3421bff"], "the simulated 1-Wire bus")
+        let iio = object?["iio"] as? [[String: Any]] ?? []
+        #expect(iio.compactMap { $0["name"] as? String } == ["bme280", "ads1115"], "the simulated kernel IIO devices")
         #expect(devices.first { $0["address"] as? String == "0x76" }?["chip"] as? String == "BME280 (chip-id 0x60)")
     }
 
@@ -39,6 +41,9 @@ import TestSupport
                 && shows("typical_particle_size +[0-9]\\.[0-9]{2} µm\n"), "the SPS30: \(result.output)")
         #expect(shows("gas_resistance +[0-9]+\\.[0-9] kΩ"), "the BME680: \(result.output)")
         #expect(shows("ambient +veml7700 +illuminance +[0-9]+\\.[0-9] lx\n"), "the VEML7700: \(result.output)")
+        #expect(shows("iio +iio +temperature +-?[0-9]+\\.[0-9]{2} °C\n +relative_humidity +[0-9]+\\.[0-9] %\n +pressure +[0-9]{3,4}\\.[0-9]{2} hPa\n"),
+                "a kernel-driven BME280 through IIO: \(result.output)")
+        #expect(shows("voltage_in0 +[0-9]\\.[0-9]{3} V\n"), "an ADS1115 through IIO: \(result.output)")
     }
 
     /// `--units si`: the wire's values, unrounded; JSON is SI whatever the flag.
