@@ -49,6 +49,36 @@ import Wire
                 "\(result.output)")
     }
 
+    /// The tally table is for people (°C, hPa); `--units si` and the CSV
+    /// default keep the stored SI values; `--csv --units display` converts.
+    @Test func tallyShowsTheUnitsPeopleRead() async throws {
+        try writeConfig()
+        let store = try SQLiteStore(path: directory + "/state/tallies.sqlite", calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300)))
+        let key = Curve25519.Signing.PrivateKey()
+        let time: Int64 = 1_795_557_600_000
+        let telemetry = Telemetry(serial: "fp-0001", sequence: 1, floor: 0, timestamp: UInt64(time), clockSynchronised: true,
+                                  bootID: [UInt8](repeating: 9, count: 16), millisecondsSinceBoot: 1000,
+                                  readings: [.init(sensor: "air", quantity: "temperature", value: 294.65, unit: "K"),
+                                             .init(sensor: "air", quantity: "pressure", value: 101_325, unit: "Pa")],
+                                  statuses: [.init(sensor: "air", errorCode: nil)])
+        let raw = try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
+        _ = try await store.commit(StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)),
+                                                 receivedAt: time + 100))
+        let table = try await aggregator("tally")
+        #expect(table.status == 0, "\(table.output)")
+        let temperature = table.output.split(separator: "\n").first { $0.contains("air/temperature") }.map(String.init) ?? ""
+        #expect(temperature.contains(" 21.50 ") && temperature.hasSuffix(" °C"), "\(table.output)")
+        #expect(table.output.contains(" 1013.25 ") && table.output.contains("hPa"), "\(table.output)")
+        let si = try await aggregator("tally", "--units", "si")
+        #expect(si.output.contains(" 294.65 ") && si.output.contains(" 101325.0 ") && !si.output.contains("°C"), "\(si.output)")
+        let csv = try await aggregator("tally", "--csv")
+        #expect(csv.output.contains("fp-0001,air/temperature,K,\(time),\(time + 3_600_000),1,294.65,294.65,294.65,294.65\r\n"), "\(csv.output)")
+        let shown = try await aggregator("tally", "--csv", "--units", "display")
+        #expect(shown.output.contains("fp-0001,air/temperature,°C,\(time),\(time + 3_600_000),1,21.50,21.50,21.50,21.50\r\n"), "\(shown.output)")
+        let json = try await aggregator("tally", "--json", "--units", "display")
+        #expect(json.status != 0 && json.output.contains("JSON keeps SI"), "\(json.output)")
+    }
+
     @Test func enrollTakesDaysFromTheConfigAndRefusesOverflowAndReservedSerials() async throws {
         try writeConfig("pairing:\n  default_expiry: 7d\n")
         let before = Int64(Date().timeIntervalSince1970 * 1000)
