@@ -15,7 +15,9 @@ struct SysfsTree: Sendable {
     /// empty text) that hold no file; a file's own directory is made for it.
     init(kind: String, _ entries: [(path: String, text: String)]) {
         self.entries = entries
-        var template = Array("/tmp/fieldproof-simulated-\(kind)-XXXXXX".utf8CString)
+        _ = Self.removeStaleOnce
+        // The pid in the name lets a later run remove what a killed one left.
+        var template = Array("/tmp/\(Self.prefix)\(kind)-\(getpid())-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             root = "/nonexistent"
             return
@@ -38,6 +40,49 @@ struct SysfsTree: Sendable {
         fputs(text, file)
         fclose(file)
         rename(temporary, "\(root)/\(path)")
+    }
+
+    static let prefix = "fieldproof-simulated-"
+
+    /// Trees whose process is gone (killed before its deinit ran), removed
+    /// the first time this process makes one.
+    private static let removeStaleOnce: Void = removeStale(in: "/tmp")
+
+    /// Removes each `fieldproof-simulated-<kind>-<pid>-XXXXXX` directory in
+    /// `directory` whose pid no longer runs.
+    static func removeStale(in directory: String) {
+        guard let listing = opendir(directory) else { return }
+        var stale: [String] = []
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix) else { continue }
+            // <kind>-<pid>-<six characters>
+            let parts = name.dropFirst(prefix.count).split(separator: "-")
+            guard parts.count == 3, let pid = Int32(parts[1]), pid > 0, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            // Only our own directories: /tmp is everyone's, and a symlink
+            // planted under such a name must not lead the removal elsewhere.
+            var info = stat()
+            guard lstat("\(directory)/\(name)", &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid() else { continue }
+            stale.append("\(directory)/\(name)")
+        }
+        closedir(listing)
+        for path in stale { removeTree(path, depth: 3) }
+    }
+
+    /// Files and directories below `path`, at most `depth` levels (the trees are two deep).
+    private static func removeTree(_ path: String, depth: Int) {
+        if let listing = opendir(path) {
+            var children: [String] = []
+            while let entry = readdir(listing) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != ".", name != ".." { children.append("\(path)/\(name)") }
+            }
+            closedir(listing)
+            for child in children where unlink(child) != 0 && depth > 0 { removeTree(child, depth: depth - 1) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
     }
 
     func remove() {
