@@ -150,9 +150,9 @@ import TestSupport
         func pace(_ name: String) -> DeviceStatus.Sensor.Pace? {
             ((try? DeviceStatus.read(fromRuntimeDirectory: runtimeDirectory)) ?? nil)?.sensors.first { $0.name == name }?.pace
         }
-        // The rate is over the last eight reads: 1.4 s of the BH1750's.
-        #expect(await waitUntil(seconds: 30) { pace("light")?.behind == true && (pace("air")?.readsPerSecond ?? 0) > 0 })
-        try await Task.sleep(for: .seconds(2))
+        // The rate is over the last eight reads: wait until the BH1750 has
+        // had eight (three slots skipped after each of the first seven).
+        #expect(await waitUntil(seconds: 30) { (pace("light")?.skippedSlots ?? 0) >= 21 && (pace("air")?.readsPerSecond ?? 0) > 0 })
         let light = try #require(pace("light")), air = try #require(pace("air"))
         #expect(process.isRunning)
         #expect(await process.stop(signal: SIGTERM, timeout: 10))
