@@ -38,10 +38,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Before the daemon's threads start: one malloc arena instead of up
-        // to 8 per core, whose fragmentation the long runs showed growing
-        // (docs/performance.md, "Device daemon memory").
-        GlibcMalloc.limitArenas()
+        // One malloc arena instead of up to 8 per core, whose fragmentation
+        // the long runs showed growing (docs/performance.md, "Device daemon
+        // memory"): capped in `Fieldproof.main`, before any thread starts.
         let configuration = try StationContext.loadConfiguration(config)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
