@@ -14,13 +14,7 @@ import LinuxService
 public final class Hwmon: Sensor {
     public static let defaultRoot = "/sys/class/hwmon"
 
-    public struct Device: Equatable, Sendable {
-        /// `hwmon2`.
-        public var directory: String
-        /// What its `name` file says: `sht3x`, `ina219`, `cpu_thermal`.
-        public var name: String
-        public var path: String
-    }
+    public typealias Device = KernelDevice
 
     /// One `<kind><n>_input` file and how to read it.
     struct Channel: Equatable {
@@ -45,27 +39,12 @@ public final class Hwmon: Sensor {
     let channels: [Channel]
 
     /// The hwmon devices under `root`, by directory.
-    public static func devices(root: String = defaultRoot) -> [Device] {
-        let entries = ((try? FileIO.list(root)) ?? []).filter { $0.hasPrefix("hwmon") }
-        return entries.map { entry in
-            let path = "\(root)/\(entry)"
-            return Device(directory: entry, name: (try? FileIO.text("\(path)/name", limit: 256))?.trimmingWhitespace ?? "unknown", path: path)
-        }.sorted { Int($0.directory.dropFirst("hwmon".count)) ?? 0 < Int($1.directory.dropFirst("hwmon".count)) ?? 0 }
-    }
+    public static func devices(root: String = defaultRoot) -> [Device] { KernelDevice.list(root: root, prefix: "hwmon") }
 
     /// `selector`: the device's `name` (`sht3x`) or directory (`hwmon2`).
     public init(name: String, device selector: String, root: String = defaultRoot) throws(SensorError) {
-        let devices = Self.devices(root: root)
-        let matching = devices.filter { $0.name == selector || $0.directory == selector }
-        let known = devices.map { "\($0.directory) (\($0.name))" }.joined(separator: ", ")
-        guard let found = matching.first else {
-            throw SensorError(code: .noData, message: "\(name) (hwmon): no hwmon device \"\(selector)\" under \(root)"
-                + (devices.isEmpty ? ": is the chip's kernel driver loaded (dtoverlay=i2c-sensor,…)?" : "; there are: \(known)"))
-        }
-        guard matching.count == 1 else {
-            throw SensorError(code: .config, message: "\(name) (hwmon): \(matching.count) devices are named \"\(selector)\"; "
-                + "name one by its directory (\(matching.map(\.directory).joined(separator: ", ")))")
-        }
+        let found = try KernelDevice.select(selector, among: Self.devices(root: root), sensor: name, kind: "hwmon", root: root,
+                                            none: "is the chip's kernel driver loaded (dtoverlay=i2c-sensor,…)?")
         let files = (try? FileIO.list(found.path)) ?? []
         var channels: [Channel] = []
         for kind in Self.kinds {

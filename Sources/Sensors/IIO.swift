@@ -25,13 +25,7 @@ public final class IIO: Sensor {
     public static let defaultRoot = "/sys/bus/iio/devices"
     static let devicePrefix = "iio:device"
 
-    public struct Device: Equatable, Sendable {
-        /// `iio:device0`.
-        public var directory: String
-        /// What its `name` file says: `bme280`, `ads1115`, `bh1750`.
-        public var name: String
-        public var path: String
-    }
+    public typealias Device = KernelDevice
 
     /// One channel file and how to turn it into the wire's units.
     struct Channel: Equatable {
@@ -67,17 +61,7 @@ public final class IIO: Sensor {
     let channels: [Channel]
 
     /// The IIO devices under `root`, by directory (triggers are not devices).
-    public static func devices(root: String = defaultRoot) -> [Device] {
-        let entries = ((try? FileIO.list(root)) ?? []).filter { $0.hasPrefix(devicePrefix) }
-        return entries.map { device(directory: $0, path: "\(root)/\($0)") }
-            .sorted { deviceNumber($0.directory) < deviceNumber($1.directory) }
-    }
-
-    static func device(directory: String, path: String) -> Device {
-        Device(directory: directory, name: (try? FileIO.text("\(path)/name", limit: 256))?.trimmingWhitespace ?? "unknown", path: path)
-    }
-
-    private static func deviceNumber(_ directory: String) -> Int { Int(directory.dropFirst(devicePrefix.count)) ?? Int.max }
+    public static func devices(root: String = defaultRoot) -> [Device] { KernelDevice.list(root: root, prefix: devicePrefix) }
 
     /// `selector`: the device's `name` (`bme280`), directory (`iio:device0`)
     /// or path. `only`: the channels to read, by kernel name (`voltage0`,
@@ -89,23 +73,11 @@ public final class IIO: Sensor {
             guard (try? FileIO.list(selector)) != nil else {
                 throw SensorError(code: .noData, message: "\(name) (iio): no IIO device at \(selector)")
             }
-            found = Self.device(directory: directory, path: selector)
+            found = KernelDevice.at(directory: directory, path: selector)
         } else {
-            let devices = Self.devices(root: root)
-            guard !devices.isEmpty else {
-                throw SensorError(code: .noData, message: "\(name) (iio): the kernel has no IIO device (nothing under \(root)): load the chip's "
-                    + "kernel driver, e.g. dtoverlay=i2c-sensor,bme280 in /boot/firmware/config.txt, then reboot")
-            }
-            let matching = devices.filter { $0.name == selector || $0.directory == selector }
-            guard let first = matching.first else {
-                throw SensorError(code: .noData, message: "\(name) (iio): no IIO device \"\(selector)\" under \(root); there are: "
-                    + devices.map { "\($0.directory) (\($0.name))" }.joined(separator: ", "))
-            }
-            guard matching.count == 1 else {
-                throw SensorError(code: .config, message: "\(name) (iio): \(matching.count) devices are named \"\(selector)\"; "
-                    + "name one by its directory (\(matching.map(\.directory).joined(separator: ", ")))")
-            }
-            found = first
+            found = try KernelDevice.select(selector, among: Self.devices(root: root), sensor: name, kind: "iio", root: root,
+                                            none: "the kernel has no IIO device: load the chip's kernel driver, "
+                                                + "e.g. dtoverlay=i2c-sensor,bme280 in /boot/firmware/config.txt, then reboot")
         }
         let all = Self.channels(files: (try? FileIO.list(found.path)) ?? [])
         guard !all.isEmpty else {

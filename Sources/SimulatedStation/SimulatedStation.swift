@@ -49,11 +49,7 @@ public final class SimulatedStation: HardwareAccess {
         ("28-0416b3421bff", "5e ff 4b 46 7f ff 0c 10 6a : crc=6a YES\n5e ff 4b 46 7f ff 0c 10 6a t=-10125\n"),
     ]
     public let sleeper: any Sleeper
-    public var environment: SimulatedEnvironment? { world.environment }
     let world: SimulatedWorld
-
-    /// The addresses of the simulated chips on bus 1, as `fieldproof scan` finds them.
-    public var addresses: [UInt16] { world.chips.filter { $0.bus == 1 }.map(\.address) }
 
     private let weather: WeatherContext
     private let weatherThread = Mutex<pthread_t?>(nil)
