@@ -143,7 +143,7 @@ func yieldABit() async {
 
     /// Batches taken late (a slow disk under the spool) hold one reading
     /// per sensor: the second waits for the next batch, as a message has one time.
-    @Test func aBatchHoldsOneReadingPerSensor() async throws {
+    @Test(.timeLimit(.minutes(1))) func aBatchHoldsOneReadingPerSensor() async throws {
         let clock = TestClock()
         let fast = TimedSensor(name: "fast", interval: .milliseconds(10), takes: .milliseconds(1), clock: clock)
         let sampler = Sampler(sensors: [fast], clock: clock)
