@@ -29,19 +29,25 @@ import Wire
         return try await ProcessRunner.run(binary.path, arguments + ["--config", config])
     }
 
-    @Test func tallyCSVNeutralisesFormulaCells() async throws {
+    /// Writes the config and commits one signed message of fp-0001 with
+    /// `readings` into the store the aggregator reads; returns its time.
+    func storeOneMessage(_ readings: [Telemetry.Reading]) async throws -> Int64 {
         try writeConfig()
         let store = try SQLiteStore(path: directory + "/state/tallies.sqlite", calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300)))
         let key = Curve25519.Signing.PrivateKey()
         let time: Int64 = 1_795_557_600_000
         let telemetry = Telemetry(serial: "fp-0001", sequence: 1, floor: 0, timestamp: UInt64(time), clockSynchronised: true,
                                   bootID: [UInt8](repeating: 9, count: 16), millisecondsSinceBoot: 1000,
-                                  readings: [.init(sensor: "air", quantity: "temperature", value: -3, unit: "=HYPERLINK(\"http://x\")"),
-                                             .init(sensor: "air", quantity: "humidity", value: 0.5, unit: "@SUM(A1)")],
-                                  statuses: [.init(sensor: "air", errorCode: nil)])
+                                  readings: readings, statuses: [.init(sensor: "air", errorCode: nil)])
         let raw = try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
         _ = try await store.commit(StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)),
                                                  receivedAt: time + 100))
+        return time
+    }
+
+    @Test func tallyCSVNeutralisesFormulaCells() async throws {
+        let time = try await storeOneMessage([.init(sensor: "air", quantity: "temperature", value: -3, unit: "=HYPERLINK(\"http://x\")"),
+                                              .init(sensor: "air", quantity: "humidity", value: 0.5, unit: "@SUM(A1)")])
         let result = try await aggregator("tally", "--csv")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("fp-0001,air/humidity,\"'@SUM(A1)\",\(time),"), "\(result.output)")
@@ -52,18 +58,8 @@ import Wire
     /// The tally table is for people (°C, hPa); `--units si` and the CSV
     /// default keep the stored SI values; `--csv --units display` converts.
     @Test func tallyShowsTheUnitsPeopleRead() async throws {
-        try writeConfig()
-        let store = try SQLiteStore(path: directory + "/state/tallies.sqlite", calendar: EpochCalendar(length: .seconds(3600), grace: .seconds(300)))
-        let key = Curve25519.Signing.PrivateKey()
-        let time: Int64 = 1_795_557_600_000
-        let telemetry = Telemetry(serial: "fp-0001", sequence: 1, floor: 0, timestamp: UInt64(time), clockSynchronised: true,
-                                  bootID: [UInt8](repeating: 9, count: 16), millisecondsSinceBoot: 1000,
-                                  readings: [.init(sensor: "air", quantity: "temperature", value: 294.65, unit: "K"),
-                                             .init(sensor: "air", quantity: "pressure", value: 101_325, unit: "Pa")],
-                                  statuses: [.init(sensor: "air", errorCode: nil)])
-        let raw = try COSESign1.sign(payload: telemetry.encode(), with: key, keyID: KeyID.of(key.publicKey))
-        _ = try await store.commit(StoredMessage(VerifiedTelemetry(telemetry: telemetry, raw: raw, keyID: KeyID.of(key.publicKey)),
-                                                 receivedAt: time + 100))
+        let time = try await storeOneMessage([.init(sensor: "air", quantity: "temperature", value: 294.65, unit: "K"),
+                                              .init(sensor: "air", quantity: "pressure", value: 101_325, unit: "Pa")])
         let table = try await aggregator("tally")
         #expect(table.status == 0, "\(table.output)")
         let temperature = table.output.split(separator: "\n").first { $0.contains("air/temperature") }.map(String.init) ?? ""
