@@ -142,8 +142,9 @@ private final class WeatherContext: Sendable {
             var monotonic = timespec()
             clock_gettime(CLOCK_MONOTONIC, &monotonic)
             let nanoseconds = UInt64(monotonic.tv_sec) * 1_000_000_000 + UInt64(monotonic.tv_nsec)
-            let conditions = world.environment?.conditions(atUnixSeconds: now)
             let roles = world.roles.withLock { $0 }
+            // The weather's rates only matter to lines that stand for rain or wind.
+            let conditions = roles.isEmpty ? nil : world.environment?.conditions(atUnixSeconds: now)
             for offset in world.chip.edgeWatchingLines() {
                 let perSecond: Double
                 switch (roles[offset], conditions) {
