@@ -28,6 +28,13 @@ public final class SQLiteStore: AggregatorDataStore, Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB opens WAL with synchronous = NORMAL, which survives a crash of
+        // the process but not of the machine: a commit is on disk only at the
+        // next checkpoint. An Ack follows each commit and lets the device
+        // delete what it covers, so a power cut would lose acknowledged
+        // messages. FULL syncs the WAL at every commit (one fdatasync per
+        // group commit, not per message).
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         self.calendar = calendar
         self.path = path
         try Self.migrator.migrate(pool)

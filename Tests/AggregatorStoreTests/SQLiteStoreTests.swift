@@ -1,5 +1,6 @@
 import Aggregator
-import AggregatorStore
+@testable import AggregatorStore
+import GRDB
 import Foundation
 import Testing
 import TestSupport
@@ -71,6 +72,15 @@ import TestSupport
         try await store.recordRejection(serial: nil, reason: "malformed")
         #expect(try await store.rejections(serial: "dev-1") == ["bad_signature": 2, "timestamp_in_future": 1])
         #expect(try await store.rejections(serial: "") == ["malformed": 1])
+    }
+
+    /// An Ack goes out after each commit and lets the device delete what it
+    /// covers, so a commit must be on disk when it returns, not at the next
+    /// checkpoint (GRDB's WAL default, synchronous = NORMAL, 1).
+    @Test func theWriterSyncsEveryCommit() async throws {
+        let (store, _) = try store()
+        let level = try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(level == 2, "synchronous = FULL")
     }
 
     @Test func everythingSurvivesReopeningTheFile() async throws {
