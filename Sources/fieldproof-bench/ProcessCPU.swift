@@ -34,4 +34,12 @@ enum ProcessCPU {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { throw Unreadable(pid: pid) }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
+
+    /// CPU time the calling thread has used so far (CLOCK_THREAD_CPUTIME_ID):
+    /// a synchronous loop's own cost, without time the core spent on others.
+    static func threadSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
 }
