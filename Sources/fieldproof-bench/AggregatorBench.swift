@@ -126,6 +126,11 @@ struct AggregatorBench: AsyncParsableCommand {
             print("  " + name.padding(toLength: 36, withPad: " ", startingAt: 0)
                   + String(format: "%9.1f µs       ratio %.2f (goal <= %.1f); %.2f Acks per message", measured.cpu * 1e6, measured.cpu / verifyCPU, goal,
                            measured.acks))
+            let named = Dictionary(measured.threads.map { (Self.threadKind($0.key), $0.value) }, uniquingKeysWith: +)
+                .filter { $0.value > 0.05e-6 }.sorted { $0.value > $1.value }
+            let ended = measured.cpu - named.reduce(0) { $0 + $1.value }
+            print("    by thread: " + (named.map { String(format: "%@ %.1f µs", $0.key, $0.value * 1e6) }
+                                       + (ended > 0.5e-6 ? [String(format: "ended threads %.1f µs", ended * 1e6)] : [])).joined(separator: ", "))
             if let database = measured.databaseCPU {
                 print("    its database server                " + String(format: "%9.1f µs       ratio %.2f", database * 1e6, database / verifyCPU))
             }
@@ -140,6 +145,17 @@ struct AggregatorBench: AsyncParsableCommand {
         print(String(format: "                                      %9.0f msg/s   ratio %.2f vs min(a, b)", ceiling, ceiling / baseline))
     }
 
+    /// What a thread of this process does, from its (15-character) name.
+    static func threadKind(_ name: String) -> String {
+        if name == "fp-mqtt" { return "MQTT network threads" }
+        // Dispatch's default-qos pool, which runs Swift's tasks on Linux.
+        if name.hasSuffix("default-qos") { return "tasks (verify, decode, pipeline)" }
+        // Serial Dispatch queues, GRDB's writer among them.
+        if name.hasSuffix("qos.overcommit") { return "serial queues (SQLite writer)" }
+        if name.hasPrefix("NIO-") { return "NIO event loops" }
+        return name
+    }
+
     /// What one pipeline run gave: messages/s, and CPU seconds per accepted
     /// message of this process and of the database server (PostgreSQL).
     struct Measured {
@@ -148,6 +164,8 @@ struct AggregatorBench: AsyncParsableCommand {
         var databaseCPU: Double?
         /// Acks published per accepted message.
         var acks: Double
+        /// CPU seconds per message by thread name (live threads only).
+        var threads: [String: Double]
     }
 
     /// The pipeline as the service runs it: MQTT in, verify, store, Ack out.
@@ -175,6 +193,7 @@ struct AggregatorBench: AsyncParsableCommand {
         }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let cpuBefore = try ProcessCPU.seconds(), databaseBefore = try database.map { try ProcessCPU.seconds(ofTree: $0) }
+        let threadsBefore = ProcessCPU.secondsByThreadName()
         let start = Date()
         let devices = try ChildProcess(executable, ["publish-stream", "--port", String(broker.port), "--client-id", "bench-devices-\(label)",
                                                     "--window", String(window), "--file", streamPath])
@@ -186,6 +205,8 @@ struct AggregatorBench: AsyncParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         let cpu = try ProcessCPU.seconds() - cpuBefore
+        let threads = ProcessCPU.secondsByThreadName().mapValues { $0 / Double(stream.count) }
+            .merging(threadsBefore.mapValues { -$0 / Double(stream.count) }, uniquingKeysWith: +)
         let databaseCPU = try database.map { try ProcessCPU.seconds(ofTree: $0) - (databaseBefore ?? 0) }
         guard await devices.exited(timeout: 30), devices.exitCode == 0 else { throw ValidationError("\(label): publish-stream failed") }
         let accepted = try await store.devices().map(\.accepted).reduce(0, +)
@@ -194,7 +215,8 @@ struct AggregatorBench: AsyncParsableCommand {
         await runner.value
         outgoing.close()
         let count = Double(stream.count)
-        return Measured(rate: count / seconds, cpu: cpu / count, databaseCPU: databaseCPU.map { $0 / count }, acks: Double(acks.count) / count)
+        return Measured(rate: count / seconds, cpu: cpu / count, databaseCPU: databaseCPU.map { $0 / count }, acks: Double(acks.count) / count,
+                        threads: threads)
     }
 
     private func publisherClient(broker: MosquittoBroker, id: String) throws -> MQTTClient {

@@ -25,8 +25,26 @@ enum ProcessCPU {
         return fields.count > 1 ? Int32(fields[1]) : nil
     }
 
+    /// CPU seconds of this process's live threads, summed by thread name
+    /// (/proc/self/task/TID/comm): where a run's time went, thread kind by
+    /// thread kind. A thread that ended meanwhile is missing.
+    static func secondsByThreadName() -> [String: Double] {
+        var totals: [String: Double] = [:]
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for tid in tasks {
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
+                  let seconds = try? seconds(ofStat: "/proc/self/task/\(tid)/stat", pid: getpid()) else { continue }
+            totals[name.trimmingCharacters(in: .whitespacesAndNewlines), default: 0] += seconds
+        }
+        return totals
+    }
+
     static func seconds(of pid: Int32 = getpid()) throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        try seconds(ofStat: "/proc/\(pid)/stat", pid: pid)
+    }
+
+    private static func seconds(ofStat path: String, pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: path, encoding: .utf8)
         // The command name (field 2) is in parentheses and may hold spaces;
         // utime and stime are fields 14 and 15, counted after it.
         guard let close = stat.lastIndex(of: ")") else { throw Unreadable(pid: pid) }
