@@ -159,7 +159,9 @@ import TestSupport
         #expect(light.behind && light.intervalMilliseconds == 50 && (light.lastReadMilliseconds ?? 0) >= 180, "\(light)")
         #expect((3.0...5.6).contains(light.readsPerSecond ?? 0), "a read every 200 ms (180 ms and the next slot): \(light)")
         #expect(!air.behind && (15.0...21.0).contains(air.readsPerSecond ?? 0), "the BME280 keeps its 50 ms: \(air) beside \(light)")
-        let reports = log.components(separatedBy: "sensor cannot keep its interval").count - 1
+        // The BH1750's lag, reported once (on a loaded machine the BME280 may
+        // miss a slot of its own, which is its own report).
+        let reports = log.split(separator: "\n").filter { $0.contains("sensor cannot keep its interval") && $0.contains("sensor=light") }.count
         #expect(reports == 1, "reported once: \(log)")
         #expect(log.contains("reads_per_second=5.0 sensor=light"), "a read every 200 ms: \(log)")
     }
