@@ -119,15 +119,16 @@ final class PlainAggregator: Sendable {
         // A reading goes into a message 20 ms after it came in (the sampler's
         // grouping window); a loaded machine may reach a sleep after the
         // advance meant for it, so step through that window until the message
-        // is there: past the slot's first millisecond only once the reading
-        // is in (before, the steps would use up the window while the sampler
-        // has not started its wait), and not as far as the next second's slot.
+        // is there: only once the reading is in (the sampler reads a due slot
+        // without waiting for the clock; earlier steps could move its start,
+        // or use up the window before it waits), and not as far as the next
+        // second's slot.
         func ticked(_ count: UInt64) async throws -> Bool {
             let deadline = ContinuousClock.now + .seconds(20)
             while agent.currentStatus().lastSequence < count, ContinuousClock.now < deadline {
-                let slot = Duration.seconds(Int64(count - 1)), elapsed = start.duration(to: clock.now)
-                let limit = UInt64(sensor.counter.value) >= count ? slot + .milliseconds(900) : slot + .milliseconds(1)
-                if elapsed < limit { await clock.advance(by: .milliseconds(1)) }
+                if UInt64(sensor.counter.value) >= count, start.duration(to: clock.now) < .seconds(Int64(count - 1)) + .milliseconds(900) {
+                    await clock.advance(by: .milliseconds(1))
+                }
                 try await Task.sleep(for: .milliseconds(5))
             }
             return agent.currentStatus().lastSequence == count
