@@ -193,7 +193,7 @@ struct AggregatorBench: AsyncParsableCommand {
         }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let cpuBefore = try ProcessCPU.seconds(), databaseBefore = try database.map { try ProcessCPU.seconds(ofTree: $0) }
-        let threadsBefore = ProcessCPU.secondsByThreadName()
+        let threadsBefore = ProcessCPU.secondsByThread()
         let start = Date()
         let devices = try ChildProcess(executable, ["publish-stream", "--port", String(broker.port), "--client-id", "bench-devices-\(label)",
                                                     "--window", String(window), "--file", streamPath])
@@ -205,8 +205,7 @@ struct AggregatorBench: AsyncParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         let cpu = try ProcessCPU.seconds() - cpuBefore
-        let threads = ProcessCPU.secondsByThreadName().mapValues { $0 / Double(stream.count) }
-            .merging(threadsBefore.mapValues { -$0 / Double(stream.count) }, uniquingKeysWith: +)
+        let threads = ProcessCPU.secondsByThreadName(from: threadsBefore, to: ProcessCPU.secondsByThread()).mapValues { $0 / Double(stream.count) }
         let databaseCPU = try database.map { try ProcessCPU.seconds(ofTree: $0) - (databaseBefore ?? 0) }
         guard await devices.exited(timeout: 30), devices.exitCode == 0 else { throw ValidationError("\(label): publish-stream failed") }
         let accepted = try await store.devices().map(\.accepted).reduce(0, +)

@@ -25,17 +25,26 @@ enum ProcessCPU {
         return fields.count > 1 ? Int32(fields[1]) : nil
     }
 
-    /// CPU seconds of this process's live threads, summed by thread name
-    /// (/proc/self/task/TID/comm): where a run's time went, thread kind by
-    /// thread kind. A thread that ended meanwhile is missing.
-    static func secondsByThreadName() -> [String: Double] {
-        var totals: [String: Double] = [:]
+    /// CPU seconds so far of each of this process's live threads, by thread
+    /// id, with its name (/proc/self/task/TID/comm).
+    static func secondsByThread() -> [String: (name: String, seconds: Double)] {
+        var threads: [String: (name: String, seconds: Double)] = [:]
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         for tid in tasks {
             guard let name = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
                   let seconds = try? seconds(ofStat: "/proc/self/task/\(tid)/stat", pid: getpid()) else { continue }
-            totals[name.trimmingCharacters(in: .whitespacesAndNewlines), default: 0] += seconds
+            threads[tid] = (name.trimmingCharacters(in: .whitespacesAndNewlines), seconds)
         }
+        return threads
+    }
+
+    /// CPU seconds each thread name used between two `secondsByThread()`
+    /// readings: threads alive at the second, less what they had at the first.
+    /// A thread that ended between them is missing.
+    static func secondsByThreadName(from before: [String: (name: String, seconds: Double)],
+                                    to after: [String: (name: String, seconds: Double)]) -> [String: Double] {
+        var totals: [String: Double] = [:]
+        for (tid, thread) in after { totals[thread.name, default: 0] += thread.seconds - (before[tid]?.seconds ?? 0) }
         return totals
     }
 
