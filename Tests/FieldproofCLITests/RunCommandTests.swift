@@ -158,7 +158,10 @@ import TestSupport
         #expect(await process.stop(signal: SIGTERM, timeout: 10))
         #expect(light.behind && light.intervalMilliseconds == 50 && (light.lastReadMilliseconds ?? 0) >= 180, "\(light)")
         #expect((3.0...5.6).contains(light.readsPerSecond ?? 0), "a read every 200 ms (180 ms and the next slot): \(light)")
-        #expect(!air.behind && (15.0...21.0).contains(air.readsPerSecond ?? 0), "the BME280 keeps its 50 ms: \(air) beside \(light)")
+        // Read one after the other, the BME280 would go at the BH1750's ~5 a
+        // second. Alone it keeps 20; on a loaded 2-core CI machine it missed a
+        // slot now and then (13.9 a second, once), so the bound is 10.
+        #expect((10.0...21.0).contains(air.readsPerSecond ?? 0), "the BME280 keeps its 50 ms: \(air) beside \(light)")
         // The BH1750's lag, reported once (on a loaded machine the BME280 may
         // miss a slot of its own, which is its own report).
         let reports = log.split(separator: "\n").filter { $0.contains("sensor cannot keep its interval") && $0.contains("sensor=light") }.count
