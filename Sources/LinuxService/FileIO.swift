@@ -196,9 +196,11 @@ public enum FileIO {
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            // Read in place: a record is only as long as its name (d_reclen),
+            // so copying the whole `dirent` (`entry.pointee`) can read past the
+            // end of glibc's buffer into an unmapped page. It did: a crash
+            // listing a crowded /tmp.
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
             if name != "." && name != ".." { names.append(name) }
         }
         return names

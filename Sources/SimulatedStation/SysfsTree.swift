@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LinuxService
 
 /// A directory under /tmp standing in for part of sysfs (a thermal zone,
 /// a 1-Wire bus, a hwmon device), with the files a kernel driver would
@@ -51,10 +52,9 @@ struct SysfsTree: Sendable {
     /// Removes each `fieldproof-simulated-<kind>-<pid>-XXXXXX` directory in
     /// `directory` whose pid no longer runs.
     static func removeStale(in directory: String) {
-        guard let listing = opendir(directory) else { return }
+        guard let names = try? FileIO.list(directory) else { return }
         var stale: [String] = []
-        while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        for name in names {
             guard name.hasPrefix(prefix) else { continue }
             // <kind>-<pid>-<six characters>
             let parts = name.dropFirst(prefix.count).split(separator: "-")
@@ -65,20 +65,13 @@ struct SysfsTree: Sendable {
             guard lstat("\(directory)/\(name)", &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid() else { continue }
             stale.append("\(directory)/\(name)")
         }
-        closedir(listing)
         for path in stale { removeTree(path, depth: 3) }
     }
 
     /// Files and directories below `path`, at most `depth` levels (the trees are two deep).
     private static func removeTree(_ path: String, depth: Int) {
-        if let listing = opendir(path) {
-            var children: [String] = []
-            while let entry = readdir(listing) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != ".", name != ".." { children.append("\(path)/\(name)") }
-            }
-            closedir(listing)
-            for child in children where unlink(child) != 0 && depth > 0 { removeTree(child, depth: depth - 1) }
+        if let names = try? FileIO.list(path) {
+            for child in names.map({ "\(path)/\($0)" }) where unlink(child) != 0 && depth > 0 { removeTree(child, depth: depth - 1) }
             rmdir(path)
         } else {
             unlink(path)
