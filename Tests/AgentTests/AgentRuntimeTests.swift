@@ -117,28 +117,29 @@ final class PlainAggregator: Sendable {
         let agent = try runtime(port: try LoopbackNetwork.freePort(), sensors: [sensor], timing: clock)
         agent.start()
         // A reading goes into a message 20 ms after it came in (the sampler's
-        // grouping window); a loaded machine may reach a sleep after the
-        // advance meant for it, so step through that window until the message
-        // is there: only once the reading is in (the sampler reads a due slot
-        // without waiting for the clock; earlier steps could move its start,
-        // or use up the window before it waits), and not as far as the next
-        // second's slot.
+        // grouping window); a loaded machine may reach that sleep after the
+        // advance meant for it, so step on by a window at a time until the
+        // message is there: only once the reading is in (the sampler reads a
+        // due slot without waiting for the clock; earlier steps could move its
+        // start), and not as far as the next second's slot. Whole windows,
+        // not milliseconds: in the full suite each step (its yields) waits
+        // behind every other test's jobs, and 1 ms steps took seconds each.
         func ticked(_ count: UInt64) async throws -> Bool {
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(30)
             while agent.currentStatus().lastSequence < count, ContinuousClock.now < deadline {
                 if UInt64(sensor.counter.value) >= count, start.duration(to: clock.now) < .seconds(Int64(count - 1)) + .milliseconds(900) {
-                    await clock.advance(by: .milliseconds(1))
+                    await clock.advance(by: .milliseconds(25))
                 }
                 try await Task.sleep(for: .milliseconds(5))
             }
             return agent.currentStatus().lastSequence == count
         }
-        #expect(try await ticked(1), "one reading at the start")
+        #expect(try await ticked(1), "one reading at the start (reads \(sensor.counter.value), clock at \(start.duration(to: clock.now)))")
         for second in 1...10 {
             await clock.advance(to: start.advanced(by: .seconds(second) - .milliseconds(1)))
             #expect(agent.currentStatus().lastSequence == UInt64(second), "not before the second is up")
             await clock.advance(to: start.advanced(by: .seconds(second)))
-            #expect(try await ticked(UInt64(second + 1)))
+            #expect(try await ticked(UInt64(second + 1)), "reads \(sensor.counter.value), clock at \(start.duration(to: clock.now))")
         }
         #expect(sensor.counter.value == 11)
         #expect(agent.currentStatus().spool.records == 11)
